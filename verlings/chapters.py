@@ -1,0 +1,143 @@
+"""Chapter metadata: one ordered ``exercises/NN/chapter.toml`` per chapter.
+
+File order is course order. Example::
+
+    format_version = 1
+
+    [chapter]
+    id = "03"
+    title = { en = "RL algorithms", zh = "RL 算法" }
+
+    [[exercises]]
+    name = "gae"                       # exercise id is "03.gae"
+    module = "advantages"
+    functions = ["compute_gae_advantage_return"]
+    points = 3
+    section = "§2.2"                   # lesson section (README.md / README.zh-CN.md)
+    title = { en = "GAE", zh = "GAE 优势估计" }
+
+    [[exercises.hints]]                # 2–3, in reveal order
+    en = "..."
+    zh = "..."
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from verlings.paths import EXERCISES, chapter_ids
+
+LANGS = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class Hint:
+    en: str
+    zh: str
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Exercise:
+    chapter: str
+    name: str
+    module: str
+    functions: tuple[str, ...]
+    points: int
+    title: dict[str, str]
+    hints: tuple[Hint, ...]
+    section: str = ""
+    difficulty: int = 1
+    minutes: int = 10
+
+    @property
+    def id(self) -> str:
+        return f"{self.chapter}.{self.name}"
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title["en"]
+
+    def lesson(self, lang: str = "en") -> str:
+        readme = "README.zh-CN.md" if lang == "zh" else "README.md"
+        return f"exercises/{self.chapter}/{readme} {self.section}".strip()
+
+
+@dataclass(frozen=True)
+class Chapter:
+    id: str
+    title: dict[str, str]
+    exercises: tuple[Exercise, ...] = field(default_factory=tuple)
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title["en"]
+
+    @property
+    def max_points(self) -> int:
+        return sum(e.points for e in self.exercises)
+
+
+class ChapterError(ValueError):
+    """A chapter.toml that does not follow the format."""
+
+
+def _bilingual(table: dict, where: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(table.get(k), str) and table[k].strip() for k in LANGS):
+        raise ChapterError(f"{where}: needs non-empty `en` and `zh` texts")
+    return {k: table[k] for k in LANGS}
+
+
+def parse_chapter(path: Path) -> Chapter:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if data.get("format_version") != 1:
+        raise ChapterError(f"{path}: format_version must be 1")
+    meta = data.get("chapter", {})
+    cid = meta.get("id")
+    if cid != path.parent.name:
+        raise ChapterError(f"{path}: chapter.id {cid!r} must match the folder name {path.parent.name!r}")
+    exercises = []
+    for i, raw in enumerate(data.get("exercises", [])):
+        where = f"{path} exercise #{i + 1}"
+        try:
+            ex = Exercise(
+                chapter=cid,
+                name=raw["name"],
+                module=raw["module"],
+                functions=tuple(raw.get("functions", [])),
+                points=int(raw.get("points", 1)),
+                title=_bilingual(raw.get("title", {}), where + " title"),
+                hints=tuple(Hint(**_bilingual(h, f"{where} hint")) for h in raw.get("hints", [])),
+                section=raw.get("section", ""),
+                difficulty=int(raw.get("difficulty", 1)),
+                minutes=int(raw.get("minutes", 10)),
+            )
+        except KeyError as exc:
+            raise ChapterError(f"{where}: missing key {exc}") from None
+        exercises.append(ex)
+    ids = [e.id for e in exercises]
+    if len(set(ids)) != len(ids):
+        raise ChapterError(f"{path}: exercise names must be unique")
+    return Chapter(id=cid, title=_bilingual(meta.get("title", {}), f"{path} chapter title"), exercises=tuple(exercises))
+
+
+@cache
+def load_chapter(chapter_id: str) -> Chapter:
+    return parse_chapter(EXERCISES / chapter_id / "chapter.toml")
+
+
+def all_chapters() -> list[Chapter]:
+    return [load_chapter(c) for c in chapter_ids()]
+
+
+def find_exercise(exercise_id: str) -> Exercise:
+    """Look up ``"03.gae"`` (or a bare unique name such as ``"gae"``)."""
+    matches = [e for ch in all_chapters() for e in ch.exercises if exercise_id in (e.id, e.name)]
+    if len(matches) != 1:
+        known = ", ".join(e.id for ch in all_chapters() for e in ch.exercises)
+        what = "is ambiguous" if matches else "is not an exercise"
+        raise KeyError(f"{exercise_id!r} {what}; known: {known}")
+    return matches[0]

@@ -1,0 +1,1 @@
+"""Maintainer tools: mutants (known-wrong implementations), stub checks, manifests."""

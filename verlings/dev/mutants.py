@@ -1,0 +1,109 @@
+"""Known-wrong implementations ("mutants") and the check that graded tests catch them.
+
+A mutant is the reference solution of one module with one function replaced
+by a classic mistake. Its ``code`` is appended to a copy of
+``solutions/<chapter>/<module>.py``, so it may call the module's helpers and
+only needs to redefine the function it breaks::
+
+    Mutant(
+        name="grpo_population_std",
+        exercise="03.grpo",
+        module="advantages",
+        code='''
+    def compute_grpo_outcome_advantage(token_level_rewards, response_mask, index, ...):
+        ...  # torch.std(..., unbiased=False)
+    ''',
+    )
+
+``caught(mutant)`` runs that exercise's graded tests against the mutant in
+this process and returns the failing test ids; every mutant must have some.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from verlings import target as target_mod
+from verlings.paths import EXERCISES, SOLUTIONS
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    exercise: str
+    module: str
+    code: str
+
+    @property
+    def chapter(self) -> str:
+        return self.exercise.split(".")[0]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def build_target(mutant: Mutant, root: Path) -> Path:
+    """A target folder: the chapter's reference solutions with the mutant applied."""
+    chapter_dir = root / mutant.chapter
+    shutil.copytree(SOLUTIONS / mutant.chapter, chapter_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    module_file = chapter_dir / f"{mutant.module}.py"
+    source = module_file.read_text(encoding="utf-8")
+    patch = textwrap.dedent(mutant.code)
+    compile(patch, f"<mutant {mutant.name}>", "exec")  # a mutant must be valid Python
+    module_file.write_text(source + f"\n\n# --- mutant: {mutant.name} ---\n" + patch, encoding="utf-8")
+    return root
+
+
+class _Outcomes:
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+        self.passed: list[str] = []
+        self.broken: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            text = report.longreprtext
+            # A mutant that cannot be imported or called proves nothing about the tests.
+            if "LearnerCodeError" in text or "NotImplementedError" in text:
+                self.broken.append(f"{report.nodeid}: {text.strip().splitlines()[0]}")
+            else:
+                self.failed.append(report.nodeid)
+        elif report.passed and report.when == "call":
+            self.passed.append(report.nodeid)
+
+
+def graded_failures(target: Path, exercise: str, extra_args: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+    """Run one exercise's graded tests against ``target`` in-process: (failed, passed) test ids."""
+    chapter = exercise.split(".")[0]
+    outcomes = _Outcomes()
+    saved_active, saved_env = target_mod.active(), os.environ.get(target_mod.ENV_VAR)
+    try:
+        pytest.main(
+            [str(EXERCISES / chapter), "--target", str(target), "--exercise", exercise,
+             "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=", "--import-mode=importlib",
+             "-p", "verlings.pytest_plugin", "-p", "no:benchmark", *extra_args],
+            plugins=[outcomes],
+        )
+    finally:
+        target_mod.set_active(saved_active)
+        if saved_env is None:
+            os.environ.pop(target_mod.ENV_VAR, None)
+        else:
+            os.environ[target_mod.ENV_VAR] = saved_env
+    if outcomes.broken:
+        raise RuntimeError("the mutant itself is broken:\n" + "\n".join(outcomes.broken))
+    return outcomes.failed, outcomes.passed
+
+
+def caught(mutant: Mutant) -> list[str]:
+    """The graded tests of the mutant's exercise that fail on it (must not be empty)."""
+    with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:
+        failed, _ = graded_failures(build_target(mutant, Path(tmp)), mutant.exercise)
+    return failed

@@ -1,0 +1,169 @@
+"""The verlings pytest plug-in: target selection, exercise markers, clean failures, results.
+
+Loaded for every run through ``-p verlings.pytest_plugin`` (pyproject addopts)
+and by the root ``conftest.py``; the grader also passes it explicitly so that a
+teacher's extra tests outside the course folder get it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from verlings import target as target_mod
+from verlings.paths import display
+
+_report_file = None
+_item_exercise: dict[str, str] = {}
+_pending: dict[str, dict] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("verlings", "verlings course")
+    group.addoption("--solutions", action="store_true", help="grade the reference solutions in solutions/")
+    group.addoption(
+        "--target", metavar="DIR", default=None,
+        help=f"grade the implementation in DIR (laid out like exercises/); env {target_mod.ENV_VAR}",
+    )
+    group.addoption(
+        "--exercise", dest="verlings_only", action="append", default=[], metavar="ID",
+        help="run only the tests of this exercise (e.g. 03.gae); repeatable",
+    )
+    group.addoption(
+        "--skip-exercise", dest="verlings_skip", action="append", default=[], metavar="ID",
+        help="leave out the tests of this exercise; repeatable",
+    )
+    group.addoption("--verlings-report", metavar="FILE", default=None, help="write per-test results as JSON lines")
+    parser.addini("verlings_target", "default target folder (CLI and environment win)", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "exercise(id): ties a graded test to an exercise of chapter.toml (03.gae)")
+    config.addinivalue_line("markers", "gpu: needs a CUDA GPU; skipped with a reason where there is none")
+    config.addinivalue_line("markers", "slow: a longer integration test (verl imports, training runs)")
+    try:
+        chosen = target_mod.resolve(
+            solutions=config.getoption("solutions"),
+            target=config.getoption("target"),
+            ini=config.getini("verlings_target") or None,
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    target_mod.set_active(chosen)
+    # Subprocesses started by tests (sandboxes, training runs) see the same target.
+    os.environ[target_mod.ENV_VAR] = str(chosen)
+    global _report_file
+    path = config.getoption("verlings_report")
+    if path:
+        _report_file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed in unconfigure
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _report_file
+    if _report_file is not None:
+        _report_file.close()
+        _report_file = None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"verlings target: {target_mod.describe(target_mod.active())}"
+
+
+def exercise_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("exercise")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    only = set(config.getoption("verlings_only"))
+    skip = set(config.getoption("verlings_skip"))
+    if only or skip:
+        kept, dropped = [], []
+        for item in items:
+            ex = exercise_of(item)
+            drop = (only and ex not in only) or ex in skip
+            (dropped if drop else kept).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+    if any(item.get_closest_marker("gpu") for item in items) and not _cuda_available():
+        reason = "needs a CUDA GPU (torch.cuda.is_available() is False); the CPU path covers the same exercise"
+        for item in items:
+            if item.get_closest_marker("gpu"):
+                item.add_marker(pytest.mark.skip(reason=reason))
+    for item in items:
+        ex = exercise_of(item)
+        if ex:
+            _item_exercise[item.nodeid] = ex
+
+
+def _short_failure(excinfo: pytest.ExceptionInfo) -> str | None:
+    """A one-screen message for stubs and unusable learner code, instead of a traceback."""
+    if excinfo.errisinstance(target_mod.LearnerCodeError):
+        return f"{type(excinfo.value).__name__}: {excinfo.value}"
+    if excinfo.errisinstance(NotImplementedError):
+        entry = excinfo.traceback[-1]
+        where = f"{display(Path(str(entry.path)))}:{entry.lineno + 1}"
+        return f"NotImplementedError: {excinfo.value}\n  (raised at {where} — this is still a stub)"
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if call.excinfo is not None and report.failed:
+        short = _short_failure(call.excinfo)
+        if short is not None:
+            report.longrepr = short
+    return report
+
+
+def _write(event: dict) -> None:
+    if _report_file is not None:
+        _report_file.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+
+def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # skips: (file, line, reason)
+        return str(longrepr[2])
+    crash = getattr(longrepr, "reprcrash", None)
+    text = report.longreprtext or ""
+    headline = crash.message if crash is not None else text.strip().splitlines()[0] if text.strip() else ""
+    return json.dumps({"headline": headline, "details": text[-4000:]})
+
+
+def pytest_runtest_logstart(nodeid: str, location) -> None:
+    _write({"event": "start", "nodeid": nodeid, "exercise": _item_exercise.get(nodeid)})
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    state = _pending.setdefault(report.nodeid, {"outcome": "passed", "message": "", "duration": 0.0})
+    state["duration"] += report.duration
+    if report.failed and state["outcome"] != "failed":
+        state["outcome"], state["message"] = "failed", _message(report)
+    elif report.skipped and state["outcome"] == "passed":
+        state["outcome"], state["message"] = "skipped", _message(report)
+    if report.when == "teardown":
+        done = _pending.pop(report.nodeid)
+        _write({"event": "result", "nodeid": report.nodeid, "exercise": _item_exercise.get(report.nodeid), **done})
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed:
+        _write({"event": "collect_error", "nodeid": report.nodeid, "message": _message(report)})
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _write({"event": "finished", "exitstatus": int(exitstatus)})
