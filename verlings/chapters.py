@@ -72,6 +72,7 @@ class Chapter:
     id: str
     title: dict[str, str]
     exercises: tuple[Exercise, ...] = field(default_factory=tuple)
+    timeout_s: int = 600  # the whole chapter's process; one test has pytest-timeout's limit
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["en"]
@@ -121,7 +122,12 @@ def parse_chapter(path: Path) -> Chapter:
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise ChapterError(f"{path}: exercise names must be unique")
-    return Chapter(id=cid, title=_bilingual(meta.get("title", {}), f"{path} chapter title"), exercises=tuple(exercises))
+    return Chapter(
+        id=cid,
+        title=_bilingual(meta.get("title", {}), f"{path} chapter title"),
+        exercises=tuple(exercises),
+        timeout_s=int(meta.get("timeout_s", 600)),
+    )
 
 
 @cache

@@ -36,6 +36,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--skip-exercise", dest="verlings_skip", action="append", default=[], metavar="ID",
         help="leave out the tests of this exercise; repeatable",
     )
+    group.addoption(
+        "--chapter", dest="verlings_chapter", default=None, metavar="NN",
+        help="keep only tests tied to exercises of this chapter (used for a teacher's extra tests)",
+    )
     group.addoption("--verlings-report", metavar="FILE", default=None, help="write per-test results as JSON lines")
     parser.addini("verlings_target", "default target folder (CLI and environment win)", default="")
 
@@ -88,11 +92,12 @@ def _cuda_available() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     only = set(config.getoption("verlings_only"))
     skip = set(config.getoption("verlings_skip"))
-    if only or skip:
+    chapter = config.getoption("verlings_chapter")
+    if only or skip or chapter:
         kept, dropped = [], []
         for item in items:
             ex = exercise_of(item)
-            drop = (only and ex not in only) or ex in skip
+            drop = (only and ex not in only) or ex in skip or (chapter and not (ex or "").startswith(f"{chapter}."))
             (dropped if drop else kept).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)

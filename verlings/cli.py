@@ -1,0 +1,257 @@
+"""``python grader.py``: the learner's and teacher's command line.
+
+    python grader.py [CHAPTER|EXERCISE ...]    grade (all chapters by default)
+    python grader.py list                      progress
+    python grader.py hint 03.gae               the next staged hint
+    python grader.py reset 03.gae              restore the stub (your file is backed up)
+    python grader.py watch                     re-grade the current exercise on every save
+    python grader.py doctor                    check the environment
+    python grader.py bench [CHAPTER]           benchmarks: yours vs reference vs verl
+
+Common options: --solutions | --target DIR, --lang en|zh, --format ..., --out FILE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from verlings import chapters as chapters_mod
+from verlings import target as target_mod
+from verlings.paths import EXERCISES, display
+
+COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench")
+FORMATS = ("table", "json")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--solutions", action="store_true", help="grade the reference solutions")
+    which.add_argument("--target", metavar="DIR", help=f"grade DIR (laid out like exercises/); env {target_mod.ENV_VAR}")
+    parser.add_argument("--lang", choices=("en", "zh"), default=None, help="language of titles and hints")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python grader.py", description="verlings grader",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    sub = parser.add_subparsers(dest="command")
+
+    g = sub.add_parser("grade", help="grade chapters or exercises (the default command)")
+    g.add_argument("selection", nargs="*", metavar="CHAPTER|EXERCISE", help="e.g. 03 or 03.gae; default: all")
+    _common(g)
+    g.add_argument("--format", choices=FORMATS, default="table")
+    g.add_argument("--out", metavar="FILE", help="write the report here instead of standard output")
+    g.add_argument("--partial", action="store_true", help="partial credit: points × fraction of tests passed")
+    g.add_argument("--extra-tests", metavar="DIR", help="a teacher's private tests (DIR/NN/test_*.py), same markers")
+    g.add_argument("--timeout", type=float, default=None, help="seconds per chapter (default: chapter.toml, 600)")
+    g.add_argument("--test-timeout", type=int, default=None, help="seconds per test (default: pyproject, 60)")
+
+    lst = sub.add_parser("list", help="progress through the course")
+    lst.add_argument("--lang", choices=("en", "zh"), default=None)
+
+    h = sub.add_parser("hint", help="reveal the next staged hint of an exercise")
+    h.add_argument("exercise", help="exercise id, e.g. 03.gae")
+    h.add_argument("--lang", choices=("en", "zh"), default=None)
+
+    r = sub.add_parser("reset", help="restore an exercise's stub (your file is backed up first)")
+    r.add_argument("exercise", help="exercise id, e.g. 03.gae")
+
+    w = sub.add_parser("watch", help="re-grade the current exercise on every save (h hint, n next, l list, q quit)")
+    _common(w)
+
+    d = sub.add_parser("doctor", help="check the environment and say how to fix what is missing")
+    d.add_argument("--lang", choices=("en", "zh"), default=None)
+
+    b = sub.add_parser("bench", help="pytest-benchmark: your code vs reference vs verl")
+    b.add_argument("chapters", nargs="*", help="chapters to benchmark (default: all with benchmarks)")
+    _common(b)
+    b.add_argument("--benchmark-json", metavar="FILE", help="save the raw pytest-benchmark results")
+    return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv = ["grade", *argv]
+    return build_parser().parse_args(argv)
+
+
+def _target(args: argparse.Namespace) -> Path:
+    return target_mod.resolve(solutions=getattr(args, "solutions", False), target=getattr(args, "target", None))
+
+
+def _lang(args: argparse.Namespace) -> str:
+    from verlings.state import Progress
+
+    return args.lang or os.environ.get("VERLINGS_LANG") or Progress.load().lang
+
+
+def _selection(names: list[str]) -> tuple[list[chapters_mod.Chapter], set[str] | None]:
+    all_chapters = chapters_mod.all_chapters()
+    if not names:
+        return all_chapters, None
+    wanted_chapters, wanted_ex = set(), set()
+    for name in names:
+        if name.isdigit():
+            cid = name.zfill(2)
+            if cid not in {c.id for c in all_chapters}:
+                raise KeyError(f"chapter {name!r} does not exist; chapters: {', '.join(c.id for c in all_chapters)}")
+            wanted_chapters.add(cid)
+        else:
+            ex = chapters_mod.find_exercise(name)
+            wanted_chapters.add(ex.chapter)
+            wanted_ex.add(ex.id)
+    only = None
+    if wanted_ex:  # a chapter named as a whole keeps all its exercises
+        only = wanted_ex | {e.id for c in all_chapters if c.id in wanted_chapters - {x.split('.')[0] for x in wanted_ex}
+                            for e in c.exercises}
+    return [c for c in all_chapters if c.id in wanted_chapters], only
+
+
+def cmd_grade(args: argparse.Namespace, console: Console) -> int:
+    from verlings.grading import grade
+    from verlings.report import render_json, render_table
+    from verlings.state import Progress
+
+    target = _target(args)
+    lang = _lang(args)
+    chosen, only = _selection(args.selection)
+    extra = Path(args.extra_tests).resolve() if args.extra_tests else None
+    if extra is not None and not extra.is_dir():
+        raise ValueError(f"--extra-tests {args.extra_tests!r} is not a folder")
+    quiet = args.format != "table" and not args.out
+    status = console.status("grading…") if not quiet and console.is_terminal else None
+    if status:
+        status.start()
+    try:
+        report = grade(chosen, target, only=only, extra_tests=extra, partial=args.partial,
+                       timeout=args.timeout, test_timeout=args.test_timeout)
+    finally:
+        if status:
+            status.stop()
+    progress = Progress.load()
+    if target == EXERCISES.resolve():
+        for r in report.exercises:
+            progress.record(r.exercise.id, r.status)
+        progress.save()
+    if args.format == "table":
+        out_console = Console(file=open(args.out, "w", encoding="utf-8"), width=120) if args.out else console  # noqa: SIM115
+        render_table(report, lang, out_console, hints_shown=progress.hints)
+    else:
+        text = render_json(report)
+        if args.out:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+        else:
+            print(text)
+    if args.out:
+        console.print(f"{args.format} report written to {args.out} — {report.score:g}/{report.max_score}")
+    return 0 if report.all_passed else 1
+
+
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+    from rich.text import Text
+
+    from verlings.report import MARKS, words
+    from verlings.state import Progress
+
+    lang = _lang(args)
+    w = words(lang)
+    progress = Progress.load()
+    table = Table(title="verlings — " + ("进度" if lang == "zh" else "progress"))
+    for col in (w["exercise"], w["name"], w["points"], w["status"], w["hint"]):
+        table.add_column(col)
+    done = total = 0
+    current_marked = False
+    for ch in chapters_mod.all_chapters():
+        table.add_section()
+        for ex in ch.exercises:
+            total += 1
+            status = progress.status.get(ex.id)
+            done += status == "passed"
+            if status in MARKS:
+                mark, colour = MARKS[status]
+                cell = Text(f"{mark} {w[status]}", style=colour)
+            else:
+                cell = Text("· " + ("未评分" if lang == "zh" else "not graded"), style="dim")
+            name = Text(ex.id, style="bold")
+            if status != "passed" and not current_marked:
+                name.append("  ←", style="bold cyan")
+                current_marked = True
+            shown = progress.hints.get(ex.id, 0)
+            table.add_row(name, ex.title_in(lang), str(ex.points), cell, f"{shown}/{len(ex.hints)}")
+    console.print(table)
+    console.print(f"{done}/{total} " + ("个练习已通过" if lang == "zh" else "exercises passed"))
+    return 0
+
+
+def cmd_hint(args: argparse.Namespace, console: Console) -> int:
+    from rich.text import Text
+
+    from verlings.state import Progress
+
+    lang = _lang(args)
+    ex = chapters_mod.find_exercise(args.exercise)
+    progress = Progress.load()
+    shown = progress.reveal_hint(ex.id, len(ex.hints))
+    progress.save()
+    console.print(Text(f"{ex.id} — {ex.title_in(lang)}", style="bold"))
+    for i, hint in enumerate(ex.hints[:shown], 1):
+        console.print(Text(f"  {i}/{len(ex.hints)} ", style="cyan") + Text(hint.text(lang)))
+    if shown >= len(ex.hints):
+        last = "这是最后一条提示。参考：" if lang == "zh" else "That was the last hint. See the lesson:"
+        console.print(Text(f"  {last} {ex.lesson(lang)}", style="dim"))
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace, console: Console) -> int:
+    from verlings.stubs import reset
+
+    ex = chapters_mod.find_exercise(args.exercise)
+    result = reset(ex)
+    what = "the whole file (it did not parse)" if result.whole_file else ", ".join(ex.functions)
+    console.print(f"restored {what} in {display(result.path)}")
+    if result.backup:
+        console.print(f"your previous file is kept at {display(result.backup)}")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace, console: Console) -> int:
+    from verlings.watch import watch
+
+    return watch(_target(args), _lang(args), console)
+
+
+def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
+    try:
+        from verlings.doctor import main as doctor_main
+    except ImportError as exc:  # pragma: no cover - doctor ships with the course
+        console.print(f"doctor is unavailable: {exc}")
+        return 1
+    return doctor_main([], lang=_lang(args))
+
+
+def cmd_bench(args: argparse.Namespace, console: Console) -> int:
+    from verlings.bench import run_bench
+
+    return run_bench(args.chapters, _target(args), benchmark_json=args.benchmark_json, console=console)
+
+
+HANDLERS = {"grade": cmd_grade, "list": cmd_list, "hint": cmd_hint, "reset": cmd_reset, "watch": cmd_watch,
+            "doctor": cmd_doctor, "bench": cmd_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    console = Console()
+    try:
+        return HANDLERS[args.command](args, console)
+    except (KeyError, ValueError, FileNotFoundError, chapters_mod.ChapterError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        console.print(f"[red]error:[/red] {message}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130

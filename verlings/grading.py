@@ -1,0 +1,287 @@
+"""Grading: run each chapter's graded tests in its own pytest process and score exercises.
+
+A chapter runs as ``python -m pytest exercises/NN --target ... --verlings-report FILE``;
+the plug-in streams one JSON line per test start and result, so when learner
+code crashes the interpreter (segfault, ``os._exit``) or hangs past the
+chapter's time limit, the grader knows which test was running. That
+exercise is marked ``crashed`` / ``timeout`` and the chapter is run again
+without it, so one bad function never costs the other exercises their points.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verlings.chapters import Chapter, Exercise
+from verlings.paths import EXERCISES, ROOT
+
+PASSED, FAILED, CRASHED, TIMEOUT, SKIPPED = "passed", "failed", "crashed", "timeout", "skipped"
+
+
+@dataclass
+class TestResult:
+    nodeid: str
+    exercise: str | None
+    outcome: str
+    duration: float = 0.0
+    headline: str = ""
+    details: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.nodeid.split("::", 1)[-1]
+
+
+@dataclass
+class ExerciseResult:
+    exercise: Exercise
+    status: str
+    tests: list[TestResult] = field(default_factory=list)
+    message: str = ""
+    details: str = ""
+    score: float = 0.0
+
+    @property
+    def max_score(self) -> int:
+        return self.exercise.points
+
+    @property
+    def duration(self) -> float:
+        return sum(t.duration for t in self.tests)
+
+
+@dataclass
+class ChapterResult:
+    chapter: Chapter
+    exercises: list[ExerciseResult]
+    duration: float
+    runs: int = 1
+    output: str = ""
+
+
+@dataclass
+class GradeReport:
+    target: Path
+    chapters: list[ChapterResult]
+    duration: float
+
+    @property
+    def exercises(self) -> list[ExerciseResult]:
+        return [e for ch in self.chapters for e in ch.exercises]
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> int:
+        return sum(e.max_score for e in self.exercises if e.status != SKIPPED)
+
+    @property
+    def all_passed(self) -> bool:
+        graded = [e for e in self.exercises if e.status != SKIPPED]
+        return bool(graded) and all(e.status == PASSED for e in graded)
+
+    def first_failure(self) -> ExerciseResult | None:
+        return next((e for e in self.exercises if e.status not in (PASSED, SKIPPED)), None)
+
+
+def _parse_message(raw: str) -> tuple[str, str]:
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, TypeError):
+        return raw or "", raw or ""
+    if isinstance(data, dict):
+        return data.get("headline", ""), data.get("details", "")
+    return str(data), str(data)
+
+
+def _read_events(path: Path) -> list[dict]:
+    events = []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash
+    return events
+
+
+def _extra_test_paths(extra_tests: Path | None, chapter: str) -> tuple[list[str], list[str]]:
+    """Paths and options that bring a teacher's private tests into this chapter's run."""
+    if extra_tests is None:
+        return [], []
+    per_chapter = extra_tests / chapter
+    if per_chapter.is_dir():
+        return [str(per_chapter)], []
+    if any(extra_tests.glob("test_*.py")):
+        return [str(extra_tests)], ["--chapter", chapter]
+    return [], []
+
+
+def _pytest_command(
+    chapter: Chapter, target: Path, report: Path, skip: set[str], only: set[str],
+    extra_tests: Path | None, test_timeout: int | None,
+) -> list[str]:
+    paths, filters = _extra_test_paths(extra_tests, chapter.id)
+    cmd = [
+        sys.executable, "-m", "pytest", str(EXERCISES / chapter.id), *paths,
+        "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
+        # replace the ini addopts so that every flag the grader relies on is explicit here
+        "-o", "addopts=", "--import-mode=importlib", "-p", "verlings.pytest_plugin",
+        "-p", "no:cacheprovider", "-q", "--no-header", "--tb=short", "-rN",
+        "--target", str(target), "--verlings-report", str(report), *filters,
+    ]
+    if test_timeout:
+        cmd += ["--timeout", str(test_timeout)]
+    for ex in sorted(skip):
+        cmd += ["--skip-exercise", ex]
+    for ex in sorted(only):
+        cmd += ["--exercise", ex]
+    return cmd
+
+
+def _run(cmd: list[str], timeout: float) -> tuple[int | None, str]:
+    """Run in a new process group; on timeout kill the whole group (children included)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        errors="replace", start_new_session=True, env=env,
+    )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        return None, out
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the chapter's time limit was reached while this test ran (infinite loop?)"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the test process was killed by {name} while this test ran (a crash in native code?)"
+    return f"the test process exited with code {code} while this test ran (sys.exit / os._exit in your code?)"
+
+
+def grade_chapter(
+    chapter: Chapter,
+    target: Path,
+    *,
+    only: set[str] | None = None,
+    extra_tests: Path | None = None,
+    partial: bool = False,
+    timeout: float | None = None,
+    test_timeout: int | None = None,
+) -> ChapterResult:
+    """Grade one chapter in child processes; robust to crashes and hangs of learner code."""
+    start = time.monotonic()
+    wanted = [e for e in chapter.exercises if not only or e.id in only]
+    results: dict[str, TestResult] = {}
+    broken: dict[str, tuple[str, str]] = {}  # exercise -> (status, message)
+    collect_errors: list[str] = []
+    outputs: list[str] = []
+    runs = 0
+    while True:
+        runs += 1
+        with tempfile.TemporaryDirectory(prefix="verlings-grade-") as tmp:
+            report = Path(tmp) / "events.jsonl"
+            cmd = _pytest_command(
+                chapter, target, report, set(broken), {e.id for e in wanted} if only else set(),
+                extra_tests, test_timeout,
+            )
+            code, out = _run(cmd, timeout or chapter.timeout_s)
+            events = _read_events(report)
+        outputs.append(out)
+        started: dict[str, dict] = {}
+        finished = False
+        for ev in events:
+            kind = ev.get("event")
+            if kind == "start":
+                started[ev["nodeid"]] = ev
+            elif kind == "result":
+                started.pop(ev["nodeid"], None)
+                headline, details = _parse_message(ev.get("message", ""))
+                results[ev["nodeid"]] = TestResult(
+                    ev["nodeid"], ev.get("exercise"), ev["outcome"], ev.get("duration", 0.0), headline, details
+                )
+            elif kind == "collect_error":
+                collect_errors.append(_parse_message(ev.get("message", ""))[1] or ev["nodeid"])
+            elif kind == "finished":
+                finished = True
+        if finished or not started:
+            if not finished and not events:
+                collect_errors.append(out[-2000:] or f"pytest exited with code {code} before running any test")
+            break
+        nodeid, ev = next(iter(started.items()))
+        ex = ev.get("exercise") or "?"
+        status = TIMEOUT if code is None else CRASHED
+        results[nodeid] = TestResult(nodeid, ex, status, 0.0, _describe_exit(code), out[-2000:])
+        broken[ex] = (status, _describe_exit(code))
+        if runs > len(chapter.exercises) + 1:
+            break
+    exercises = [_score(e, [r for r in results.values() if r.exercise == e.id], broken, collect_errors, partial)
+                 for e in wanted]
+    return ChapterResult(chapter, exercises, time.monotonic() - start, runs, "\n".join(outputs))
+
+
+def _score(
+    exercise: Exercise, tests: list[TestResult], broken: dict[str, tuple[str, str]],
+    collect_errors: list[str], partial: bool,
+) -> ExerciseResult:
+    if exercise.id in broken:
+        status, message = broken[exercise.id]
+        details = next((t.details for t in tests if t.outcome == status), "")
+        return ExerciseResult(exercise, status, tests, message, details)
+    if not tests:
+        detail = "\n".join(collect_errors)
+        why = "the test files could not be collected" if collect_errors else "no graded test is tied to it"
+        return ExerciseResult(exercise, FAILED, tests, f"no test ran: {why}", detail)
+    failed = [t for t in tests if t.outcome != PASSED and t.outcome != SKIPPED]
+    ran = [t for t in tests if t.outcome != SKIPPED]
+    if not ran:
+        return ExerciseResult(exercise, SKIPPED, tests, tests[0].headline)
+    if failed:
+        first = failed[0]
+        score = exercise.points * (len(ran) - len(failed)) / len(ran) if partial else 0.0
+        return ExerciseResult(exercise, FAILED, tests, first.headline, first.details, score)
+    return ExerciseResult(exercise, PASSED, tests, "", "", float(exercise.points))
+
+
+def grade(
+    chapters: list[Chapter],
+    target: Path,
+    *,
+    only: set[str] | None = None,
+    extra_tests: Path | None = None,
+    partial: bool = False,
+    timeout: float | None = None,
+    test_timeout: int | None = None,
+    on_chapter=None,
+) -> GradeReport:
+    start = time.monotonic()
+    done = []
+    for chapter in chapters:
+        if only and not any(e.id in only for e in chapter.exercises):
+            continue
+        result = grade_chapter(
+            chapter, target, only=only, extra_tests=extra_tests, partial=partial,
+            timeout=timeout, test_timeout=test_timeout,
+        )
+        done.append(result)
+        if on_chapter is not None:
+            on_chapter(result)
+    return GradeReport(target, done, time.monotonic() - start)
