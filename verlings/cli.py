@@ -31,7 +31,9 @@ FORMATS = ("table", "json")
 def _common(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--solutions", action="store_true", help="grade the reference solutions")
-    which.add_argument("--target", metavar="DIR", help=f"grade DIR (laid out like exercises/); env {target_mod.ENV_VAR}")
+    which.add_argument(
+        "--target", metavar="DIR", help=f"grade DIR (laid out like exercises/); env {target_mod.ENV_VAR}"
+    )
     parser.add_argument("--lang", choices=("en", "zh"), default=None, help="language of titles and hints")
 
 
@@ -138,7 +140,7 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
             progress.record(r.exercise.id, r.status)
         progress.save()
     if args.format == "table":
-        out_console = Console(file=open(args.out, "w", encoding="utf-8"), width=120) if args.out else console  # noqa: SIM115
+        out_console = Console(file=open(args.out, "w", encoding="utf-8"), width=120) if args.out else console
         render_table(report, lang, out_console, hints_shown=progress.hints)
     else:
         text = render_json(report)
@@ -191,6 +193,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 def cmd_hint(args: argparse.Namespace, console: Console) -> int:
     from rich.text import Text
 
+    from verlings.report import render_hints
     from verlings.state import Progress
 
     lang = _lang(args)
@@ -199,8 +202,7 @@ def cmd_hint(args: argparse.Namespace, console: Console) -> int:
     shown = progress.reveal_hint(ex.id, len(ex.hints))
     progress.save()
     console.print(Text(f"{ex.id} — {ex.title_in(lang)}", style="bold"))
-    for i, hint in enumerate(ex.hints[:shown], 1):
-        console.print(Text(f"  {i}/{len(ex.hints)} ", style="cyan") + Text(hint.text(lang)))
+    render_hints(ex, shown, lang, console)
     if shown >= len(ex.hints):
         last = "这是最后一条提示。参考：" if lang == "zh" else "That was the last hint. See the lesson:"
         console.print(Text(f"  {last} {ex.lesson(lang)}", style="dim"))

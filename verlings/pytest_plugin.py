@@ -62,7 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     global _report_file
     path = config.getoption("verlings_report")
     if path:
-        _report_file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed in unconfigure
+        _report_file = open(path, "a", encoding="utf-8", buffering=1)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from verlings.chapters import Exercise
 from verlings.grading import CRASHED, FAILED, PASSED, SKIPPED, TIMEOUT, ExerciseResult, GradeReport
 from verlings.target import describe
 
@@ -74,14 +75,18 @@ def render_next(result: ExerciseResult, lang: str, console: Console, hints_shown
     console.print(Text(f"\n{w['next']}: {ex.id} — {ex.title_in(lang)}", style="bold"))
     if result.message:
         console.print(Text(f"  {w['error']}: ", style="red") + Text(result.message.splitlines()[0]))
-    if ex.hints:
-        count = max(1, hints_shown)
-        for i, hint in enumerate(ex.hints[:count], 1):
-            console.print(Text(f"  {w['hint']} {i}/{len(ex.hints)}: ", style="cyan") + Text(hint.text(lang)))
+    render_hints(ex, max(1, hints_shown), lang, console)
     console.print(Text(f"  {w['run']}: ", style="dim") + Text(
         f"pytest exercises/{ex.chapter} --exercise {ex.id}   ·   python grader.py hint {ex.id}   ·   "
         f"{ex.lesson(lang)}"
     ))
+
+
+def render_hints(ex: Exercise, shown: int, lang: str, console: Console) -> None:
+    """The first ``shown`` staged hints of an exercise."""
+    label = words(lang)["hint"]
+    for i, hint in enumerate(ex.hints[:shown], 1):
+        console.print(Text(f"  {label} {i}/{len(ex.hints)}: ", style="cyan") + Text(hint.text(lang)))
 
 
 def to_json(report: GradeReport) -> dict[str, Any]:

@@ -34,7 +34,9 @@ def golden(chapter: str, name: str) -> dict[str, np.ndarray]:
     """
     path = snapshot_path(chapter, name)
     if not path.is_file():
-        raise FileNotFoundError(f"golden file {path} is missing — regenerate with `python -m verlings.goldens {chapter}`")
+        raise FileNotFoundError(
+            f"golden file {path} is missing — regenerate with `python -m verlings.goldens {chapter}`"
+        )
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
 
