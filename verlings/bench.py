@@ -1,0 +1,96 @@
+"""``python grader.py bench [CHAPTER]``: pytest-benchmark timings, yours vs reference vs verl.
+
+Benchmark files are ``benchmarks/bench_NN_<topic>.py``. Each benchmark is
+parametrised over implementations with the ids ``yours`` (the active target),
+``reference`` (solutions/) and ``verl``, and sets ``benchmark.group`` to the
+function and size, so rows of one group compare like with like. A slow or
+unfinished learner function is reported, never failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from verlings.paths import ROOT, SOLUTIONS
+from verlings.target import describe, load_module
+
+BENCH_DIR = ROOT / "benchmarks"
+IMPLEMENTATIONS = ("yours", "reference", "verl")
+
+
+def implementation(name: str, chapter: str, module: str):
+    """The module behind an implementation id (``verl`` is the caller's business)."""
+    from verlings.target import active
+
+    return load_module(chapter, module, root=SOLUTIONS if name == "reference" else active())
+
+
+def bench_files(chapters: list[str]) -> list[Path]:
+    files = sorted(BENCH_DIR.glob("bench_*.py"))
+    if chapters:
+        files = [f for f in files if any(f.name.startswith(f"bench_{c.zfill(2)}_") for c in chapters)]
+    return files
+
+
+def summarise(data: dict) -> dict[str, dict[str, float]]:
+    """group -> implementation -> median seconds."""
+    groups: dict[str, dict[str, float]] = {}
+    for bench in data.get("benchmarks", []):
+        match = re.search(r"\[(?:.*-)?(yours|reference|verl)(?:-.*)?\]$", bench["name"])
+        impl = match.group(1) if match else bench["name"]
+        groups.setdefault(bench.get("group") or bench["name"], {})[impl] = bench["stats"]["median"]
+    return groups
+
+
+def render(groups: dict[str, dict[str, float]], failed: list[str], target: Path, console: Console) -> None:
+    table = Table(title=f"verlings bench — {describe(target)} (median)")
+    table.add_column("benchmark")
+    for impl in IMPLEMENTATIONS:
+        table.add_column(impl, justify="right")
+    table.add_column("yours / reference", justify="right")
+    table.add_column("reference / verl", justify="right")
+
+    def fmt(t: float | None) -> str:
+        return "—" if t is None else f"{t * 1e3:.3f} ms"
+
+    def ratio(a: float | None, b: float | None) -> str:
+        return "—" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
+
+    for group, times in sorted(groups.items()):
+        y, r, v = (times.get(i) for i in IMPLEMENTATIONS)
+        table.add_row(group, fmt(y), fmt(r), fmt(v), ratio(y, r), ratio(r, v))
+    console.print(table)
+    for name in failed:
+        console.print(f"[yellow]not measured[/yellow] {name} (raised an error — unfinished exercise?)")
+
+
+def run_bench(chapters: list[str], target: Path, *, benchmark_json: str | None = None,
+              console: Console | None = None) -> int:
+    console = console or Console()
+    files = bench_files(chapters)
+    if not files:
+        console.print(f"no benchmarks for {', '.join(chapters) or 'any chapter'} in {BENCH_DIR.name}/")
+        return 2
+    with tempfile.TemporaryDirectory(prefix="verlings-bench-") as tmp:
+        out = Path(benchmark_json) if benchmark_json else Path(tmp) / "bench.json"
+        cmd = [sys.executable, "-m", "pytest", *map(str, files), "--rootdir", str(ROOT),
+               "-c", str(ROOT / "pyproject.toml"), "-o", "addopts=", "--import-mode=importlib",
+               "-p", "verlings.pytest_plugin", "-p", "no:cacheprovider", "-o", "python_files=bench_*.py",
+               "--benchmark-only", "--benchmark-json", str(out), "--target", str(target), "-q", "--no-header",
+               "--timeout", "600", "-rfE"]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if not out.is_file():
+            console.print(proc.stdout[-3000:] + proc.stderr[-2000:])
+            return 1
+        data = json.loads(out.read_text())
+    failed = [line.split(" ")[1] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    render(summarise(data), failed, target, console)
+    return 0
