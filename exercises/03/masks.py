@@ -38,6 +38,43 @@ def compute_response_mask(responses: torch.Tensor, attention_mask: torch.Tensor)
     raise NotImplementedError("implement compute_response_mask — see exercises/03/README.md §1.1")
 
 
+def get_response_mask(
+    response_id: torch.Tensor, eos_token: int | list[int] = 2, dtype: torch.dtype = torch.int64
+) -> torch.Tensor:
+    """Mask of the tokens up to and including the first EOS of each response.
+
+    A rollout engine keeps sampling until every sequence in the batch is done, so a
+    response may hold tokens after its end-of-sequence token. They were never part of
+    the answer and must not be trained on.
+
+    Args:
+        response_id: ``(bs, response_length)`` int64 token ids.
+        eos_token: one EOS id, or a list of them (chat models often stop on several,
+            e.g. ``<|im_end|>`` and ``<|endoftext|>``); the first *any* of them ends the response.
+        dtype: dtype of the returned mask.
+
+    Returns:
+        ``(bs, response_length)`` mask of ``dtype``: 1 up to and **including** the first EOS
+        token (the model chose to stop there: that choice is trained on too), 0 after it.
+        A row without EOS is all ones.
+
+    Example:
+        >>> response_id = torch.tensor([[20, 10, 1, 7, 1],
+        ...                             [78, 2, 76, 1, 0]])
+        >>> get_response_mask(response_id, eos_token=1)
+        tensor([[1, 1, 1, 0, 0],
+                [1, 1, 1, 1, 0]])
+        >>> get_response_mask(response_id, eos_token=[1, 2])
+        tensor([[1, 1, 1, 0, 0],
+                [1, 1, 0, 0, 0]])
+
+    One way: mark the EOS positions (``torch.isin``), count with ``cumsum`` along the
+    response how many EOS tokens came *before* each position; keep where that count is 0.
+    """
+    # TODO: mark EOS positions, count the EOS tokens before each position, keep count == 0.
+    raise NotImplementedError("implement get_response_mask — see exercises/03/README.md §1.2")
+
+
 def masked_mean(values: torch.Tensor, mask: torch.Tensor, axis: int | None = None) -> torch.Tensor:
     """Mean of ``values`` over the positions where ``mask`` is 1.
 
@@ -57,3 +94,120 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor, axis: int | None = Non
     """
     # TODO: zero the masked positions first (torch.where), then sum and divide.
     raise NotImplementedError("implement masked_mean — see exercises/03/README.md §1.3")
+
+
+def masked_var(values: torch.Tensor, mask: torch.Tensor, unbiased: bool = True) -> torch.Tensor:
+    """Variance of ``values`` over the positions where ``mask`` is 1 (the whole tensor, no axis).
+
+    Args:
+        values: any shape, float, e.g. advantages ``(bs, response_length)``.
+        mask: same shape as ``values``; bool or 0/1 numbers.
+        unbiased: ``True`` applies Bessel's correction ``n / (n - 1)`` (``n = mask.sum()``),
+            like ``torch.var``; ``False`` gives the population variance.
+
+    Returns:
+        A 0-dim tensor of ``values``' dtype::
+
+            mean = masked_mean(values, mask)
+            var  = masked_mean((values - mean) ** 2, mask)      # population
+            var  = var * n / (n - 1)                            # if unbiased
+
+        Masked positions must not influence it, even when they hold ``inf`` or ``NaN``.
+
+    Raises:
+        ValueError: when ``unbiased`` and ``n == 0`` or ``n == 1`` (as verl does: the
+            correction would divide by zero).
+
+    Example:
+        >>> masked_var(torch.tensor([1.0, 2.0, 3.0, 100.0]), torch.tensor([1, 1, 1, 0]))
+        tensor(1.)       # mean 2, squared deviations 1 + 0 + 1 = 2, 2 / (3 - 1) = 1
+        >>> masked_var(torch.tensor([1.0, 2.0, 3.0, 100.0]), torch.tensor([1, 1, 1, 0]), unbiased=False)
+        tensor(0.6667)   # 2 / 3
+    """
+    # TODO: masked mean, masked mean of squared deviations, then the n / (n - 1) correction.
+    raise NotImplementedError("implement masked_var — see exercises/03/README.md §1.3")
+
+
+def masked_whiten(values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True) -> torch.Tensor:
+    """Normalise ``values`` to mean 0 and variance 1 using the statistics of the valid positions.
+
+    PPO and REINFORCE++ whiten advantages over the whole batch this way.
+
+    Args:
+        values: any shape, float, e.g. advantages ``(bs, response_length)``.
+        mask: same shape; bool or 0/1 numbers. Only valid positions feed the statistics.
+        shift_mean: ``True`` gives zero mean; ``False`` only rescales and keeps the
+            original mean (the mean is added back after scaling).
+
+    Returns:
+        Same shape and dtype as ``values``::
+
+            mean = masked_mean(values, mask)
+            var  = masked_var(values, mask)                     # unbiased
+            out  = (values - mean) * rsqrt(var + 1e-8)
+            out  = out + mean                                   # if not shift_mean
+
+        verl applies the formula to every position, masked ones included, and callers
+        multiply by the mask afterwards; the tests look at valid positions only.
+
+    Example:
+        >>> masked_whiten(torch.tensor([1.0, 2.0, 3.0, 100.0]), torch.tensor([1, 1, 1, 0]))
+        tensor([-1.0000,  0.0000,  1.0000, 98.0000])   # mean 2, unbiased var 1
+        >>> masked_whiten(torch.tensor([1.0, 2.0, 3.0, 100.0]), torch.tensor([1, 1, 1, 0]), shift_mean=False)
+        tensor([  1.0000,   2.0000,   3.0000, 100.0000])  # var 1: only the scale could change
+    """
+    # TODO: masked mean and (unbiased) masked variance, then (values - mean) * rsqrt(var + 1e-8).
+    raise NotImplementedError("implement masked_whiten — see exercises/03/README.md §1.3")
+
+
+def logprobs_from_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Log-probability of each sampled token under the distribution given by ``logits``.
+
+    Args:
+        logits: ``(bs, response_length, vocab_size)`` float (also ``(n, vocab_size)``), the
+            model's unnormalised scores; may be large (thousands), and that must not overflow.
+        labels: ``(bs, response_length)`` int64 (or ``(n,)``): the token ids that were sampled.
+
+    Returns:
+        ``(bs, response_length)`` (or ``(n,)``), ``logits``' dtype::
+
+            log p(label) = logits[..., label] - logsumexp(logits, dim=-1)
+
+        Gradients flow back to ``logits`` (this is the policy's log-prob in every loss).
+
+    Example:
+        >>> logits = torch.tensor([[0.0, 0.0, 0.6931472]])       # log 2: p = [1/4, 1/4, 1/2]
+        >>> logprobs_from_logits(logits, torch.tensor([2]))
+        tensor([-0.6931])                                        # log(1/2)
+
+    ``softmax(...).log()`` is mathematically the same and numerically wrong: a token with
+    probability below ~1e-38 (float32) underflows to 0 and its log is ``-inf``.
+    """
+    # TODO: a stable log-softmax over the vocabulary, then pick each label's entry (gather).
+    raise NotImplementedError("implement logprobs_from_logits — see exercises/03/README.md §1.4")
+
+
+def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy of the next-token distribution at every position.
+
+    Args:
+        logits: ``(bs, response_length, vocab_size)`` float (or any ``(..., vocab_size)``).
+
+    Returns:
+        ``(bs, response_length)`` (the vocabulary dimension reduced), ``logits``' dtype::
+
+            p = softmax(logits)
+            H = -sum(p * log p) = logsumexp(logits) - sum(p * logits)
+
+        The second form never takes ``log p``, so a probability that underflows to 0
+        cannot turn into ``0 * -inf = NaN``. Gradients flow back to ``logits`` (the
+        entropy bonus is trained on).
+
+    Example:
+        >>> entropy_from_logits(torch.zeros(1, 4))      # uniform over 4 tokens
+        tensor([1.3863])                                # log(4)
+        >>> entropy_from_logits(torch.tensor([[0.0, -1e4]]))
+        tensor([0.])                                    # all mass on one token
+    """
+    # TODO: logsumexp over the vocabulary minus the softmax-weighted sum of the logits.
+    raise NotImplementedError("implement entropy_from_logits — see exercises/03/README.md §1.4")

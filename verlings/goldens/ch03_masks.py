@@ -46,3 +46,102 @@ def masked_mean() -> dict:
         "mean_axis1": verl_masked_mean(values, mask, axis=1),
         "mean_axis0": verl_masked_mean(values, mask, axis=0),
     }
+
+
+@snapshot("03", "eos_mask")
+def eos_mask() -> dict:
+    from verl.utils.torch_functional import get_response_mask
+
+    g = torch.Generator().manual_seed(37)
+    response_id = torch.randint(3, 40, (8, 10), generator=g)
+    # Rows built to separate the classic mistakes (eos ids 1 and 2, pad id 0):
+    response_id[1, 0] = 1  # EOS first: only the EOS token itself is kept
+    response_id[2, 9] = 1  # EOS last: all ones
+    response_id[3, 3], response_id[3, 6] = 2, 1  # second id of the list comes first
+    response_id[4, 2], response_id[4, 5] = 1, 1  # two EOS: the first one ends the response
+    response_id[5, 4] = 2  # only the second id of the list
+    response_id[6, 4], response_id[6, 5:] = 1, 0  # EOS then padding
+    response_id[7, 7] = 1  # row 0 has no EOS at all
+    return {
+        "response_id": response_id,
+        "mask_eos1": get_response_mask(response_id, eos_token=1),
+        "mask_eos12": get_response_mask(response_id, eos_token=[1, 2]),
+    }
+
+
+def _values_and_mask(seed: int, offset: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(5, 8) float32 values whose masked positions sit far from the valid ones (+10)."""
+    g = torch.Generator().manual_seed(seed)
+    values = torch.randn(5, 8, generator=g) * 2.0 + offset
+    mask = (torch.rand(5, 8, generator=g) > 0.35).long()
+    mask[1, :] = 0  # a fully masked row
+    mask[4, :] = 1  # a full row
+    values = torch.where(mask.bool(), values, values + 10.0)  # unmasked statistics would be far off
+    return values, mask
+
+
+@snapshot("03", "masked_var")
+def masked_var() -> dict:
+    from verl.utils.torch_functional import masked_var as verl_masked_var
+
+    values, mask = _values_and_mask(seed=41, offset=1.0)
+    return {
+        "values": values,
+        "mask": mask,
+        "var_unbiased": verl_masked_var(values, mask),
+        "var_population": verl_masked_var(values, mask, unbiased=False),
+    }
+
+
+@snapshot("03", "masked_whiten")
+def masked_whiten() -> dict:
+    from verl.utils.torch_functional import masked_whiten as verl_masked_whiten
+
+    values, mask = _values_and_mask(seed=43, offset=3.0)  # mean ≈ 3: forgetting to re-add it shows
+    return {
+        "values": values,
+        "mask": mask,
+        "whitened": verl_masked_whiten(values, mask),
+        "whitened_keep_mean": verl_masked_whiten(values, mask, shift_mean=False),
+    }
+
+
+def _logits(seed: int) -> dict:
+    """Moderate 3-D and 2-D logits, and float32 logits spread by ~1e4 (softmax underflows to 0)."""
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "logits": torch.randn(3, 5, 11, generator=g) * 3.0,
+        "labels": torch.randint(0, 11, (3, 5), generator=g),
+        "logits_2d": torch.randn(7, 11, generator=g) * 3.0,
+        "labels_2d": torch.randint(0, 11, (7,), generator=g),
+        "logits_large": torch.randn(4, 6, 16, generator=g) * 1e4,
+        "labels_large": torch.randint(0, 16, (4, 6), generator=g),
+    }
+
+
+@snapshot("03", "logprobs")
+def logprobs() -> dict:
+    from verl.utils.torch_functional import logprobs_from_logits
+
+    x = _logits(seed=47)
+    return {
+        **x,
+        "logprobs": logprobs_from_logits(x["logits"], x["labels"]),
+        "logprobs_2d": logprobs_from_logits(x["logits_2d"], x["labels_2d"]),
+        "logprobs_large": logprobs_from_logits(x["logits_large"], x["labels_large"]),
+    }
+
+
+@snapshot("03", "entropy")
+def entropy() -> dict:
+    from verl.utils.torch_functional import entropy_from_logits
+
+    x = _logits(seed=53)
+    return {
+        "logits": x["logits"],
+        "logits_2d": x["logits_2d"],
+        "logits_large": x["logits_large"],
+        "entropy": entropy_from_logits(x["logits"]),
+        "entropy_2d": entropy_from_logits(x["logits_2d"]),
+        "entropy_large": entropy_from_logits(x["logits_large"]),
+    }
