@@ -1,0 +1,289 @@
+"""Graded tests for exercises/03/losses.py (goldens from verl 0.9.1: verlings/goldens/ch03_losses.py)."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from verlings import learner_module
+from verlings.testing import assert_close, golden, tensors
+
+losses = learner_module("03", "losses")
+
+AGG_MODES = ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm")
+AGG_WHY = {
+    "token-mean": "token-mean: sum over valid tokens / number of valid tokens (padding is not a token)",
+    "seq-mean-token-sum": "seq-mean-token-sum: sum each row's valid tokens, then average over the rows "
+    "that have at least one valid token",
+    "seq-mean-token-mean": "seq-mean-token-mean: mean of each row's valid tokens, then average over the rows "
+    "that have at least one valid token",
+    "seq-mean-token-sum-norm": "seq-mean-token-sum-norm: seq-mean-token-sum divided by a constant, "
+    "the padded response length loss_mask.shape[-1] (Dr. GRPO)",
+}
+
+
+def _cases(g: dict) -> dict:
+    return json.loads(str(g["cases"]))
+
+
+def _as_tuple(result, n: int, what: str) -> tuple:
+    assert isinstance(result, tuple | list) and len(result) == n, f"{what} must return a tuple of {n} values"
+    return tuple(result)
+
+
+def _rejunk(x: torch.Tensor, mask: torch.Tensor, junk: float) -> torch.Tensor:
+    """The same tensor with other values on the masked positions."""
+    return torch.where(mask.bool(), x, torch.full_like(x, junk))
+
+
+# ---------------------------------------------------------------- 03.agg_loss
+
+
+@pytest.mark.exercise("03.agg_loss")
+@pytest.mark.parametrize("mode", AGG_MODES)
+def test_agg_loss_matches_verl(mode):
+    g = tensors(golden("03", "agg_loss"))
+    seen = losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode=mode)
+    assert_close(seen, g[mode], what=f"agg_loss({mode!r})", exercise="03.agg_loss", why=AGG_WHY[mode])
+
+
+@pytest.mark.exercise("03.agg_loss")
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        # Valid tokens: row 0 → 1, 2, 3; row 1 → 4; row 2 has none. response_length = 3.
+        ("token-mean", 2.5),  # (1 + 2 + 3 + 4) / 4 tokens
+        ("seq-mean-token-sum", 5.0),  # row sums 6 and 4; the empty row is not a sequence: (6 + 4) / 2
+        ("seq-mean-token-mean", 3.0),  # row means 2 and 4: (2 + 4) / 2
+        ("seq-mean-token-sum-norm", 5.0 / 3.0),  # seq-mean-token-sum / response_length = 5 / 3
+    ],
+)
+def test_agg_loss_hand_worked(mode, expected):
+    loss_mat = torch.tensor([[1.0, 2.0, 3.0], [4.0, 100.0, 100.0], [7.0, 7.0, 7.0]])
+    loss_mask = torch.tensor([[1, 1, 1], [1, 0, 0], [0, 0, 0]])
+    seen = losses.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=mode)
+    assert_close(seen, torch.tensor(expected), what=f"agg_loss({mode!r})", exercise="03.agg_loss", why=AGG_WHY[mode])
+
+
+@pytest.mark.exercise("03.agg_loss")
+@pytest.mark.parametrize("mode", AGG_MODES)
+def test_agg_loss_ignores_masked_positions(mode):
+    g = tensors(golden("03", "agg_loss"))
+    loss_mat = _rejunk(g["loss_mat"], g["loss_mask"], -1000.0)  # the golden had 50.0 there
+    seen = losses.agg_loss(loss_mat=loss_mat, loss_mask=g["loss_mask"], loss_agg_mode=mode)
+    assert_close(
+        seen, g[mode], what=f"agg_loss({mode!r}) with other values under the mask", exercise="03.agg_loss",
+        why="values where loss_mask is 0 must not change the loss — multiply or select by the mask before summing",
+    )
+
+
+@pytest.mark.exercise("03.agg_loss")
+def test_agg_loss_rejects_unknown_mode():
+    g = tensors(golden("03", "agg_loss"))
+    losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode="token-mean")
+    with pytest.raises(ValueError):
+        losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode="seq-median")
+
+
+# ------------------------------------------------------------- 03.policy_loss
+
+POLICY_OUTPUTS = {
+    "pg_loss": "the loss is the negated objective, so PPO's pessimistic min becomes max(-A·r, -A·clip(r)); "
+    "the dual clip min(·, -A·clip_ratio_c) applies only where A < 0",
+    "pg_clipfrac": "pg_clipfrac = masked mean of (clipped loss > unclipped loss) over valid tokens",
+    "ppo_kl": "ppo_kl = masked mean of -(log_prob - old_log_prob), the log-ratio clamped to [-20, 20]",
+    "pg_clipfrac_lower": "pg_clipfrac_lower = masked mean of (max(...) > -A·clip_ratio_c) where A < 0",
+}
+
+
+@pytest.mark.exercise("03.policy_loss")
+@pytest.mark.parametrize("case", ["default", "clip_higher", "high_only"])
+def test_compute_policy_loss_matches_verl(case):
+    g = tensors(golden("03", "policy_loss"))
+    kwargs = _cases(g)[case]
+    log_prob = g["log_prob"].clone().requires_grad_(True)
+    result = _as_tuple(
+        losses.compute_policy_loss(
+            old_log_prob=g["old_log_prob"], log_prob=log_prob, advantages=g["advantages"],
+            response_mask=g["response_mask"], **kwargs,
+        ),
+        4, "compute_policy_loss",
+    )
+    for name, seen in zip(POLICY_OUTPUTS, result):
+        assert_close(
+            seen, g[f"{case}__{name}"], what=f"compute_policy_loss({kwargs}) → {name}",
+            exercise="03.policy_loss", why=POLICY_OUTPUTS[name],
+        )
+    assert isinstance(result[0], torch.Tensor) and result[0].requires_grad, (
+        "pg_loss must be a tensor that carries the gradient to log_prob (is the ratio detached?)"
+    )
+    (grad,) = torch.autograd.grad(result[0], log_prob)
+    assert_close(
+        grad, g[f"{case}__grad_log_prob"], what="d pg_loss / d log_prob", exercise="03.policy_loss",
+        mask=g["response_mask"],
+        why="the gradient flows through exp(log_prob - old_log_prob) on unclipped tokens only, 0 on padding",
+    )
+
+
+@pytest.mark.exercise("03.policy_loss")
+def test_compute_policy_loss_dual_clip_only_for_negative_advantages():
+    # ratio = exp(2) = 7.389 on both tokens, cliprange 0.2, clip_ratio_c 3.
+    # A = +1: max(-7.389, -1.2) = -1.2     (the dual clip must not touch it: min(-3, -1.2) would give -3)
+    # A = -1: max(7.389, 1.2) = 7.389, then min(3, 7.389) = 3    (dual clip)
+    old_log_prob = torch.zeros(1, 2)
+    log_prob = torch.full((1, 2), 2.0)
+    advantages = torch.tensor([[1.0, -1.0]])
+    for mask, expected, why in [
+        ([[1, 0]], -1.2, "for A > 0 the loss is max(-A·r, -A·clip(r)) only; the dual clip is for A < 0"),
+        ([[0, 1]], 3.0, "for A < 0 the loss is capped at -A·clip_ratio_c (dual clip)"),
+        ([[1, 1]], 0.9, "token-mean of -1.2 and 3.0"),
+    ]:
+        pg_loss, *_ = losses.compute_policy_loss(
+            old_log_prob=old_log_prob, log_prob=log_prob, advantages=advantages,
+            response_mask=torch.tensor(mask), cliprange=0.2, clip_ratio_c=3.0,
+        )
+        assert_close(pg_loss, torch.tensor(expected), what=f"pg_loss with response_mask={mask}",
+                     exercise="03.policy_loss", why=why)
+    _, pg_clipfrac, ppo_kl, pg_clipfrac_lower = losses.compute_policy_loss(
+        old_log_prob=old_log_prob, log_prob=log_prob, advantages=advantages,
+        response_mask=torch.tensor([[1, 1]]), cliprange=0.2, clip_ratio_c=3.0,
+    )
+    # Token 1 is clipped (-1.2 > -7.389), token 2 is not (1.2 < 7.389): 1/2.
+    assert_close(pg_clipfrac, torch.tensor(0.5), what="pg_clipfrac", exercise="03.policy_loss",
+                 why=POLICY_OUTPUTS["pg_clipfrac"])
+    # Only token 2 has A < 0 and 7.389 > 3: 1/2.
+    assert_close(pg_clipfrac_lower, torch.tensor(0.5), what="pg_clipfrac_lower", exercise="03.policy_loss",
+                 why=POLICY_OUTPUTS["pg_clipfrac_lower"])
+    # ppo_kl = mean(old_log_prob - log_prob) = -2.
+    assert_close(ppo_kl, torch.tensor(-2.0), what="ppo_kl", exercise="03.policy_loss", why=POLICY_OUTPUTS["ppo_kl"])
+
+
+@pytest.mark.exercise("03.policy_loss")
+def test_compute_policy_loss_clamps_the_log_ratio():
+    # log_prob - old_log_prob = [30, -25, 1] is clamped to [20, -20, 1] before exp:
+    # ppo_kl = -(20 - 20 + 1) / 3 = -1/3   (without the clamp: -(30 - 25 + 1) / 3 = -2).
+    # A = 1 everywhere: losses max(-e^20, -1.2) = -1.2, max(-e^-20, -0.8) = -2.06e-9, max(-e, -1.2) = -1.2.
+    old_log_prob = torch.tensor([[-40.0, -1.0, -2.0]])
+    log_prob = torch.tensor([[-10.0, -26.0, -1.0]])
+    pg_loss, _, ppo_kl, _ = losses.compute_policy_loss(
+        old_log_prob=old_log_prob, log_prob=log_prob, advantages=torch.ones(1, 3),
+        response_mask=torch.ones(1, 3, dtype=torch.long), cliprange=0.2,
+    )
+    assert_close(ppo_kl, torch.tensor(-1.0 / 3.0), what="ppo_kl with log-ratios beyond ±20",
+                 exercise="03.policy_loss", why="clamp log_prob - old_log_prob to [-20, 20] before exp, as verl does")
+    assert_close(pg_loss, torch.tensor((-1.2 - math.exp(-20.0) - 1.2) / 3.0), what="pg_loss with extreme ratios",
+                 exercise="03.policy_loss")
+
+
+@pytest.mark.exercise("03.policy_loss")
+def test_compute_policy_loss_ignores_masked_positions():
+    g = tensors(golden("03", "policy_loss"))
+    mask = g["response_mask"]
+    result = losses.compute_policy_loss(
+        old_log_prob=_rejunk(g["old_log_prob"], mask, -0.5),
+        log_prob=_rejunk(g["log_prob"], mask, -9.0),
+        advantages=_rejunk(g["advantages"], mask, 25.0),
+        response_mask=mask, cliprange=0.2,
+    )
+    for name, seen in zip(POLICY_OUTPUTS, _as_tuple(result, 4, "compute_policy_loss")):
+        assert_close(
+            seen, g[f"default__{name}"], what=f"{name} with other values under the mask",
+            exercise="03.policy_loss",
+            why="padding must not count: every mean (loss, clipfracs, ppo_kl) is over response_mask only",
+        )
+
+
+# -------------------------------------------------------------- 03.value_loss
+
+VALUE_WHY = {
+    "vf_loss": "vf_loss = 0.5 · agg(max((vpreds - returns)², (clip(vpreds, values ± cliprange_value) - returns)²))",
+    "vf_clipfrac": "vf_clipfrac = masked mean of (clipped squared error > unclipped squared error)",
+}
+
+
+@pytest.mark.exercise("03.value_loss")
+@pytest.mark.parametrize("case", ["default", "seq_norm"])
+def test_compute_value_loss_matches_verl(case):
+    g = tensors(golden("03", "value_loss"))
+    kwargs = _cases(g)[case]
+    vpreds = g["vpreds"].clone().requires_grad_(True)
+    result = _as_tuple(
+        losses.compute_value_loss(
+            vpreds=vpreds, returns=g["returns"], values=g["values"], response_mask=g["response_mask"], **kwargs
+        ),
+        2, "compute_value_loss",
+    )
+    for name, seen in zip(VALUE_WHY, result):
+        assert_close(seen, g[f"{case}__{name}"], what=f"compute_value_loss({kwargs}) → {name}",
+                     exercise="03.value_loss", why=VALUE_WHY[name])
+    assert isinstance(result[0], torch.Tensor) and result[0].requires_grad, "vf_loss must carry the gradient to vpreds"
+    (grad,) = torch.autograd.grad(result[0], vpreds)
+    assert_close(grad, g[f"{case}__grad_vpreds"], what="d vf_loss / d vpreds", exercise="03.value_loss",
+                 mask=g["response_mask"])
+
+
+@pytest.mark.exercise("03.value_loss")
+def test_compute_value_loss_hand_worked():
+    # values 0, cliprange_value 0.5, so vpreds = 2 is clipped to 0.5.
+    # token 1: returns 3 → unclipped (2 - 3)² = 1, clipped (0.5 - 3)² = 6.25 → max 6.25 (clipped is larger)
+    # token 2: returns 1 → unclipped (2 - 1)² = 1, clipped (0.5 - 1)² = 0.25 → max 1
+    # vf_loss = 0.5 · (6.25 + 1) / 2 = 1.8125; vf_clipfrac = 1/2.
+    vf_loss, vf_clipfrac = losses.compute_value_loss(
+        vpreds=torch.tensor([[2.0, 2.0, 9.0]]), returns=torch.tensor([[3.0, 1.0, -9.0]]),
+        values=torch.zeros(1, 3), response_mask=torch.tensor([[1, 1, 0]]), cliprange_value=0.5,
+    )
+    assert_close(vf_loss, torch.tensor(1.8125), what="vf_loss", exercise="03.value_loss",
+                 why="0.5 times the larger (pessimistic) squared error, averaged over the 2 valid tokens; "
+                 "min instead of max gives 0.3125, no 0.5 gives 3.625")
+    assert_close(vf_clipfrac, torch.tensor(0.5), what="vf_clipfrac", exercise="03.value_loss",
+                 why=VALUE_WHY["vf_clipfrac"])
+
+
+@pytest.mark.exercise("03.value_loss")
+def test_compute_value_loss_ignores_masked_positions():
+    g = tensors(golden("03", "value_loss"))
+    mask = g["response_mask"]
+    vf_loss, vf_clipfrac = losses.compute_value_loss(
+        vpreds=_rejunk(g["vpreds"], mask, 7.0), returns=_rejunk(g["returns"], mask, -3.0),
+        values=_rejunk(g["values"], mask, 0.0), response_mask=mask, cliprange_value=0.5,
+    )
+    for name, seen in (("vf_loss", vf_loss), ("vf_clipfrac", vf_clipfrac)):
+        assert_close(seen, g[f"default__{name}"], what=f"{name} with other values under the mask",
+                     exercise="03.value_loss", why="padding must not count in vf_loss or vf_clipfrac")
+
+
+# ------------------------------------------------------------ 03.entropy_loss
+
+
+@pytest.mark.exercise("03.entropy_loss")
+@pytest.mark.parametrize("case", ["default", "seq_mean"])
+def test_compute_entropy_loss_matches_verl(case):
+    g = tensors(golden("03", "entropy_loss"))
+    kwargs = _cases(g)[case]
+    seen = losses.compute_entropy_loss(logits=g["logits"], response_mask=g["response_mask"], **kwargs)
+    assert_close(seen, g[f"{case}__entropy_loss"], what=f"compute_entropy_loss({kwargs})", exercise="03.entropy_loss",
+                 why="per-token entropy H = logsumexp(z) - Σ softmax(z)·z, then agg_loss with the response mask")
+
+
+@pytest.mark.exercise("03.entropy_loss")
+def test_compute_entropy_loss_hand_worked():
+    # Token 1: uniform over 4 → H = ln 4. Token 2: one logit 100 above the rest → H = 0 (to float32 precision).
+    logits = torch.zeros(1, 2, 4)
+    logits[0, 1, 0] = 100.0
+    for mask, expected in [([[1, 0]], math.log(4.0)), ([[1, 1]], math.log(4.0) / 2), ([[0, 1]], 0.0)]:
+        seen = losses.compute_entropy_loss(logits=logits, response_mask=torch.tensor(mask))
+        assert_close(seen, torch.tensor(expected), what=f"compute_entropy_loss with response_mask={mask}",
+                     exercise="03.entropy_loss", why="entropy of each valid token, averaged over the valid tokens")
+
+
+@pytest.mark.exercise("03.entropy_loss")
+def test_compute_entropy_loss_ignores_masked_positions():
+    g = tensors(golden("03", "entropy_loss"))
+    mask = g["response_mask"]
+    logits = torch.where(mask.bool()[..., None], g["logits"], torch.zeros_like(g["logits"]))  # max entropy there
+    seen = losses.compute_entropy_loss(logits=logits, response_mask=mask)
+    assert_close(
+        seen, g["default__entropy_loss"], what="compute_entropy_loss with other logits under the mask",
+        exercise="03.entropy_loss", why="aggregate with response_mask: padding tokens have no entropy to count",
+    )
