@@ -1,0 +1,362 @@
+"""Graded tests for exercises/03/advantages.py (goldens from verl 0.9.1: verlings/goldens/ch03_advantages.py)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from verlings import learner_module
+from verlings.testing import assert_close, golden, tensors
+
+adv = learner_module("03", "advantages")
+
+
+def _load(name: str) -> tuple[dict, dict]:
+    """(numpy arrays, the same as tensors) of one golden file."""
+    raw = golden("03", name)
+    return raw, tensors(raw)
+
+
+def _on_valid(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``x`` with every masked position set to 0, to compare valid tokens only."""
+    return torch.where(mask.bool(), x, torch.zeros_like(x))
+
+
+def _check_output(out, like: torch.Tensor, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    assert isinstance(out, tuple) and len(out) == 2, f"{what} must return a tuple (advantages, returns)"
+    for name, x in zip(("advantages", "returns"), out):
+        assert isinstance(x, torch.Tensor), f"{what}: {name} is a {type(x).__name__}, expected a torch.Tensor"
+        assert x.shape == like.shape, f"{what}: {name} has shape {tuple(x.shape)}, expected {tuple(like.shape)}"
+        assert x.dtype == like.dtype, f"{what}: {name} is {x.dtype}, expected {like.dtype} (token_level_rewards')"
+    return out
+
+
+def _garbage_on_masked(x: torch.Tensor, mask: torch.Tensor, seed: int) -> torch.Tensor:
+    """``x`` with large random numbers where the mask is 0 (finite: verl multiplies, 0 * inf is NaN)."""
+    noise = 100.0 * torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
+    return torch.where(mask.bool(), x, noise)
+
+
+# --------------------------------------------------------------------------- GAE (§2.2)
+
+GAE = "compute_gae_advantage_return"
+
+
+def _gae(token_level_rewards, values, response_mask, gamma, lam):
+    out = adv.compute_gae_advantage_return(
+        token_level_rewards=token_level_rewards, values=values, response_mask=response_mask, gamma=gamma, lam=lam
+    )
+    return _check_output(out, token_level_rewards, GAE)
+
+
+@pytest.mark.exercise("03.gae")
+@pytest.mark.parametrize("setting", ["a", "b"])
+def test_compute_gae_advantage_return_matches_verl(setting):
+    raw, g = _load("gae")
+    mask = g["response_mask"]
+    gamma, lam = float(raw[f"gamma_{setting}"]), float(raw[f"lam_{setting}"])
+    advantages, returns = _gae(g["token_level_rewards"], g["values"], mask, gamma, lam)
+    what = f"{GAE}(gamma={gamma}, lam={lam})"
+    assert torch.isfinite(advantages).all() and torch.isfinite(returns).all(), (
+        f"{what}: NaN or inf in the output — a masked value leaking through 0 * inf, or a zero variance?"
+    )
+    # Only valid tokens are compared: verl leaves carried-over numbers on masked positions.
+    assert_close(
+        _on_valid(returns, mask), _on_valid(g[f"returns_{setting}"], mask), what=f"{what} → returns (valid tokens)",
+        exercise="03.gae",
+        why="returns = advantages BEFORE whitening + values; a masked token carries nextvalues and lastgaelam "
+        "through unchanged (the golden batch has holes inside responses)",
+    )
+    assert_close(
+        _on_valid(advantages, mask), _on_valid(g[f"advantages_{setting}"], mask),
+        what=f"{what} → advantages (valid tokens)", exercise="03.gae",
+        why="if returns match, check the whitening: mean and unbiased var over valid tokens of the whole batch",
+    )
+
+
+@pytest.mark.exercise("03.gae")
+def test_compute_gae_advantage_return_skips_masked_tokens():
+    # Worked by hand (gamma = lam = 0.5), the example of the docstring:
+    #   t=2: delta = 1 + 0.5*0 - 0.25 = 0.75,  lastgaelam = 0.75,  nextvalues = 0.25
+    #   t=1: mask 0 → carry lastgaelam 0.75 and nextvalues 0.25 (V = 9 and r = 5 are never used)
+    #   t=0: delta = 0 + 0.5*0.25 - 0.5 = -0.375,  lastgaelam = -0.375 + 0.25*0.75 = -0.1875
+    #   returns (valid) = [-0.1875 + 0.5, 0.75 + 0.25] = [0.3125, 1.0]
+    #   whitening the valid pair [-0.1875, 0.75]: mean 0.28125, deviations ∓0.46875,
+    #   unbiased var = 2 * 0.46875**2 / 1 = 0.439453125 → advantages ∓0.46875 / sqrt(0.439453125 + 1e-8)
+    mask = torch.tensor([[1, 0, 1]])
+    advantages, returns = _gae(
+        torch.tensor([[0.0, 5.0, 1.0]]), torch.tensor([[0.5, 9.0, 0.25]]), mask, gamma=0.5, lam=0.5
+    )
+    assert_close(
+        returns[:, [0, 2]], torch.tensor([[0.3125, 1.0]]), what=f"{GAE} → returns on valid tokens", exercise="03.gae",
+        why="a token before a hole must see past it: delta uses the value of the next *valid* token",
+    )
+    a = 0.46875 / math.sqrt(0.439453125 + 1e-8)
+    assert_close(
+        advantages[:, [0, 2]], torch.tensor([[-a, a]]), what=f"{GAE} → advantages on valid tokens",
+        exercise="03.gae", why="whiten with masked_whiten over the valid tokens only (unbiased variance)",
+    )
+
+
+@pytest.mark.exercise("03.gae")
+def test_compute_gae_advantage_return_ignores_values_on_masked_tokens():
+    raw, g = _load("gae")
+    mask = g["response_mask"]
+    gamma, lam = float(raw["gamma_a"]), float(raw["lam_a"])
+    advantages, returns = _gae(
+        _garbage_on_masked(g["token_level_rewards"], mask, seed=1), _garbage_on_masked(g["values"], mask, seed=2),
+        mask, gamma, lam,
+    )
+    why = "rewards and values on masked tokens (padding, tool output) must not change any valid token"
+    assert_close(
+        _on_valid(returns, mask), _on_valid(g["returns_a"], mask), what=f"{GAE} → returns, garbage under the mask",
+        exercise="03.gae", why=why,
+    )
+    assert_close(
+        _on_valid(advantages, mask), _on_valid(g["advantages_a"], mask),
+        what=f"{GAE} → advantages, garbage under the mask", exercise="03.gae", why=why,
+    )
+
+
+@pytest.mark.exercise("03.gae")
+def test_compute_gae_advantage_return_whitens_advantages():
+    raw, g = _load("gae")
+    mask = g["response_mask"].bool()
+    advantages, returns = _gae(
+        g["token_level_rewards"], g["values"], g["response_mask"], float(raw["gamma_a"]), float(raw["lam_a"])
+    )
+    valid = advantages[mask].double()
+    assert_close(
+        valid.mean(), 0.0, what=f"{GAE}: mean of the advantages over valid tokens", exercise="03.gae",
+        why="advantages are whitened (masked_whiten) over the valid tokens of the whole batch",
+    )
+    assert_close(
+        valid.std(), 1.0, what=f"{GAE}: unbiased std of the advantages over valid tokens", exercise="03.gae",
+        atol=1e-5, why="advantages are whitened with the unbiased variance over valid tokens",
+    )
+    assert not torch.allclose(returns, advantages + g["values"], atol=1e-3), (
+        f"{GAE}: returns equal whitened advantages + values — returns use the advantages before whitening"
+    )
+
+
+# --------------------------------------------------------------------------- GRPO (§2.3)
+
+GRPO = "compute_grpo_outcome_advantage"
+GRPO_WHY = {
+    "norm": "per group (same uid, anywhere in the batch): (score - mean) / (unbiased std + epsilon); "
+    "a group of one: mean 0, std 1",
+    "no_norm": "with norm_adv_by_std_in_grpo=False the advantage is score - group mean, not divided by the std",
+    "eps": "divide by (std + epsilon) with the epsilon given, not a constant",
+}
+GRPO_KWARGS = {
+    "norm": {"norm_adv_by_std_in_grpo": True},
+    "no_norm": {"norm_adv_by_std_in_grpo": False},
+    "eps": {"epsilon": 0.1},
+}
+
+
+def _grpo(token_level_rewards, response_mask, index, **kwargs):
+    out = adv.compute_grpo_outcome_advantage(
+        token_level_rewards=token_level_rewards, response_mask=response_mask, index=index, **kwargs
+    )
+    return _check_output(out, token_level_rewards, GRPO)
+
+
+@pytest.mark.exercise("03.grpo")
+@pytest.mark.parametrize("case", ["norm", "no_norm", "eps"])
+def test_compute_grpo_outcome_advantage_matches_verl(case):
+    raw, g = _load("grpo")
+    mask = g["response_mask"]
+    advantages, returns = _grpo(g["token_level_rewards"], mask, raw["index"], **GRPO_KWARGS[case])
+    what = f"{GRPO}({', '.join(f'{k}={v}' for k, v in GRPO_KWARGS[case].items())})"
+    assert_close(advantages, g[f"advantages_{case}"], what=f"{what} → advantages", exercise="03.grpo",
+                 mask=mask, why=GRPO_WHY[case])
+    assert_close(returns, g[f"returns_{case}"], what=f"{what} → returns", exercise="03.grpo", mask=mask,
+                 why="GRPO has no critic: returns are the advantages")
+
+
+@pytest.mark.exercise("03.grpo")
+def test_compute_grpo_outcome_advantage_integer_uids():
+    raw, g = _load("grpo")
+    index = raw["index_int"]  # the same groups, labelled 100, 107, 114, ... instead of "q0", "q1", ...
+    advantages, _ = _grpo(g["token_level_rewards"], g["response_mask"], index)
+    assert_close(advantages, g["advantages_norm"], what=f"{GRPO} with int uids", exercise="03.grpo",
+                 why="uids are labels: group by equal ids, whatever their type or value")
+
+
+@pytest.mark.exercise("03.grpo")
+def test_compute_grpo_outcome_advantage_groups_anywhere_in_batch():
+    raw, g = _load("grpo")
+    perm = torch.randperm(len(raw["index"]), generator=torch.Generator().manual_seed(5))
+    advantages, _ = _grpo(g["token_level_rewards"][perm], g["response_mask"][perm], raw["index"][perm.numpy()])
+    assert_close(advantages, g["advantages_norm"][perm], what=f"{GRPO} on a reshuffled batch", exercise="03.grpo",
+                 why="group by uid, never by position (responses of one prompt need not be contiguous)")
+
+
+@pytest.mark.exercise("03.grpo")
+def test_compute_grpo_outcome_advantage_hand_worked():
+    # Scores [0.5, 3, 0.5, 1, 2, 1, 1] (outcome reward on the last valid token), uids b a b a c d d:
+    #   a = [3, 1]: mean 2, unbiased std sqrt(((3-2)**2 + (1-2)**2) / (2-1)) = sqrt(2)
+    #               → ±1 / (sqrt(2) + 1e-6)   (the population std, 1, would give ±1 / (1 + 1e-6))
+    #   b = [0.5, 0.5] and d = [1, 1]: std 0 → 0 / (0 + 1e-6) = 0, never NaN
+    #   c = [2] alone: mean 0, std 1 → 2 / (1 + 1e-6)
+    index = np.array(["b", "a", "b", "a", "c", "d", "d"])
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1], [1, 0, 0], [1, 1, 1], [1, 1, 0], [1, 1, 1], [1, 0, 0]])
+    rewards = torch.zeros(7, 3)
+    last = mask.sum(dim=1) - 1
+    rewards[torch.arange(7), last] = torch.tensor([0.5, 3.0, 0.5, 1.0, 2.0, 1.0, 1.0])
+    advantages, _ = _grpo(rewards, mask, index)
+    a = 1 / (math.sqrt(2) + 1e-6)
+    scalar = torch.tensor([0.0, a, 0.0, -a, 2 / (1 + 1e-6), 0.0, 0.0])
+    assert not torch.isnan(advantages).any(), (
+        f"{GRPO}: NaN — a group with all-equal scores has std 0; add epsilon to the std before dividing"
+    )
+    assert_close(
+        advantages, scalar[:, None] * mask, what=f"{GRPO} (hand-worked)", exercise="03.grpo", mask=mask,
+        why="unbiased std (torch.std divides by n - 1); singleton group: mean 0, std 1; × response_mask",
+    )
+
+
+@pytest.mark.exercise("03.grpo")
+def test_compute_grpo_outcome_advantage_zero_on_masked_tokens():
+    raw, g = _load("grpo")
+    mask = g["response_mask"]
+    for case in ("norm", "no_norm"):
+        advantages, returns = _grpo(g["token_level_rewards"], mask, raw["index"], **GRPO_KWARGS[case])
+        for name, x in (("advantages", advantages), ("returns", returns)):
+            leaked = int((x[mask == 0] != 0).sum())
+            assert leaked == 0, (
+                f"{GRPO}({case}): {name} are not 0 on {leaked} masked tokens — multiply the broadcast "
+                "scalar by response_mask\n  hint: python grader.py hint 03.grpo"
+            )
+
+
+# --------------------------------------------------------------------------- RLOO (§2.4)
+
+RLOO = "compute_rloo_outcome_advantage"
+
+
+def _rloo(token_level_rewards, response_mask, index, **kwargs):
+    out = adv.compute_rloo_outcome_advantage(
+        token_level_rewards=token_level_rewards, response_mask=response_mask, index=index, **kwargs
+    )
+    return _check_output(out, token_level_rewards, RLOO)
+
+
+@pytest.mark.exercise("03.rloo")
+def test_compute_rloo_outcome_advantage_matches_verl():
+    raw, g = _load("rloo")
+    mask = g["response_mask"]
+    advantages, returns = _rloo(g["token_level_rewards"], mask, raw["index"])
+    why = "score minus the mean of the OTHER responses of its group: (n * score - group sum) / (n - 1)"
+    assert_close(advantages, g["advantages"], what=f"{RLOO} → advantages", exercise="03.rloo", mask=mask, why=why)
+    assert_close(returns, g["returns"], what=f"{RLOO} → returns", exercise="03.rloo", mask=mask,
+                 why="RLOO has no critic: returns are the advantages")
+
+
+@pytest.mark.exercise("03.rloo")
+def test_compute_rloo_outcome_advantage_hand_worked():
+    # uids x y x z x (x not contiguous), scores: x = [1, 2, 6], y = [5] alone, z = [-1] alone.
+    #   x: 1 - (2+6)/2 = -3,  2 - (1+6)/2 = -1.5,  6 - (1+2)/2 = 4.5
+    #      (including the response itself in the baseline would give 1-3, 2-3, 6-3 = -2, -1, 3)
+    #   y, z: a group of one keeps its raw score: 5 and -1
+    index = np.array(["x", "y", "x", "z", "x"])
+    mask = torch.tensor([[1, 1], [1, 0], [1, 1], [1, 1], [1, 0]])
+    rewards = torch.zeros(5, 2)
+    rewards[:, 0] = torch.tensor([1.0, 5.0, 2.0, -1.0, 6.0])
+    advantages, _ = _rloo(rewards, mask, index)
+    scalar = torch.tensor([-3.0, 5.0, -1.5, -1.0, 4.5])
+    assert_close(
+        advantages, scalar[:, None] * mask, what=f"{RLOO} (hand-worked)", exercise="03.rloo", mask=mask,
+        why="the baseline leaves the response itself out: mean of the n - 1 others; a singleton keeps its score",
+    )
+
+
+@pytest.mark.exercise("03.rloo")
+def test_compute_rloo_outcome_advantage_integer_uids_shuffled():
+    raw, g = _load("rloo")
+    perm = torch.randperm(len(raw["index"]), generator=torch.Generator().manual_seed(11))
+    # Relabel the groups as ints (q0 → 11, q1 → 14, ...) and reshuffle the batch.
+    index = np.unique(raw["index"], return_inverse=True)[1].astype(np.int64) * 3 + 11
+    advantages, _ = _rloo(g["token_level_rewards"][perm], g["response_mask"][perm], index[perm.numpy()])
+    assert_close(advantages, g["advantages"][perm], what=f"{RLOO}, int uids, reshuffled batch",
+                 exercise="03.rloo", why="group by uid value, never by position in the batch")
+
+
+@pytest.mark.exercise("03.rloo")
+def test_compute_rloo_outcome_advantage_zero_on_masked_tokens():
+    raw, g = _load("rloo")
+    mask = g["response_mask"]
+    advantages, _ = _rloo(g["token_level_rewards"], mask, raw["index"])
+    leaked = int((advantages[mask == 0] != 0).sum())
+    assert leaked == 0, (
+        f"{RLOO}: advantages are not 0 on {leaked} masked tokens — multiply the broadcast scalar by "
+        "response_mask\n  hint: python grader.py hint 03.rloo"
+    )
+
+
+# --------------------------------------------------------------------------- REINFORCE++ (§2.5)
+
+RPP = "compute_reinforce_plus_plus_outcome_advantage"
+
+
+def _rpp(token_level_rewards, response_mask, gamma):
+    out = adv.compute_reinforce_plus_plus_outcome_advantage(
+        token_level_rewards=token_level_rewards, response_mask=response_mask, gamma=gamma
+    )
+    return _check_output(out, token_level_rewards, RPP)
+
+
+@pytest.mark.exercise("03.reinforce_pp")
+@pytest.mark.parametrize("setting", ["a", "b"])
+def test_compute_reinforce_plus_plus_outcome_advantage_matches_verl(setting):
+    raw, g = _load("reinforce_pp")
+    mask = g["response_mask"]
+    gamma = float(raw[f"gamma_{setting}"])
+    advantages, returns = _rpp(g["token_level_rewards"], mask, gamma)
+    what = f"{RPP}(gamma={gamma})"
+    assert_close(
+        returns, g[f"returns_{setting}"], what=f"{what} → returns", exercise="03.reinforce_pp", mask=mask,
+        why="discounted return-to-go, right to left; a masked token passes the running return through "
+        "unchanged and gets return 0 (the golden batch has holes inside responses)",
+    )
+    assert_close(
+        advantages, g[f"advantages_{setting}"], what=f"{what} → advantages", exercise="03.reinforce_pp", mask=mask,
+        why="whiten the returns over the valid tokens of the whole batch (not per response), then × mask",
+    )
+
+
+@pytest.mark.exercise("03.reinforce_pp")
+def test_compute_reinforce_plus_plus_outcome_advantage_hand_worked():
+    # The docstring's example: mask [1, 1, 0, 1], r = [0, 1, 7, 2], gamma = 0.5, right to left:
+    #   t=3: 2;  t=2: masked → return 0, running stays 2 (7 ignored);  t=1: 1 + 0.5*2 = 2;  t=0: 0 + 0.5*2 = 1
+    #   returns = [1, 2, 0, 2]
+    #   whiten over the valid [1, 2, 2]: mean 5/3, deviations [-2/3, 1/3, 1/3],
+    #   unbiased var = (4/9 + 1/9 + 1/9) / 2 = 1/3 → advantages = deviation / sqrt(1/3 + 1e-8), 0 where masked
+    mask = torch.tensor([[1, 1, 0, 1]])
+    advantages, returns = _rpp(torch.tensor([[0.0, 1.0, 7.0, 2.0]]), mask, gamma=0.5)
+    assert_close(
+        returns, torch.tensor([[1.0, 2.0, 0.0, 2.0]]), what=f"{RPP} → returns (hand-worked)",
+        exercise="03.reinforce_pp", mask=mask,
+        why="skip the masked token: don't add its reward, don't reset the running return, store 0 there",
+    )
+    s = 1 / math.sqrt(1 / 3 + 1e-8)
+    assert_close(
+        advantages, torch.tensor([[-2 / 3 * s, 1 / 3 * s, 0.0, 1 / 3 * s]]),
+        what=f"{RPP} → advantages (hand-worked)", exercise="03.reinforce_pp", mask=mask,
+        why="masked_whiten(returns, mask) (unbiased variance), then multiply by the mask",
+    )
+
+
+@pytest.mark.exercise("03.reinforce_pp")
+def test_compute_reinforce_plus_plus_outcome_advantage_ignores_rewards_on_masked_tokens():
+    raw, g = _load("reinforce_pp")
+    mask = g["response_mask"]
+    advantages, returns = _rpp(_garbage_on_masked(g["token_level_rewards"], mask, seed=3), mask,
+                               float(raw["gamma_a"]))
+    why = "a masked token's reward is never added to the running return"
+    assert_close(returns, g["returns_a"], what=f"{RPP} → returns, garbage under the mask",
+                 exercise="03.reinforce_pp", mask=mask, why=why)
+    assert_close(advantages, g["advantages_a"], what=f"{RPP} → advantages, garbage under the mask",
+                 exercise="03.reinforce_pp", mask=mask, why=why)
