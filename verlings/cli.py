@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("reset", help="restore an exercise's stub (your file is backed up first)")
     r.add_argument("exercise", help="exercise id, e.g. 03.gae")
+    r.add_argument("--target", metavar="DIR", help="reset in DIR instead of exercises/")
 
     w = sub.add_parser("watch", help="re-grade the current exercise on every save (h hint, n next, l list, q quit)")
     _common(w)
@@ -213,7 +214,7 @@ def cmd_reset(args: argparse.Namespace, console: Console) -> int:
     from verlings.stubs import reset
 
     ex = chapters_mod.find_exercise(args.exercise)
-    result = reset(ex)
+    result = reset(ex, root=_target(args))
     what = "the whole file (it did not parse)" if result.whole_file else ", ".join(ex.functions)
     console.print(f"restored {what} in {display(result.path)}")
     if result.backup:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
 SOLUTIONS = ROOT / "solutions"
-STATE_DIR = ROOT / ".verlings"
+# Progress, hints and backups; tests point it elsewhere with VERLINGS_STATE_DIR.
+STATE_DIR = Path(os.environ.get("VERLINGS_STATE_DIR") or ROOT / ".verlings")
 
 
 def chapter_ids() -> list[str]:

@@ -1,0 +1,224 @@
+"""The harness itself: target selection, learner-code errors, crash and hang containment, CLI."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from verlings import target as target_mod
+from verlings.chapters import find_exercise, load_chapter
+from verlings.grading import CRASHED, FAILED, PASSED, TIMEOUT, grade_chapter
+from verlings.paths import EXERCISES, ROOT, SOLUTIONS
+from verlings.stubs import pristine, replace_definitions, reset
+
+ONLY = {"03.response_mask", "03.masked_mean"}
+
+
+def solutions_copy(tmp_path: Path, patch: str = "") -> Path:
+    """A target folder: chapter 03's reference solutions, with `patch` appended to masks.py."""
+    shutil.copytree(SOLUTIONS / "03", tmp_path / "03", ignore=shutil.ignore_patterns("__pycache__"))
+    masks = tmp_path / "03" / "masks.py"
+    masks.write_text(masks.read_text() + "\n" + textwrap.dedent(patch))
+    return tmp_path
+
+
+def grader(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "grader.py"), *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=300,
+    )
+
+
+# --- target selection -------------------------------------------------------------------------
+
+def test_target_resolution_order(tmp_path, monkeypatch):
+    monkeypatch.delenv(target_mod.ENV_VAR, raising=False)
+    assert target_mod.resolve() == EXERCISES
+    assert target_mod.resolve(ini=str(tmp_path)) == tmp_path
+    monkeypatch.setenv(target_mod.ENV_VAR, str(SOLUTIONS))
+    assert target_mod.resolve(ini=str(tmp_path)) == SOLUTIONS, "environment beats ini"
+    assert target_mod.resolve(target=str(tmp_path)) == tmp_path, "CLI beats environment"
+    assert target_mod.resolve(solutions=True) == SOLUTIONS
+    with pytest.raises(ValueError, match="does not exist"):
+        target_mod.resolve(target=str(tmp_path / "nope"))
+    with pytest.raises(ValueError, match="not both"):
+        target_mod.resolve(solutions=True, target=str(tmp_path))
+
+
+def test_missing_function_is_a_learner_error_naming_the_file(tmp_path):
+    (tmp_path / "03").mkdir()
+    (tmp_path / "03" / "masks.py").write_text("def something_else():\n    pass\n")
+    mod = target_mod.load_module("03", "masks", root=tmp_path)
+    assert mod.something_else() is None
+    target_mod.set_active(tmp_path)
+    try:
+        with pytest.raises(target_mod.LearnerCodeError, match="did you rename"):
+            target_mod.learner_module("03", "masks").masked_mean  # noqa: B018
+    finally:
+        target_mod.set_active(EXERCISES)
+
+
+def test_syntax_error_in_learner_module_is_reported_with_its_line(tmp_path):
+    (tmp_path / "03").mkdir()
+    (tmp_path / "03" / "masks.py").write_text("def masked_mean(:\n")
+    with pytest.raises(target_mod.LearnerCodeError, match=r"importing .*masks\.py failed: SyntaxError"):
+        target_mod.load_module("03", "masks", root=tmp_path)
+
+
+def test_missing_module_is_a_learner_error(tmp_path):
+    with pytest.raises(target_mod.LearnerCodeError, match="not found"):
+        target_mod.load_module("03", "masks", root=tmp_path)
+
+
+# --- grading: one exercise's failure never costs another its points ----------------------------
+
+def test_grading_scores_exercises_independently(tmp_path):
+    target = solutions_copy(tmp_path, """
+        def masked_mean(values, mask, axis=None):
+            return values.mean()
+    """)
+    result = grade_chapter(load_chapter("03"), target, only=ONLY)
+    by_id = {r.exercise.id: r for r in result.exercises}
+    assert by_id["03.response_mask"].status == PASSED
+    assert by_id["03.masked_mean"].status == FAILED
+    assert by_id["03.masked_mean"].score == 0
+    assert "masked_mean" in by_id["03.masked_mean"].message
+
+
+def test_segfault_in_learner_code_fails_only_that_exercise(tmp_path):
+    target = solutions_copy(tmp_path, """
+        def masked_mean(values, mask, axis=None):
+            import os, signal
+            os.kill(os.getpid(), signal.SIGSEGV)
+    """)
+    result = grade_chapter(load_chapter("03"), target, only=ONLY)
+    by_id = {r.exercise.id: r for r in result.exercises}
+    assert by_id["03.masked_mean"].status == CRASHED
+    assert "SIGSEGV" in by_id["03.masked_mean"].message
+    assert by_id["03.response_mask"].status == PASSED, "the other exercise must still be graded"
+
+
+def test_os_exit_in_learner_code_is_contained(tmp_path):
+    target = solutions_copy(tmp_path, """
+        def compute_response_mask(responses, attention_mask):
+            import os
+            os._exit(3)
+    """)
+    result = grade_chapter(load_chapter("03"), target, only=ONLY)
+    by_id = {r.exercise.id: r for r in result.exercises}
+    assert by_id["03.response_mask"].status == CRASHED
+    assert by_id["03.masked_mean"].status == PASSED
+
+
+def test_infinite_loop_hits_the_per_test_timeout(tmp_path):
+    target = solutions_copy(tmp_path, """
+        def masked_mean(values, mask, axis=None):
+            while True:
+                pass
+    """)
+    result = grade_chapter(load_chapter("03"), target, only=ONLY, test_timeout=2)
+    by_id = {r.exercise.id: r for r in result.exercises}
+    assert by_id["03.masked_mean"].status == FAILED
+    assert "Timeout" in by_id["03.masked_mean"].message
+    assert by_id["03.response_mask"].status == PASSED
+
+
+def test_hang_that_ignores_signals_hits_the_chapter_time_limit(tmp_path):
+    target = solutions_copy(tmp_path, """
+        def masked_mean(values, mask, axis=None):
+            import signal, time
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            while True:
+                time.sleep(0.05)
+    """)
+    result = grade_chapter(load_chapter("03"), target, only=ONLY, timeout=15, test_timeout=600)
+    by_id = {r.exercise.id: r for r in result.exercises}
+    assert by_id["03.masked_mean"].status == TIMEOUT
+    assert by_id["03.response_mask"].status == PASSED
+
+
+# --- the grader CLI ------------------------------------------------------------------------------
+
+def test_grader_json_on_solutions_exits_zero():
+    proc = grader("03.masked_mean", "03.response_mask", "--solutions", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["all_passed"] and data["score"] == data["max_score"] == 2
+    assert [e["id"] for e in data["chapters"][0]["exercises"]] == ["03.response_mask", "03.masked_mean"]
+
+
+def test_grader_table_on_stubs_shows_the_first_hint_and_exits_nonzero(tmp_path):
+    proc = grader("03.response_mask", env={"VERLINGS_STATE_DIR": str(tmp_path)})
+    assert proc.returncode == 1
+    assert "03.response_mask" in proc.stdout and "NotImplementedError" in proc.stdout
+    first_hint = find_exercise("03.response_mask").hints[0].en
+    assert first_hint[:40] in proc.stdout.replace("\n", " ") or first_hint[:20] in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["status"]["03.response_mask"] == "failed"
+
+
+def test_grader_in_chinese(tmp_path):
+    proc = grader("03.response_mask", "--lang", "zh", env={"VERLINGS_STATE_DIR": str(tmp_path)})
+    assert "练习" in proc.stdout and find_exercise("03.response_mask").title["zh"] in proc.stdout
+
+
+def test_hints_are_revealed_one_at_a_time(tmp_path):
+    env = {"VERLINGS_STATE_DIR": str(tmp_path)}
+    ex = find_exercise("03.masked_mean")
+    first = grader("hint", "03.masked_mean", env=env)
+    assert first.returncode == 0 and "1/" in first.stdout and "2/" not in first.stdout
+    second = grader("hint", "masked_mean", "--lang", "zh", env=env)
+    assert "2/" in second.stdout and ex.hints[1].zh[:10] in second.stdout.replace("\n", "")
+
+
+def test_unknown_exercise_is_a_clear_error():
+    proc = grader("hint", "03.nope")
+    assert proc.returncode == 2 and "not an exercise" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_list_shows_progress(tmp_path):
+    proc = grader("list", env={"VERLINGS_STATE_DIR": str(tmp_path)})
+    assert proc.returncode == 0 and "03.gae" in proc.stdout and "not graded" in proc.stdout
+
+
+# --- reset keeps the learner's work --------------------------------------------------------------
+
+def test_reset_restores_only_that_exercise_and_keeps_a_backup(tmp_path):
+    target = solutions_copy(tmp_path / "target")
+    ex = find_exercise("03.masked_mean")
+    solved = (target / "03" / "masks.py").read_text()
+    result = reset(ex, root=target, state_dir=tmp_path / "state")
+    restored = (target / "03" / "masks.py").read_text()
+    assert result.backup is not None and result.backup.read_text() == solved
+    assert "raise NotImplementedError(\"implement masked_mean" in restored
+    assert "implement compute_response_mask" not in restored, "the learner's other function must be kept"
+
+
+def test_reset_of_an_unparsable_file_restores_the_whole_stub(tmp_path):
+    (tmp_path / "03").mkdir()
+    (tmp_path / "03" / "masks.py").write_text("def broken(:\n")
+    result = reset(find_exercise("03.masked_mean"), root=tmp_path, state_dir=tmp_path / "state")
+    assert result.whole_file and (tmp_path / "03" / "masks.py").read_text() == pristine("03", "masks")
+    assert result.backup.read_text() == "def broken(:\n"
+
+
+def test_replace_definitions_appends_a_deleted_function():
+    original = "def a():\n    raise NotImplementedError\n\n\ndef b():\n    raise NotImplementedError\n"
+    current = "def a():\n    return 1\n"
+    out = replace_definitions(current, original, ("b",))
+    assert "return 1" in out and "def b():" in out
+
+
+def test_reset_cli_on_a_target_folder(tmp_path):
+    target = solutions_copy(tmp_path / "t")
+    proc = grader("reset", "03.response_mask", "--target", str(target),
+                  env={"VERLINGS_STATE_DIR": str(tmp_path / "s")})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "backup" in proc.stdout.lower() or "kept" in proc.stdout
+    assert "implement compute_response_mask" in (target / "03" / "masks.py").read_text()
