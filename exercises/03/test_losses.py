@@ -98,7 +98,7 @@ POLICY_OUTPUTS = {
 
 
 @pytest.mark.exercise("03.policy_loss")
-@pytest.mark.parametrize("case", ["default", "clip_higher", "high_only"])
+@pytest.mark.parametrize("case", ["default", "clip_higher", "high_only", "low_only"])
 def test_compute_policy_loss_matches_verl(case):
     g = tensors(golden("03", "policy_loss"))
     kwargs = _cases(g)[case]

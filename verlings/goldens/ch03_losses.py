@@ -68,6 +68,7 @@ def policy_loss() -> dict:
             "loss_agg_mode": "seq-mean-token-sum",
         },
         "high_only": {"cliprange": 0.25, "cliprange_high": 0.4, "loss_agg_mode": "seq-mean-token-mean"},
+        "low_only": {"cliprange": 0.3, "cliprange_low": 0.1, "clip_ratio_c": 1.5},
     }
     out = {
         "old_log_prob": old_log_prob, "log_prob": log_prob, "advantages": advantages, "response_mask": mask,

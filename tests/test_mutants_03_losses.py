@@ -1,0 +1,288 @@
+"""Known-wrong variants of exercises/03/losses.py: each must fail at least one graded test."""
+
+import pytest
+
+from verlings.dev.mutants import Mutant, caught
+
+# Each mutant's code is appended to solutions/03/losses.py, so it may use the module's
+# helpers (_masked_sum, _masked_mean, _entropy_from_logits, agg_loss).
+_POLICY_SIGNATURE = """
+def compute_policy_loss(old_log_prob, log_prob, advantages, response_mask, cliprange=None, cliprange_low=None,
+                        cliprange_high=None, clip_ratio_c=3.0, loss_agg_mode="token-mean"):
+    low = cliprange if cliprange_low is None else cliprange_low
+    high = cliprange if cliprange_high is None else cliprange_high
+"""
+
+
+def _policy(body: str) -> str:
+    """A compute_policy_loss built from the reference with one step replaced by ``body``."""
+    return _POLICY_SIGNATURE + body
+
+
+_POLICY_DEFAULT_TAIL = """
+    pg_clipfrac = _masked_mean(torch.gt(loss2, loss1).float(), response_mask)
+    loss3 = -advantages * clip_ratio_c
+    dual = torch.minimum(loss3, clipped)
+    pg_clipfrac_lower = _masked_mean(torch.gt(clipped, loss3).float() * (advantages < 0).float(), response_mask)
+    per_token = torch.where(advantages < 0, dual, clipped)
+    pg_loss = agg_loss(loss_mat=per_token, loss_mask=response_mask, loss_agg_mode=loss_agg_mode)
+    return pg_loss, pg_clipfrac, ppo_kl, pg_clipfrac_lower
+"""
+
+_POLICY_DEFAULT_HEAD = """
+    log_ratio = torch.clamp(log_prob - old_log_prob, -20.0, 20.0)
+    ratio = torch.exp(log_ratio)
+    ppo_kl = _masked_mean(-log_ratio, response_mask)
+    loss1 = -advantages * ratio
+    loss2 = -advantages * torch.clamp(ratio, 1 - low, 1 + high)
+"""
+
+MUTANTS = [
+    # ---------------------------------------------------------------- agg_loss
+    Mutant(
+        "token_mean_divides_by_all_tokens",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+            if loss_agg_mode == "token-mean":
+                return _masked_sum(loss_mat, loss_mask) / loss_mask.numel()
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+        """,
+    ),
+    Mutant(
+        "seq_norm_divides_by_valid_tokens",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+            if loss_agg_mode == "seq-mean-token-sum-norm":
+                seq = (loss_mat * loss_mask).sum(-1) / (loss_mask.sum(-1) + 1e-8)
+                keep = (loss_mask.sum(-1) > 0).float()
+                return (seq * keep).sum() / keep.sum()
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+        """,
+    ),
+    Mutant(
+        "seq_norm_divides_by_batch_size",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+            if loss_agg_mode == "seq-mean-token-sum-norm":
+                return _reference_agg_loss(loss_mat, loss_mask, "seq-mean-token-sum") / loss_mask.shape[0]
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+        """,
+    ),
+    Mutant(
+        "seq_mean_counts_empty_rows",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+            if loss_agg_mode == "seq-mean-token-mean":
+                return ((loss_mat * loss_mask).sum(-1) / (loss_mask.sum(-1) + 1e-8)).mean()
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+        """,
+    ),
+    Mutant(
+        "agg_ignores_mask",
+        "03.agg_loss",
+        "losses",
+        """
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+            if loss_agg_mode == "token-mean":
+                return loss_mat.mean()
+            if loss_agg_mode == "seq-mean-token-mean":
+                return loss_mat.mean(-1).mean()
+            seq = loss_mat.sum(-1).mean()
+            return seq / loss_mask.shape[-1] if loss_agg_mode == "seq-mean-token-sum-norm" else seq
+        """,
+    ),
+    Mutant(
+        "agg_unknown_mode_falls_back_to_token_mean",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+            if loss_agg_mode not in ("seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"):
+                loss_agg_mode = "token-mean"
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+        """,
+    ),
+    # ------------------------------------------------------------- policy loss
+    Mutant(
+        "policy_min_instead_of_max",
+        "03.policy_loss",
+        "losses",
+        _policy(_POLICY_DEFAULT_HEAD + "    clipped = torch.minimum(loss1, loss2)\n" + _POLICY_DEFAULT_TAIL),
+    ),
+    Mutant(
+        "policy_dual_clip_for_positive_advantages_too",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            _POLICY_DEFAULT_HEAD
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL.replace("torch.where(advantages < 0, dual, clipped)", "dual")
+        ),
+    ),
+    Mutant(
+        "policy_clipfrac_without_mask",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            _POLICY_DEFAULT_HEAD
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL.replace(
+                "pg_clipfrac = _masked_mean(torch.gt(loss2, loss1).float(), response_mask)",
+                "pg_clipfrac = torch.gt(loss2, loss1).float().mean()",
+            )
+        ),
+    ),
+    Mutant(
+        "policy_ratio_inverted",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            _POLICY_DEFAULT_HEAD.replace("log_prob - old_log_prob", "old_log_prob - log_prob")
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL
+        ),
+    ),
+    Mutant(
+        "policy_no_log_ratio_clamp",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            _POLICY_DEFAULT_HEAD.replace("torch.clamp(log_prob - old_log_prob, -20.0, 20.0)", "log_prob - old_log_prob")
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL
+        ),
+    ),
+    Mutant(
+        "policy_ratio_detached",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            _POLICY_DEFAULT_HEAD.replace("ratio = torch.exp(log_ratio)", "ratio = torch.exp(log_ratio).detach()")
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL
+        ),
+    ),
+    Mutant(
+        "policy_high_defaults_to_low",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            "    high = low if cliprange_high is None else cliprange_high\n"
+            + _POLICY_DEFAULT_HEAD
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL
+        ),
+    ),
+    Mutant(
+        "policy_clipfrac_lower_for_all_advantages",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            _POLICY_DEFAULT_HEAD
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL.replace(" * (advantages < 0).float()", "")
+        ),
+    ),
+    # -------------------------------------------------------------- value loss
+    Mutant(
+        "value_loss_without_half",
+        "03.value_loss",
+        "losses",
+        """
+        _reference_value_loss = compute_value_loss
+
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+            vf_loss, vf_clipfrac = _reference_value_loss(
+                vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode
+            )
+            return 2 * vf_loss, vf_clipfrac
+        """,
+    ),
+    Mutant(
+        "value_loss_min_instead_of_max",
+        "03.value_loss",
+        "losses",
+        """
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+            clipped = torch.max(torch.min(vpreds, values + cliprange_value), values - cliprange_value)
+            l1, l2 = (vpreds - returns) ** 2, (clipped - returns) ** 2
+            vf_loss = 0.5 * agg_loss(torch.min(l1, l2), response_mask, loss_agg_mode)
+            return vf_loss, _masked_mean(torch.gt(l2, l1).float(), response_mask)
+        """,
+    ),
+    Mutant(
+        "value_loss_clips_around_returns",
+        "03.value_loss",
+        "losses",
+        """
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+            clipped = torch.max(torch.min(vpreds, returns + cliprange_value), returns - cliprange_value)
+            l1, l2 = (vpreds - returns) ** 2, (clipped - returns) ** 2
+            vf_loss = 0.5 * agg_loss(torch.max(l1, l2), response_mask, loss_agg_mode)
+            return vf_loss, _masked_mean(torch.gt(l2, l1).float(), response_mask)
+        """,
+    ),
+    Mutant(
+        "value_clipfrac_without_mask",
+        "03.value_loss",
+        "losses",
+        """
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+            clipped = torch.max(torch.min(vpreds, values + cliprange_value), values - cliprange_value)
+            l1, l2 = (vpreds - returns) ** 2, (clipped - returns) ** 2
+            vf_loss = 0.5 * agg_loss(torch.max(l1, l2), response_mask, loss_agg_mode)
+            return vf_loss, torch.gt(l2, l1).float().mean()
+        """,
+    ),
+    # ------------------------------------------------------------ entropy loss
+    Mutant(
+        "entropy_loss_not_masked",
+        "03.entropy_loss",
+        "losses",
+        """
+        def compute_entropy_loss(logits, response_mask, loss_agg_mode="token-mean"):
+            return agg_loss(_entropy_from_logits(logits), torch.ones_like(response_mask), loss_agg_mode)
+        """,
+    ),
+    Mutant(
+        "entropy_loss_ignores_agg_mode",
+        "03.entropy_loss",
+        "losses",
+        """
+        def compute_entropy_loss(logits, response_mask, loss_agg_mode="token-mean"):
+            return agg_loss(_entropy_from_logits(logits), response_mask, "token-mean")
+        """,
+    ),
+    Mutant(
+        "entropy_loss_negated",
+        "03.entropy_loss",
+        "losses",
+        """
+        def compute_entropy_loss(logits, response_mask, loss_agg_mode="token-mean"):
+            return -agg_loss(_entropy_from_logits(logits), response_mask, loss_agg_mode)
+        """,
+    ),
+]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=str)
+def test_graded_tests_catch(mutant):
+    assert caught(mutant), f"no graded test of {mutant.exercise} fails on the known-wrong variant {mutant.name!r}"
