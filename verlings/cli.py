@@ -24,8 +24,8 @@ from verlings import chapters as chapters_mod
 from verlings import target as target_mod
 from verlings.paths import EXERCISES, display
 
-COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench")
-FORMATS = ("table", "json")
+COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify")
+FORMATS = ("table", "json", "gradescope", "classroom", "junit")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("doctor", help="check the environment and say how to fix what is missing")
     d.add_argument("--lang", choices=("en", "zh"), default=None)
+
+    sub.add_parser("verify", help="check that graded tests and harness match the committed checksums")
 
     b = sub.add_parser("bench", help="pytest-benchmark: your code vs reference vs verl")
     b.add_argument("chapters", nargs="*", help="chapters to benchmark (default: all with benchmarks)")
@@ -144,7 +146,9 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
         out_console = Console(file=open(args.out, "w", encoding="utf-8"), width=120) if args.out else console
         render_table(report, lang, out_console, hints_shown=progress.hints)
     else:
-        text = render_json(report)
+        from verlings import formats
+
+        text = render_json(report) if args.format == "json" else formats.render(report, args.format)
         if args.out:
             Path(args.out).write_text(text + "\n", encoding="utf-8")
         else:
@@ -243,8 +247,23 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     return run_bench(args.chapters, _target(args), benchmark_json=args.benchmark_json, console=console)
 
 
+def cmd_verify(args: argparse.Namespace, console: Console) -> int:
+    from verlings.manifest import MANIFEST, verify
+
+    result = verify()
+    for label, colour, files in (("edited", "red", result.edited), ("missing", "red", result.missing),
+                                 ("added", "yellow", result.added)):
+        for rel in files:
+            console.print(f"[{colour}]{label}[/{colour}] {rel}", highlight=False)
+    if result.ok:
+        console.print(f"[green]verify: ok[/green] — graded tests and harness match {display(MANIFEST)}")
+        return 0
+    console.print("[red]verify: failed[/red] — graded tests or harness differ from the course's manifest")
+    return 1
+
+
 HANDLERS = {"grade": cmd_grade, "list": cmd_list, "hint": cmd_hint, "reset": cmd_reset, "watch": cmd_watch,
-            "doctor": cmd_doctor, "bench": cmd_bench}
+            "doctor": cmd_doctor, "bench": cmd_bench, "verify": cmd_verify}
 
 
 def main(argv: list[str] | None = None) -> int:
