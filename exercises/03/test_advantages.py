@@ -145,7 +145,7 @@ def test_compute_gae_advantage_return_whitens_advantages():
 GRPO = "compute_grpo_outcome_advantage"
 GRPO_WHY = {
     "norm": "per group (same uid, anywhere in the batch): (score - mean) / (unbiased std + epsilon); "
-    "a group of one: mean 0, std 1",
+    "a group of one: mean 0, std 1; broadcast × response_mask",
     "no_norm": "with norm_adv_by_std_in_grpo=False the advantage is score - group mean, not divided by the std",
     "eps": "divide by (std + epsilon) with the epsilon given, not a constant",
 }
