@@ -222,3 +222,32 @@ def test_reset_cli_on_a_target_folder(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "backup" in proc.stdout.lower() or "kept" in proc.stdout
     assert "implement compute_response_mask" in (target / "03" / "masks.py").read_text()
+
+
+# --- watch mode ----------------------------------------------------------------------------------
+
+def test_current_exercise_is_the_first_not_passed():
+    from verlings.state import Progress
+    from verlings.watch import current_exercise
+
+    progress = Progress()
+    first = current_exercise(progress)
+    assert first is not None
+    progress.record(first.id, "passed")
+    second = current_exercise(progress)
+    assert second is not None and second.id != first.id
+    assert current_exercise(progress, after=second.id).id not in (first.id, second.id)
+
+
+def test_watch_grades_the_current_exercise_and_quits_on_q(tmp_path):
+    target = solutions_copy(tmp_path / "t")
+    stub_masks = (EXERCISES / "03" / "masks.py").read_text()
+    (target / "03" / "masks.py").write_text(stub_masks)  # response_mask is the first exercise: a stub
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "grader.py"), "watch", "--target", str(target)], input="h\nq\n",
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "200", "VERLINGS_STATE_DIR": str(tmp_path / "s")},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "03.response_mask" in proc.stdout and "NotImplementedError" in proc.stdout
+    assert "hint 2/" in proc.stdout, "h reveals the next hint after the one already shown"

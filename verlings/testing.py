@@ -97,7 +97,7 @@ def assert_close(
         )
         lines.append(f"  expected: {_fmt(float(e64[idx]))}   seen: {_fmt(float(s64[idx]))}")
         if np.isnan(s64).any() and not np.isnan(e64).any():
-            lines.append("  your result has NaN where none is expected — a division by a zero std or an empty mask?")
+            lines.append("  your result has NaN where none is expected (0/0, inf - inf, 0 * inf or log of 0?)")
         if mask is not None:
             m = _numpy(mask).astype(bool)
             if m.shape == bad.shape:

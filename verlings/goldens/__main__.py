@@ -12,10 +12,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verlings.goldens", description=__doc__)
     parser.add_argument("chapters", nargs="+", help="chapter numbers, e.g. 03")
     parser.add_argument("--check", action="store_true", help="only compare with the committed files")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these snapshots (e.g. gae grpo)")
     args = parser.parse_args(argv)
     failed = False
     for chapter in args.chapters:
-        found = makers(chapter)
+        found = [m for m in makers(chapter) if not args.only or m.name in args.only]
         if not found:
             print(f"no golden makers for chapter {chapter}", file=sys.stderr)
             failed = True
