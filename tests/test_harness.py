@@ -251,3 +251,15 @@ def test_watch_grades_the_current_exercise_and_quits_on_q(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "03.response_mask" in proc.stdout and "NotImplementedError" in proc.stdout
     assert "hint 2/" in proc.stdout, "h reveals the next hint after the one already shown"
+
+
+def test_verls_site_packages_tests_package_does_not_shadow_ours():
+    # The verl wheel installs a top-level `tests` package; importlib import mode keeps ours apart.
+    code = (
+        "import importlib.util, sys, pytest\n"
+        "assert importlib.util.find_spec('tests') is not None, 'verl ships a tests package'\n"
+        "import tests\n"
+        "sys.exit(pytest.main(['tests/test_harness.py', '-q', '-k', 'resolution_order', '-p', 'no:cacheprovider']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
