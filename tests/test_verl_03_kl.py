@@ -1,8 +1,16 @@
-"""Reference solutions of exercises/03/kl.py agree with live verl 0.9.1 on seeded random and edge-case inputs."""
+"""Reference solutions of exercises/03/kl.py agree with live verl 0.9.1 on seeded random and edge-case inputs.
+
+Also: verl's own functions, used as a learner's target, pass every graded test of the
+four exercises — the graded tests demand verl's semantics, not our implementation's details.
+"""
+
+import textwrap
+from pathlib import Path
 
 import pytest
 import torch
 
+from verlings.dev.mutants import graded_failures
 from verlings.paths import SOLUTIONS
 from verlings.target import load_module
 from verlings.testing import assert_close
@@ -107,3 +115,30 @@ def test_kl_controllers_agree(seed):
             ctl.update(current_kl=current_kl, n_steps=n_steps)
         assert_close(float(ours_a.value), float(theirs_a.value), what="adaptive value", rtol=1e-12, atol=0)
         assert_close(float(ours_f.value), float(theirs_f.value), what="fixed value", rtol=0, atol=0)
+
+
+_VERL_AS_TARGET = """
+from verl import DataProto
+from verl.trainer.ppo import ray_trainer
+from verl.trainer.ppo.core_algos import AdaptiveKLController, FixedKLController, kl_penalty
+
+
+def apply_kl_penalty(token_level_scores, old_log_prob, ref_log_prob, response_mask, kl_coef, kl_penalty="kl"):
+    data = DataProto.from_dict({
+        "token_level_scores": token_level_scores, "old_log_probs": old_log_prob, "ref_log_prob": ref_log_prob,
+        "response_mask": response_mask,
+    })
+    data, metrics = ray_trainer.apply_kl_penalty(data, FixedKLController(kl_coef=kl_coef), kl_penalty=kl_penalty)
+    return data.batch["token_level_rewards"], metrics["actor/reward_kl_penalty"]
+"""
+
+
+@pytest.mark.parametrize(
+    "exercise", ["03.kl_penalty", "03.kl_straight_through", "03.apply_kl_penalty", "03.kl_controllers"]
+)
+def test_verl_itself_passes_the_graded_tests(exercise, tmp_path: Path):
+    (tmp_path / "03").mkdir()
+    (tmp_path / "03" / "kl.py").write_text(textwrap.dedent(_VERL_AS_TARGET), encoding="utf-8")
+    failed, passed = graded_failures(tmp_path, exercise)
+    assert passed, f"no graded test of {exercise} ran"
+    assert not failed, f"verl's own implementation fails graded tests of {exercise}: {failed}"

@@ -1,8 +1,16 @@
-"""Reference solutions of exercises/03/losses.py agree with live verl 0.9.1 on seeded random and edge-case inputs."""
+"""Reference solutions of exercises/03/losses.py agree with live verl 0.9.1 on seeded random and edge-case inputs.
+
+Also: verl's own functions, used as a learner's target, pass every graded test of the
+four exercises — the graded tests demand verl's semantics, not our implementation's details.
+"""
+
+import textwrap
+from pathlib import Path
 
 import pytest
 import torch
 
+from verlings.dev.mutants import graded_failures
 from verlings.paths import SOLUTIONS
 from verlings.target import load_module
 from verlings.testing import assert_close
@@ -118,3 +126,38 @@ def test_compute_entropy_loss_agrees(seed, mode):
         core_algos.compute_entropy_loss(logits, mask, loss_agg_mode=mode),
         what="entropy loss",
     )
+
+
+_VERL_AS_TARGET = """
+import warnings
+
+from verl.trainer.ppo import core_algos
+
+
+def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+    return core_algos.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=loss_agg_mode)
+
+
+def compute_policy_loss(old_log_prob, log_prob, advantages, response_mask, cliprange=None, cliprange_low=None,
+                        cliprange_high=None, clip_ratio_c=3.0, loss_agg_mode="token-mean"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return core_algos.compute_policy_loss(
+            old_log_prob=old_log_prob, log_prob=log_prob, advantages=advantages, response_mask=response_mask,
+            cliprange=cliprange, cliprange_low=cliprange_low, cliprange_high=cliprange_high,
+            clip_ratio_c=clip_ratio_c, loss_agg_mode=loss_agg_mode,
+        )
+
+
+compute_value_loss = core_algos.compute_value_loss
+compute_entropy_loss = core_algos.compute_entropy_loss
+"""
+
+
+@pytest.mark.parametrize("exercise", ["03.agg_loss", "03.policy_loss", "03.value_loss", "03.entropy_loss"])
+def test_verl_itself_passes_the_graded_tests(exercise, tmp_path: Path):
+    (tmp_path / "03").mkdir()
+    (tmp_path / "03" / "losses.py").write_text(textwrap.dedent(_VERL_AS_TARGET), encoding="utf-8")
+    failed, passed = graded_failures(tmp_path, exercise)
+    assert passed, f"no graded test of {exercise} ran"
+    assert not failed, f"verl's own implementation fails graded tests of {exercise}: {failed}"
