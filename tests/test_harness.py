@@ -259,6 +259,7 @@ def test_verls_site_packages_tests_package_does_not_shadow_ours():
         "import importlib.util, sys, pytest\n"
         "assert importlib.util.find_spec('tests') is not None, 'verl ships a tests package'\n"
         "import tests\n"
+        "assert 'site-packages' in (tests.__file__ or ''), tests.__file__\n"
         "sys.exit(pytest.main(['tests/test_harness.py', '-q', '-k', 'resolution_order', '-p', 'no:cacheprovider']))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
