@@ -217,6 +217,16 @@ MUTANTS = [
             return token_level_scores - kl_coef * kld, per_seq.mean().item()
         """,
     ),
+    Mutant(
+        "current_kl_token_mean",
+        "03.apply_kl_penalty",
+        "kl",
+        """
+        def apply_kl_penalty(token_level_scores, old_log_prob, ref_log_prob, response_mask, kl_coef, kl_penalty="kl"):
+            kld = _kl_penalty(old_log_prob, ref_log_prob, kl_penalty) * response_mask
+            return token_level_scores - kl_coef * kld, (kld.sum() / response_mask.sum()).item()
+        """,
+    ),
     # ----------------------------------------------------- kl_controllers
     Mutant(
         "adaptive_error_not_clipped",
@@ -259,6 +269,27 @@ MUTANTS = [
             def update(self, current_kl, n_steps):
                 error = np.clip(current_kl / self.target - 1, -0.2, 0.2)
                 self.value += error * n_steps / self.horizon
+        """,
+    ),
+    Mutant(
+        "adaptive_ratio_inverted",
+        "03.kl_controllers",
+        "kl",
+        """
+        class AdaptiveKLController(AdaptiveKLController):
+            def update(self, current_kl, n_steps):
+                error = np.clip(self.target / current_kl - 1, -0.2, 0.2)
+                self.value *= 1 + error * n_steps / self.horizon
+        """,
+    ),
+    Mutant(
+        "adaptive_clips_the_multiplier",
+        "03.kl_controllers",
+        "kl",
+        """
+        class AdaptiveKLController(AdaptiveKLController):
+            def update(self, current_kl, n_steps):
+                self.value *= np.clip(1 + (current_kl / self.target - 1) * n_steps / self.horizon, 0.8, 1.2)
         """,
     ),
     Mutant(

@@ -94,6 +94,21 @@ MUTANTS = [
         """,
     ),
     Mutant(
+        "seq_mean_token_mean_divides_by_response_length",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+            if loss_agg_mode == "seq-mean-token-mean":
+                seq = (loss_mat * loss_mask).sum(-1) / loss_mask.shape[-1]
+                keep = (loss_mask.sum(-1) > 0).float()
+                return (seq * keep).sum() / keep.sum()
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+        """,
+    ),
+    Mutant(
         "agg_ignores_mask",
         "03.agg_loss",
         "losses",
@@ -201,6 +216,26 @@ MUTANTS = [
             + _POLICY_DEFAULT_TAIL.replace(" * (advantages < 0).float()", "")
         ),
     ),
+    Mutant(
+        "policy_clipfrac_with_greater_equal",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            _POLICY_DEFAULT_HEAD
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL.replace("torch.gt(loss2, loss1)", "torch.ge(loss2, loss1)")
+        ),
+    ),
+    Mutant(
+        "policy_ppo_kl_sign_flipped",
+        "03.policy_loss",
+        "losses",
+        _policy(
+            _POLICY_DEFAULT_HEAD.replace("_masked_mean(-log_ratio,", "_masked_mean(log_ratio,")
+            + "    clipped = torch.maximum(loss1, loss2)\n"
+            + _POLICY_DEFAULT_TAIL
+        ),
+    ),
     # -------------------------------------------------------------- value loss
     Mutant(
         "value_loss_without_half",
@@ -252,6 +287,19 @@ MUTANTS = [
             return vf_loss, torch.gt(l2, l1).float().mean()
         """,
     ),
+    Mutant(
+        "value_loss_max_after_aggregation",
+        "03.value_loss",
+        "losses",
+        """
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+            clipped = torch.max(torch.min(vpreds, values + cliprange_value), values - cliprange_value)
+            l1, l2 = (vpreds - returns) ** 2, (clipped - returns) ** 2
+            agg1, agg2 = agg_loss(l1, response_mask, loss_agg_mode), agg_loss(l2, response_mask, loss_agg_mode)
+            vf_loss = 0.5 * torch.max(agg1, agg2)
+            return vf_loss, _masked_mean(torch.gt(l2, l1).float(), response_mask)
+        """,
+    ),
     # ------------------------------------------------------------ entropy loss
     Mutant(
         "entropy_loss_not_masked",
@@ -269,6 +317,17 @@ MUTANTS = [
         """
         def compute_entropy_loss(logits, response_mask, loss_agg_mode="token-mean"):
             return agg_loss(_entropy_from_logits(logits), response_mask, "token-mean")
+        """,
+    ),
+    Mutant(
+        "entropy_averaged_over_vocabulary",
+        "03.entropy_loss",
+        "losses",
+        """
+        def compute_entropy_loss(logits, response_mask, loss_agg_mode="token-mean"):
+            p = torch.softmax(logits, dim=-1)
+            per_token = -(p * torch.log_softmax(logits, dim=-1)).mean(-1)
+            return agg_loss(per_token, response_mask, loss_agg_mode)
         """,
     ),
     Mutant(
