@@ -219,11 +219,14 @@ def test_compute_grpo_outcome_advantage_hand_worked():
 
 
 @pytest.mark.exercise("03.grpo")
-def test_compute_grpo_outcome_advantage_zero_on_masked_tokens():
+@pytest.mark.parametrize("mask_dtype", [torch.int64, torch.float32, torch.bool], ids=str)
+def test_compute_grpo_outcome_advantage_zero_on_masked_tokens(mask_dtype):
     raw, g = _load("grpo")
-    mask = g["response_mask"]
+    mask = g["response_mask"].to(mask_dtype)
     for case in ("norm", "no_norm"):
+        before = mask.clone()
         advantages, returns = _grpo(g["token_level_rewards"], mask, raw["index"], **GRPO_KWARGS[case])
+        assert torch.equal(mask, before), f"{GRPO} modified response_mask in place — compute into a new tensor"
         for name, x in (("advantages", advantages), ("returns", returns)):
             leaked = int((x[mask == 0] != 0).sum())
             assert leaked == 0, (
@@ -285,10 +288,13 @@ def test_compute_rloo_outcome_advantage_integer_uids_shuffled():
 
 
 @pytest.mark.exercise("03.rloo")
-def test_compute_rloo_outcome_advantage_zero_on_masked_tokens():
+@pytest.mark.parametrize("mask_dtype", [torch.int64, torch.float32, torch.bool], ids=str)
+def test_compute_rloo_outcome_advantage_zero_on_masked_tokens(mask_dtype):
     raw, g = _load("rloo")
-    mask = g["response_mask"]
+    mask = g["response_mask"].to(mask_dtype)
+    before = mask.clone()
     advantages, _ = _rloo(g["token_level_rewards"], mask, raw["index"])
+    assert torch.equal(mask, before), f"{RLOO} modified response_mask in place — compute into a new tensor"
     leaked = int((advantages[mask == 0] != 0).sum())
     assert leaked == 0, (
         f"{RLOO}: advantages are not 0 on {leaked} masked tokens — multiply the broadcast scalar by "
