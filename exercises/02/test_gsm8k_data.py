@@ -224,6 +224,15 @@ def test_verl_rlhf_dataset_loads_your_parquet(tmp_path, monkeypatch):
             item = dataset[i]
             assert_equal(item["raw_prompt"], row["prompt"], what=f"verl's raw_prompt, {style!r} row {i}",
                          exercise="02.verl_loads")
+            # What the rollout sees: verl's agent loop templates raw_prompt like this. A plain string
+            # prompt passes every check above but renders as an empty conversation: no question at all.
+            text = tokenizer.apply_chat_template(item["raw_prompt"], add_generation_prompt=True, tokenize=False)
+            question = examples[i]["question"]
+            assert question in text, (
+                f"the templated prompt of {style!r} row {i} does not contain the question {question[:40]!r}...; "
+                f"the model would see only:\n{text}\n(is the prompt a list of {{'role', 'content'}} messages?)\n"
+                "  hint: python grader.py hint 02.verl_loads"
+            )
             assert_equal(item["index"], i, what=f"verl's index, {style!r} row {i}", exercise="02.verl_loads",
                          why="verl reads the index from extra_info.index (0 when it is missing)")
             assert_equal(item["reward_model"]["ground_truth"], row["reward_model"]["ground_truth"],

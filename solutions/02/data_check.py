@@ -82,9 +82,6 @@ class Report:
 
 
 def _read_rows(path: Path) -> tuple[list[dict], list[str]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     if not path.exists():
         raise DataCheckError(f"{path}: no such file")
     if path.is_dir():
@@ -100,6 +97,9 @@ def _read_rows(path: Path) -> tuple[list[dict], list[str]]:
         raise DataCheckError(f"{path}: not a parquet file (it does not start with PAR1; CSV or JSON renamed?)")
     if tail != b"PAR1":
         raise DataCheckError(f"{path}: corrupt or truncated parquet file (no PAR1 footer)")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError, ValueError) as exc:

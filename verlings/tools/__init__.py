@@ -1,0 +1,1 @@
+"""Command-line tools built on the course's reference solutions (``python -m verlings.tools.<tool>``)."""
