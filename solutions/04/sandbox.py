@@ -1,0 +1,232 @@
+"""Reference solutions: a sandbox for untrusted code, and a reward from test cases."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+MAX_OUTPUT_CHARS = 65_536
+FILE_SIZE_LIMIT = 1 << 20
+MAX_PROCESSES = 32
+CHILD_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+
+
+class RunResult(NamedTuple):
+    stdout: str
+    stderr: str
+    exit_code: int
+    timed_out: bool
+    duration_s: float
+
+
+GUARD = r'''
+import os, sys
+
+def _install_guard():
+    join, real = os.path.join, os.path.realpath
+    work = real(os.getcwd())
+    read_roots = tuple(sorted({real(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                 sys.base_exec_prefix)}))
+    read_files = frozenset({"/dev/null"})
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+    blocked = frozenset({
+        "socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo", "socket.gethostbyname",
+        "socket.gethostbyaddr", "socket.sendto", "socket.sendmsg",
+        "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen",
+        "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",
+        "resource.setrlimit", "resource.prlimit", "ctypes.dlopen", "ctypes.dlsym", "ctypes.call_function",
+        "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.addaudithook",
+    })
+    # event -> positions of path arguments that must stay inside the work folder
+    write_paths = {
+        "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.mkdir": (0,), "os.symlink": (1,),
+        "os.link": (0, 1), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,),
+        "os.chflags": (0,), "os.lchflags": (0,), "os.setxattr": (0,), "os.removexattr": (0,),
+        "shutil.rmtree": (0,), "os.mkfifo": (0,), "os.mknod": (0,),
+    }
+    read_paths = {"os.listdir": (0,), "os.scandir": (0,), "os.getxattr": (0,), "os.listxattr": (0,)}
+
+    def inside(path, roots):
+        return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+    def resolve(path):
+        if isinstance(path, int) or path is None:
+            return None  # an already open descriptor (stdin/stdout) or the current folder
+        return real(join(os.getcwd(), os.fsdecode(path)))
+
+    def deny(event, what=""):
+        raise PermissionError(f"sandbox: {event} {what}is not allowed".rstrip())
+
+    def hook(event, args):
+        if event in blocked:
+            deny(event)
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None))[:3]
+            target = resolve(path)
+            if target is None:
+                return
+            writing = bool((flags or 0) & write_flags) or any(c in (mode or "") for c in "wax+")
+            if inside(target, (work,)):
+                return
+            if not writing and (inside(target, read_roots) or target in read_files):
+                return
+            deny(event, f"of {os.fsdecode(path)!r} (outside the work folder) ")
+        positions = write_paths.get(event) or read_paths.get(event)
+        if positions:
+            roots = (work,) if event in write_paths else (work, *read_roots)
+            for i in positions:
+                if i < len(args):
+                    target = resolve(args[i])
+                    if target is not None and not inside(target, roots):
+                        deny(event, f"of {os.fsdecode(args[i])!r} (outside the work folder) ")
+
+    sys.addaudithook(hook)
+
+_install_guard()
+del _install_guard
+import runpy
+sys.argv = [sys.argv[-1]]
+runpy.run_path(sys.argv[0], run_name="__main__")
+'''
+
+
+@functools.cache
+def unshare_prefix() -> tuple[str, ...]:
+    # Linux namespaces: a fresh network namespace has only a loopback that is down (no network);
+    # a fresh PID namespace dies entirely when its first process is killed. Root can create them;
+    # a normal user needs a user namespace (--map-root-user). Use the first form that works here.
+    exe = shutil.which("unshare")
+    if exe is None:
+        return ()
+    for extra in ((), ("--user", "--map-root-user")):
+        cmd = (exe, *extra, "--net", "--pid", "--fork", "--kill-child")
+        try:
+            ok = subprocess.run([*cmd, "true"], capture_output=True, timeout=5).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        if ok:
+            return cmd
+    return ()
+
+
+def _processes_of_this_user() -> int:
+    uid, count = os.getuid(), 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
+def set_limits(timeout_s: float, memory_mb: int) -> None:
+    cpu = max(1, math.ceil(timeout_s)) + 1  # CPU seconds; the wall clock is the parent's job
+    memory = int(memory_mb) << 20
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU at soft, SIGKILL at hard
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # allocations fail with MemoryError
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))  # SIGXFSZ beyond
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core dumps left behind
+    # RLIMIT_NPROC counts every process of this user, not just the sandbox's: allow a few more
+    # than exist now. (The kernel ignores it for root: there the audit hook and the PID
+    # namespace are what stop a fork storm.)
+    nproc = _processes_of_this_user() + MAX_PROCESSES
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _read_capped(path: Path) -> str:
+    with open(path, "rb") as f:
+        return f.read(MAX_OUTPUT_CHARS).decode("utf-8", errors="replace")
+
+
+def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int = 256) -> RunResult:
+    root = Path(tempfile.mkdtemp(prefix="verlings-sandbox-"))
+    try:
+        work = root / "work"
+        work.mkdir()
+        (work / "main.py").write_text(code, encoding="utf-8")
+        (root / "stdin").write_text(stdin, encoding="utf-8")
+        cmd = [*unshare_prefix(), sys.executable, "-I", "-S", "-u", "-X", "utf8", "-c", GUARD, "main.py"]
+        timed_out = False
+        start = time.monotonic()
+        # Output goes to files, not pipes: no pipe can fill up and block, and RLIMIT_FSIZE
+        # stops a stdout flood at FILE_SIZE_LIMIT bytes.
+        with open(root / "stdin", "rb") as fin, open(root / "stdout", "wb") as fout, \
+                open(root / "stderr", "wb") as ferr:
+            proc = subprocess.Popen(
+                cmd, cwd=work, stdin=fin, stdout=fout, stderr=ferr, env=CHILD_ENV, close_fds=True,
+                start_new_session=True,  # its own process group (and session): killpg reaches every child
+                preexec_fn=functools.partial(set_limits, timeout_s, memory_mb),
+            )
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                # Always, also after a normal exit: a grandchild may still be running.
+                _kill_group(proc.pid)
+                exit_code = proc.wait()
+        duration = time.monotonic() - start
+        return RunResult(_read_capped(root / "stdout"), _read_capped(root / "stderr"), exit_code, timed_out,
+                         duration)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def isolation_layers() -> list[str]:
+    layers = ["tempdir", "process-group", "rlimits", "output-cap", "clean-env", "audit-hook"]
+    if unshare_prefix():
+        layers += ["netns", "pidns"]
+    return layers
+
+
+_FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
+_PYTHON_TAGS = {"", "python", "py", "python3"}
+
+
+def extract_code(solution_str: str) -> str | None:
+    blocks = [body for tag, body in _FENCE.findall(solution_str) if tag.strip().lower() in _PYTHON_TAGS]
+    return blocks[-1] if blocks else None  # the last block: models often show a draft first
+
+
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def code_reward(
+    solution_str: str, test_cases: Sequence[Mapping[str, str]] | str, timeout_s: float = 2.0, memory_mb: int = 256
+) -> float:
+    if isinstance(test_cases, str):  # a parquet ground_truth column stores the list as JSON
+        test_cases = json.loads(test_cases)
+    for case in test_cases:
+        if not isinstance(case, Mapping) or not {"input", "output"} <= set(case):
+            raise ValueError(f"a test case must be a dict with 'input' and 'output', got {case!r}")
+    code = extract_code(solution_str)
+    if code is None or not test_cases:
+        return 0.0
+    passed = 0
+    for case in test_cases:
+        result = run_code(code, stdin=case["input"], timeout_s=timeout_s, memory_mb=memory_mb)
+        ok = not result.timed_out and result.exit_code == 0
+        passed += ok and _normalise(result.stdout) == _normalise(case["output"])
+    return passed / len(test_cases)
