@@ -110,3 +110,14 @@ def test_default_compute_score_agrees():
             default_compute_score(source, "#### 1", "1")
         with pytest.raises(NotImplementedError, match=source):
             ref.default_compute_score(source, "#### 1", "1")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_place_scores_agrees_with_the_reward_loop(seed):
+    """verl 0.9.1's trainer scores through the reward loop; it places scores with assemble_rm_scores."""
+    from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
+
+    proto, batch = make_batch(seed)
+    scores = torch.randn(len(batch["response_text"]), generator=torch.Generator().manual_seed(seed)).tolist()
+    expected = RewardManagerBase.assemble_rm_scores(proto, scores)
+    torch.testing.assert_close(ref.place_scores(scores, batch["response_mask"]), expected, rtol=0, atol=0)

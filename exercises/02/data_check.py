@@ -1,8 +1,9 @@
 """A data-quality checker for verl RL parquet files — catch bad rows before a run, not after.
 
 Lesson: exercises/02/README.md §2 (中文: README.zh-CN.md §2).
-verl has no such checker: a bad row shows up as a KeyError deep inside a rollout worker,
-or worse, as a prompt silently dropped by ``RLHFDataset``'s length filter. This module is
+verl has no such checker: a bad row shows up as a KeyError deep inside a reward worker,
+or worse, not at all: a prompt silently dropped by ``RLHFDataset``'s length filter, a string
+prompt rendered as an empty conversation. This module is
 the course's own tool. Try the reference one on any file:
 ``python -m verlings.tools.check_data FILE [--max-prompt-length N]``; run yours with
 ``python exercises/02/data_check.py FILE``.
@@ -118,8 +119,9 @@ def check_dataset(path: str | os.PathLike, tokenizer: Any = None, max_prompt_len
             tokenize=True))`` (with transformers 5 the call returns a ``BatchEncoding``:
             take its ``["input_ids"]``).
         max_prompt_length: optional; needs ``tokenizer`` (``ValueError`` otherwise). verl
-            keeps prompts of ``<= max_prompt_length`` tokens and silently drops the others:
-            flag each longer prompt as ``prompt_too_long``.
+            keeps prompts of ``<= max_prompt_length`` tokens and silently drops the others
+            (with ``data.filter_overlong_prompts=True``; without it, the rollout cuts off their
+            beginning): flag each longer prompt as ``prompt_too_long``.
 
     Returns:
         A :class:`Report`: ``path`` (``str(path)``), ``num_rows``, ``columns`` (the parquet
