@@ -264,3 +264,14 @@ def test_verls_site_packages_tests_package_does_not_shadow_ours():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_bench_summary_groups_implementations():
+    from verlings.bench import summarise
+
+    data = {"benchmarks": [
+        {"name": "test_grpo[vectorized-yours]", "group": "grpo", "stats": {"min": 2.0, "median": 3.0}},
+        {"name": "test_grpo[vectorized-reference]", "group": "grpo", "stats": {"min": 1.0, "median": 1.5}},
+        {"name": "test_grpo[verl]", "group": "grpo", "stats": {"min": 4.0, "median": 5.0}},
+    ]}
+    assert summarise(data) == {"grpo": {"yours": (2.0, 3.0), "reference": (1.0, 1.5), "verl": (4.0, 5.0)}}
