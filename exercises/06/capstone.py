@@ -1,0 +1,126 @@
+"""Capstone: plug your own code into a real verl GRPO training run.
+
+verl is built to be extended without editing it. Three plug-in points are enough to train
+with *your* advantage estimator and *your* reward:
+
+* ``register_adv_est(name)`` (``verl/trainer/ppo/core_algos.py``) adds an estimator to verl's
+  registry; ``algorithm.adv_estimator=<name>`` selects it. verl then calls it with keywords
+  only — ``token_level_rewards``, ``response_mask``, ``config`` (the ``algorithm`` config)
+  and ``index`` (the group ids), plus ``reward_baselines`` when the batch has them.
+* ``reward.custom_reward_function.path=<file>`` and ``.name=<function>`` make verl's reward
+  workers load a function from a file and call it once per answer with
+  ``compute_score(data_source=..., solution_str=..., ground_truth=..., extra_info=...)``.
+* Hydra overrides (``key=value`` strings) on ``python -m verl.trainer.main_ppo`` wire both in.
+
+Your chapter-03 estimator and chapter-04 reward pieces are the ones that run: reach them
+with ``load_module("03", "advantages")`` and ``load_module("04", "rule_rewards")``, which
+import them from the folder being graded (``exercises/`` for you).
+
+The toy task (``verlings/capstone/data.py``): prompts like ``What is 17 + 25? Answer with
+digits only.``; the ground truth is ``"42"``. A random model cannot add — but it can learn
+what an answer looks like (digits, then stop), and the reward below pays for that shape.
+Lesson: exercises/06/README.md.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import torch
+
+from verlings.target import load_module  # your own chapters: load_module("03", "advantages")
+
+ESTIMATOR_NAME = "verlings_grpo"  # the name your estimator is registered under in verl
+ANSWER = r"-?\d+"  # what a well-formed answer is: an optional minus, then digits
+MAX_CHARS = 24  # the length ramp of compute_score (characters of the stripped answer)
+BUFFER_CHARS = 16
+WEIGHTS = {"correct": 1.0, "format": 0.5, "digits": 1.0, "length": 0.5}
+
+
+def grpo_estimator(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """GRPO advantages for verl's trainer, computed by *your* chapter-03 code.
+
+    verl calls a registered estimator as
+    ``fn(token_level_rewards=..., response_mask=..., config=algorithm_config, index=uids)``
+    (``verl/trainer/ppo/ray_trainer.py::compute_advantage``), sometimes with more keywords.
+
+    Args:
+        token_level_rewards: ``(bs, response_length)`` float; the reward sits on the last token.
+        response_mask: ``(bs, response_length)``, 1 on answer tokens.
+        index: ``(bs,)`` numpy array of group ids (answers to the same prompt share one).
+        config: verl's ``AlgoConfig`` (or ``None``); ``config.get("norm_adv_by_std_in_grpo", True)``
+            says GRPO (divide by the group's std) or Dr.GRPO (don't).
+        **kwargs: anything else verl passes (ignore it).
+
+    Returns:
+        ``(advantages, returns)``, both ``(bs, response_length)`` — exactly what chapter 03's
+        ``compute_grpo_outcome_advantage`` returns for these inputs and that flag.
+
+    Example: rewards 1.0 and 0.0 in one group of two → advantages ≈ +0.7071 and -0.7071
+    on every answer token (std is the unbiased one, √0.5).
+    """
+    # TODO: get your chapter-03 module with load_module("03", "advantages") and call its
+    # compute_grpo_outcome_advantage with keywords; take the norm flag from config.
+    raise NotImplementedError("implement grpo_estimator — see exercises/06/README.md §2.1")
+
+
+def register_estimator(name: str = ESTIMATOR_NAME) -> Any:
+    """Register :func:`grpo_estimator` in verl under ``name``; returns what was registered.
+
+    Use verl's decorator ``verl.trainer.ppo.core_algos.register_adv_est(name)`` (import it
+    inside this function: importing verl costs seconds). Calling this twice must not fail:
+    verl accepts the *same* function object under a name again and refuses a different one.
+
+    Example: after ``register_estimator("my_grpo")``,
+    ``core_algos.get_adv_estimator_fn("my_grpo") is grpo_estimator``.
+    """
+    # TODO: import register_adv_est inside the function and apply it to grpo_estimator.
+    raise NotImplementedError("implement register_estimator — see exercises/06/README.md §2.1")
+
+
+def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
+    """The toy task's reward, built from *your* chapter-04 ``rule_rewards`` functions.
+
+    With ``text = solution_str.strip()`` and ``rules = load_module("04", "rule_rewards")``,
+    four components, then ``rules.combine(components, WEIGHTS)``:
+
+    * ``correct``: 1.0 when the *last* match of ``ANSWER`` in ``text`` is ``math_equal`` to
+      ``ground_truth``, else 0.0 (no number → 0.0);
+    * ``format``: ``rules.format_reward(text, ANSWER)`` — the whole answer is one number;
+    * ``digits``: the share of ``text``'s characters that are digits (0.0 for empty text) —
+      the dense term that lets a random model improve before it is ever right;
+    * ``length``: ``rules.overlong_penalty(min(len(text), MAX_CHARS), MAX_CHARS, BUFFER_CHARS, 1.0)``
+      — free up to 8 characters, then down to -1.0 at 24 and beyond.
+
+    Returns:
+        ``{"score": weighted total, "correct": ..., "format": ..., "digits": ..., "length": ...}``
+        — verl uses ``score`` as the reward and logs every other key.
+
+    Example: ``compute_score("verlings/arith", " 42", "42")`` → correct 1, format 1, digits 1.0,
+    length 0.0 → score 1 + 0.5 + 1 + 0 = 2.5.
+    """
+    # TODO: compute the four components with your chapter-04 functions, then combine them.
+    raise NotImplementedError("implement compute_score — see exercises/06/README.md §2.2")
+
+
+def plug_in_overrides(capstone_file: str, estimator_name: str = ESTIMATOR_NAME) -> list[str]:
+    """The Hydra overrides that make ``python -m verl.trainer.main_ppo`` use your code.
+
+    Three ``key=value`` strings: select ``estimator_name`` as the advantage estimator, and
+    point verl's custom reward function at ``compute_score`` in ``capstone_file``. Keys are
+    verl 0.9.1's (``verl/trainer/config/ppo_trainer.yaml``; the reward settings live under
+    ``reward:``). The launcher appends them after its own, so yours win.
+
+    Example: ``plug_in_overrides("/x/capstone.py")`` → three strings, the first
+    ``"algorithm.adv_estimator=verlings_grpo"``.
+    """
+    # TODO: return the three overrides.
+    raise NotImplementedError("implement plug_in_overrides — see exercises/06/README.md §2.3")

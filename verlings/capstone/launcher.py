@@ -1,0 +1,432 @@
+"""Launch a real verl GRPO run on the tiny model, with the learner's code plugged in.
+
+``python -m verl.trainer.main_ppo`` runs in a subprocess (its own Ray cluster, cleaned up
+when it exits), with the rollout engine's Python (``.verlings/engine``) when that exists.
+The command is the same on both paths; the **CPU path** adds a platform plug-in and a few
+environment variables (``VERL_ON_CPU``), the **GPU path** adds nothing CPU-specific::
+
+    >>> from verlings.capstone.launcher import RunConfig, plan
+    >>> p = plan(RunConfig(steps=2), out_dir="/tmp/run", device="cpu")
+    >>> p.command[1:3]
+    ['-m', 'verl.trainer.main_ppo']
+
+:func:`run` starts it and returns a :class:`RunResult`: exit code, the log, the calls the
+probe counted, the learner's error (first, when there is one) and the metrics summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from verlings.capstone import probe
+from verlings.paths import ROOT, STATE_DIR
+
+ENGINE_ENV = "VERLINGS_ENGINE_DIR"
+DEVICE_ENV = "VERLINGS_CAPSTONE_DEVICE"
+INSTALL_HINT = "bash scripts/install_rollout_engine.sh"
+
+# verl's device layer on a CPU (measured: VERL_ON_CPU.md). VERL_ENGINE_DEVICE=cuda picks the
+# FSDP engine class registered for "cuda"; the platform plug-in makes it run on the CPU.
+CPU_ENV = {
+    "VERL_PLATFORM": "cpu",
+    "VERL_ENGINE_DEVICE": "cuda",
+    "VLLM_TARGET_DEVICE": "cpu",
+    "VLLM_CPU_KVCACHE_SPACE": "1",  # GiB of KV cache: plenty for 32-token answers
+    "VLLM_CPU_OMP_THREADS_BIND": "nobind",  # share the cores with Ray and the trainer
+}
+CPU_MODULES = ["verlings.capstone.cpu_platform"]
+PROBE_MODULE = "verlings.capstone.probe"
+
+
+@dataclass
+class RunConfig:
+    """The knobs of one run; :meth:`overrides` turns them into verl's Hydra overrides."""
+
+    steps: int = 2
+    train_batch_size: int = 4  # prompts per step
+    rollout_n: int = 2  # answers per prompt (the GRPO group)
+    mini_batch_size: int = 4  # prompts per optimizer step
+    micro_batch_size: int = 2  # sequences per forward/backward
+    lr: float = 1e-3  # a random 0.5 M-parameter model needs a large step to learn in minutes
+    max_prompt_length: int = 64
+    max_response_length: int = 32
+    temperature: float = 1.0
+    n_train: int = 256
+    use_v1: bool = False  # legacy trainer: ~25 % faster on 2 cores and needs no TransferQueue
+    extra: list[str] = field(default_factory=list)
+
+    def overrides(self, model_path: Path, train_file: Path, val_file: Path, out_dir: Path) -> list[str]:
+        r = "actor_rollout_ref.rollout"
+        return [
+            # what to train on
+            f"actor_rollout_ref.model.path={model_path}",
+            f"data.train_files={train_file}",
+            f"data.val_files={val_file}",
+            f"data.train_batch_size={self.train_batch_size}",
+            f"data.max_prompt_length={self.max_prompt_length}",
+            f"data.max_response_length={self.max_response_length}",
+            "data.dataloader_num_workers=0",
+            "data.seed=1",
+            # the algorithm: GRPO (the learner's overrides replace the estimator by theirs)
+            "algorithm.adv_estimator=grpo",
+            "algorithm.use_kl_in_reward=False",
+            "actor_rollout_ref.actor.use_kl_loss=False",
+            f"actor_rollout_ref.actor.optim.lr={self.lr}",
+            f"actor_rollout_ref.actor.ppo_mini_batch_size={self.mini_batch_size}",
+            f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={self.micro_batch_size}",
+            f"actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu={self.micro_batch_size}",
+            f"actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu={self.micro_batch_size}",
+            # engines: FSDP2 for training, vLLM for rollout, plain attention, fp32 (tiny model)
+            "actor_rollout_ref.actor.strategy=fsdp2",
+            "actor_rollout_ref.ref.strategy=fsdp2",
+            "+actor_rollout_ref.model.override_config.attn_implementation=sdpa",
+            "actor_rollout_ref.actor.use_torch_compile=False",
+            "actor_rollout_ref.ref.use_torch_compile=False",
+            f"{r}.name=vllm",
+            f"{r}.n={self.rollout_n}",
+            f"{r}.temperature={self.temperature}",
+            f"{r}.tensor_model_parallel_size=1",
+            f"{r}.dtype=float32",
+            f"{r}.enforce_eager=True",
+            f"{r}.agent.num_workers=1",
+            f"{r}.max_num_seqs={max(self.train_batch_size * self.rollout_n, 8)}",
+            "reward.num_workers=1",
+            # the run: a few steps, one node with one device, metrics, nothing else
+            f"trainer.total_training_steps={self.steps}",
+            "trainer.total_epochs=1000",
+            "trainer.nnodes=1",
+            "trainer.n_gpus_per_node=1",
+            "trainer.logger=[console,tensorboard]",
+            "trainer.project_name=verlings",
+            "trainer.experiment_name=capstone",
+            "trainer.val_before_train=False",
+            "trainer.test_freq=-1",
+            "trainer.save_freq=-1",
+            f"trainer.default_local_dir={out_dir / 'checkpoints'}",
+            f"trainer.use_v1={self.use_v1}",
+            *self.extra,
+        ]
+
+
+def cpu_overrides(use_v1: bool = False) -> list[str]:
+    """What only the CPU path adds: a logical Ray "GPU", and no CUDA-only vLLM features."""
+    r = "actor_rollout_ref.rollout"
+    return [
+        "+ray_kwargs.ray_init.num_gpus=1",
+        f"+ray_kwargs.ray_init.num_cpus={32 if use_v1 else 8}",
+        f"{r}.free_cache_engine=False",
+        f"+{r}.enable_sleep_mode=False",
+    ]
+
+
+def gpu_overrides() -> list[str]:
+    """What only the GPU path adds: a modest KV-cache share (the model is tiny)."""
+    return ["actor_rollout_ref.rollout.gpu_memory_utilization=0.3"]
+
+
+def choose_device(cuda_available: bool | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """``"gpu"`` when torch sees CUDA, else ``"cpu"``; ``VERLINGS_CAPSTONE_DEVICE`` forces one."""
+    environ = os.environ if environ is None else environ
+    forced = environ.get(DEVICE_ENV, "").strip().lower()
+    if forced:
+        if forced not in ("cpu", "gpu"):
+            raise ValueError(f"{DEVICE_ENV} must be 'cpu' or 'gpu', not {forced!r}")
+        return forced
+    if cuda_available is None:
+        import torch
+
+        cuda_available = torch.cuda.is_available()
+    return "gpu" if cuda_available else "cpu"
+
+
+def engine_dir() -> Path:
+    env = os.environ.get(ENGINE_ENV)
+    return Path(env).expanduser() if env else STATE_DIR / "engine"
+
+
+def engine_python() -> str:
+    """The engine venv's Python when the install script made one, else this Python."""
+    candidate = engine_dir() / "bin" / "python"
+    return str(candidate) if candidate.is_file() else sys.executable
+
+
+def engine_missing(python: str | None = None) -> str | None:
+    """``None`` when ``python`` can import vLLM (checked without importing it), else why not."""
+    python = python or engine_python()
+    code = "import importlib.util,sys; sys.exit(importlib.util.find_spec('vllm') is None)"
+    try:
+        ok = subprocess.run([python, "-c", code], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot run {python}: {exc}"
+    if ok:
+        return None
+    return f"the rollout engine (vLLM) is not installed for {python} — run: {INSTALL_HINT}"
+
+
+@dataclass
+class Plan:
+    command: list[str]
+    env: dict[str, str]
+    cwd: Path
+    device: str
+
+    def shell(self) -> str:
+        """The same run as one copy-pasteable shell line (environment, then the command)."""
+        keys = sorted(k for k in self.env if k not in os.environ or os.environ[k] != self.env[k])
+        return " ".join([*(f"{k}={shlex.quote(self.env[k])}" for k in keys), *map(shlex.quote, self.command)])
+
+
+def plan(
+    config: RunConfig,
+    out_dir: str | Path,
+    device: str,
+    *,
+    learner_overrides: list[str] | None = None,
+    target: Path | None = None,
+    python: str | None = None,
+    model: Path | None = None,
+    train_file: Path | None = None,
+    val_file: Path | None = None,
+) -> Plan:
+    """The command, environment and working folder of a run (nothing is started or written)."""
+    out_dir = Path(out_dir).resolve()
+    model = model or Path("<model>")
+    train_file = train_file or out_dir / "data" / "train.parquet"
+    val_file = val_file or out_dir / "data" / "val.parquet"
+    learner_overrides = list(learner_overrides or [])
+    overrides = config.overrides(model, train_file, val_file, out_dir)
+    overrides += cpu_overrides(config.use_v1) if device == "cpu" else gpu_overrides()
+    overrides += learner_overrides  # last: the learner's estimator and reward win
+    modules = (CPU_MODULES if device == "cpu" else []) + [PROBE_MODULE]
+    env = dict(os.environ)
+    for key in (*CPU_ENV, "VERL_USE_EXTERNAL_MODULES"):  # never leak a CPU setting into a GPU run
+        env.pop(key, None)
+    if device == "cpu":
+        env.update(CPU_ENV)
+    estimator = next((o.split("=", 1)[1] for o in learner_overrides if o.startswith("algorithm.adv_estimator=")), "")
+    env.update({
+        "VERL_USE_EXTERNAL_MODULES": ",".join(modules),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
+        "PYTHONUNBUFFERED": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "RAY_DEDUP_LOGS": "0",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "TENSORBOARD_DIR": str(out_dir / "tensorboard"),
+        probe.ENV_DIR: str(out_dir),
+        probe.ENV_ESTIMATOR: estimator,
+    })
+    if target is not None:
+        env["VERLINGS_TARGET"] = str(Path(target).resolve())
+    command = [python or engine_python(), "-m", "verl.trainer.main_ppo", *overrides]
+    return Plan(command=command, env=env, cwd=out_dir, device=device)
+
+
+# --- running and reading the results -----------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    wall_s: float
+    out_dir: Path
+    log: str
+    device: str
+    timed_out: bool = False
+    calls: dict[str, int] = field(default_factory=dict)
+    learner_error: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def failure(self) -> str:
+        """What went wrong, the learner's part first, then the end of the log."""
+        lines = []
+        if self.timed_out:
+            lines.append(f"the run did not finish within its time limit ({self.wall_s:.0f} s)")
+        elif self.returncode != 0:
+            lines.append(f"the run failed (exit code {self.returncode}) after {self.wall_s:.0f} s")
+        if self.learner_error:
+            lines += ["", "── your code ──", self.learner_error.rstrip()]
+        tail = "\n".join(self.log.rstrip().splitlines()[-25:])
+        lines += ["", f"── end of the log ({self.out_dir / 'run.log'}) ──", tail]
+        return "\n".join(lines)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
+def execute(p: Plan, timeout_s: float, on_line: Callable[[str], None] | None = None) -> tuple[int, bool, float]:
+    """Run the plan in its own session, teeing output to ``run.log``; kill the whole group on timeout."""
+    p.cwd.mkdir(parents=True, exist_ok=True)
+    (p.cwd / "command.sh").write_text(p.shell() + "\n", encoding="utf-8")
+    start = time.monotonic()
+    with open(p.cwd / "run.log", "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            p.command, cwd=p.cwd, env=p.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, text=True, errors="replace", start_new_session=True,
+        )
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.write(line)
+                if on_line is not None:
+                    on_line(line.rstrip("\n"))
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            if timed_out or proc.returncode is None:
+                _kill_group(proc)
+            else:  # Ray's helpers may outlive the driver by a moment; they are ours to stop
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        reader.join(timeout=10)
+    return proc.returncode, timed_out, time.monotonic() - start
+
+
+def count_calls(out_dir: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    path = Path(out_dir) / probe.CALLS
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                fn = json.loads(line)["fn"]
+            except (ValueError, KeyError):
+                continue
+            counts[fn] = counts.get(fn, 0) + 1
+    return counts
+
+
+_HYDRA_ERROR = r"^(Could not override '.*|Error (?:merging|parsing|in) .*|Key '.*' is not in struct.*)$"
+_TRACEBACK = re.compile(r"^(?:\(\w+ pid=\d+[^)]*\)\s*)?Traceback \(most recent call last\):", re.M)
+
+
+def learner_error(out_dir: Path, log: str, learner_files: list[Path]) -> str | None:
+    """The learner's part of a failure: the probe's record, else a traceback through their files,
+    else Hydra's message about a bad override."""
+    recorded = Path(out_dir) / probe.ERROR
+    if recorded.is_file():
+        return recorded.read_text(encoding="utf-8")
+    names = [str(f) for f in learner_files]
+    starts = [m.start() for m in _TRACEBACK.finditer(log)]
+    for i, s in enumerate(starts):
+        block = log[s : starts[i + 1] if i + 1 < len(starts) else len(log)]
+        if any(n in block for n in names):
+            return "\n".join(block.splitlines()[:60])
+    hydra = re.search(_HYDRA_ERROR, log, re.M)
+    if hydra:
+        following = log[hydra.start() :].splitlines()[:6]
+        return "verl rejected an override:\n" + "\n".join(following)
+    return None
+
+
+def preflight(target: Path | None = None) -> str | None:
+    """Call the learner's functions once in this process (milliseconds) before a run of minutes.
+
+    ``None`` when they all return; else which one raised and how, naming its exercise."""
+    import traceback
+
+    import numpy as np
+    import torch
+
+    from verlings import target as target_mod
+
+    root = Path(target).resolve() if target is not None else target_mod.active()
+    saved = target_mod.active()
+    target_mod.set_active(root)
+    try:
+        learner = target_mod.load_module("06", "capstone", root=root)
+        mask = torch.ones(4, 3)
+        rewards = torch.zeros(4, 3)
+        rewards[:, -1] = torch.tensor([1.0, 0.0, 0.5, 0.5])
+        checks = [
+            ("06.overrides", "plug_in_overrides", lambda: learner.plug_in_overrides(str(root / "06" / "capstone.py"))),
+            ("06.reward", "compute_score",
+             lambda: learner.compute_score(data_source="verlings/arith", solution_str="42", ground_truth="42",
+                                           extra_info={})),
+            ("06.estimator", "grpo_estimator",
+             lambda: learner.grpo_estimator(token_level_rewards=rewards, response_mask=mask,
+                                            index=np.array(["a", "a", "b", "b"], dtype=object), config=None)),
+        ]
+        for exercise, name, call in checks:
+            try:
+                call()
+            except Exception as exc:
+                where = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
+                return (f"{name} raised before training started — pass {exercise} first "
+                        f"(python -m pytest exercises/06 --exercise {exercise}):\n{where}")
+    except AssertionError as exc:  # LearnerCodeError: missing file or function
+        return str(exc)
+    finally:
+        target_mod.set_active(saved)
+    return None
+
+
+def run(
+    config: RunConfig,
+    out_dir: str | Path,
+    *,
+    target: Path | None = None,
+    device: str | None = None,
+    timeout_s: float = 900,
+    on_line: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Make the model and data, plug in the learner's code and run verl; see :class:`RunResult`."""
+    from verlings import target as target_mod
+    from verlings.capstone.data import write_task
+    from verlings.capstone.model import model_path
+    from verlings.capstone.summary import summarize
+
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (probe.CALLS, probe.ERROR):
+        (out_dir / stale).unlink(missing_ok=True)
+    device = device or choose_device()
+    root = Path(target).resolve() if target is not None else target_mod.active()
+    capstone_file = root / "06" / "capstone.py"
+    learner = target_mod.load_module("06", "capstone", root=root)
+    overrides = learner.plug_in_overrides(str(capstone_file))
+    train, val = write_task(out_dir / "data", n_train=config.n_train)
+    p = plan(config, out_dir, device, learner_overrides=list(overrides), target=root,
+             model=model_path(), train_file=train, val_file=val)
+    code, timed_out, wall = execute(p, timeout_s, on_line)
+    log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")
+    learner_files = [capstone_file, root / "03" / "advantages.py", root / "04" / "rule_rewards.py"]
+    result = RunResult(
+        returncode=code, wall_s=wall, out_dir=out_dir, log=log, device=device, timed_out=timed_out,
+        calls=count_calls(out_dir),
+        learner_error=None if code == 0 and not timed_out else learner_error(out_dir, log, learner_files),
+    )
+    result.summary = summarize(out_dir, wall_s=wall, device=device, calls=result.calls, config=config)
+    return result
