@@ -1,0 +1,57 @@
+"""The reference read_scalars reads what verl 0.9.1's own logger writes; plot_scalars draws it.
+
+``verl.utils.tracking.Tracking(..., default_backend=["tensorboard"])`` is the logger the trainer
+builds from ``trainer.logger``; it writes to ``tensorboard_log/<project>/<experiment>`` under the
+working directory unless ``TENSORBOARD_DIR`` is set.
+"""
+
+import numpy as np
+import pytest
+
+from verlings.paths import SOLUTIONS
+from verlings.target import load_module
+
+ref = load_module("01", "tensorboard_log", root=SOLUTIONS)
+
+from verl.utils.tracking import Tracking  # noqa: E402 - verl is required for meta-tests
+
+
+def _log(steps, project="verlings", experiment="first_run"):
+    tracking = Tracking(project_name=project, experiment_name=experiment, default_backend=["tensorboard"])
+    for step, metrics in steps.items():
+        tracking.log(data=metrics, step=step)
+    tracking.finish()
+
+
+def test_read_scalars_reads_verls_tracking(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TENSORBOARD_DIR", raising=False)
+    steps = {s: {"critic/score/mean": np.float64(0.1 * s), "response_length/mean": 12 + s, "actor/pg_loss": -0.5 / s}
+             for s in range(1, 8)}
+    _log(steps)
+    frame = ref.read_scalars(tmp_path / "tensorboard_log")
+    assert list(frame.columns) == ["step", "tag", "value"]
+    assert len(frame) == 7 * 3
+    for (step, tag), value in frame.set_index(["step", "tag"])["value"].items():
+        assert value == pytest.approx(float(np.float32(steps[step][tag])))
+
+
+def test_read_scalars_resumed_verl_run_keeps_the_second_attempt(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TENSORBOARD_DIR", raising=False)
+    _log({s: {"critic/score/mean": float(s)} for s in range(1, 5)})
+    _log({s: {"critic/score/mean": 100.0 + s} for s in range(3, 7)})  # resumed from a step-2 checkpoint
+    frame = ref.read_scalars(tmp_path / "tensorboard_log")
+    assert frame["value"].tolist() == [1.0, 2.0, 103.0, 104.0, 105.0, 106.0]
+
+
+def test_plot_scalars_writes_a_png(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib", reason="plot_scalars is optional; pip install matplotlib")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TENSORBOARD_DIR", raising=False)
+    _log({s: {"critic/score/mean": np.sin(s / 3.0), "actor/pg_loss": 1.0 / s} for s in range(1, 30)})
+    frame = ref.read_scalars(tmp_path / "tensorboard_log")
+    path = ref.plot_scalars(frame, ["critic/score/mean", "actor/pg_loss"], tmp_path / "plots" / "run.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(KeyError):
+        ref.plot_scalars(frame, ["no/such/tag"], tmp_path / "x.png")
