@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 NON_MODEL_TOKENS = ("<|im_start|>", "<tool_response>", "</tool_response>")
+TAGS = ("length", "mask", "logprob", "prompt", "drift")
 
 
 def _chat_ids(tokenizer: Any, messages: Sequence[dict], tools: list[dict] | None) -> list[int]:

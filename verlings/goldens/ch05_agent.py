@@ -180,64 +180,27 @@ def tool_delta() -> dict:
     }
 
 
-def verl_tool_agent_config(max_turns: int, response_length: int):
-    """A minimal trainer config for verl's AgentLoopBase / ToolAgentLoop.
-
-    Limits verl has and ``run_agent`` has not are opened wide: every parallel call runs,
-    tool answers are not shortened, no cap on user turns, a long prompt budget.
-    """
-    from omegaconf import OmegaConf
-
-    return OmegaConf.create({
-        "actor_rollout_ref": {
-            "rollout": {
-                "prompt_length": 4096,
-                "response_length": response_length,
-                "full_determinism": False,
-                "multi_turn": {
-                    "max_user_turns": None,
-                    "max_assistant_turns": max_turns,
-                    "max_parallel_calls": 16,
-                    "max_tool_response_length": 100000,
-                    "tool_response_truncate_side": "middle",
-                    "format": "hermes",
-                },
-            }
-        },
-        "data": {},
-    })
-
-
 async def _run_verl_tool_agent(scenario: Any, tokenizer: Any):
-    from verl.experimental.agent_loop.agent_loop import DictConfigWrap, ToolListWrap
-    from verl.experimental.agent_loop.tool_agent_loop import ToolAgentLoop
-    from verl.utils.dataset.rl_dataset import RLHFDataset
+    import verl.experimental.agent_loop  # noqa: F401 - registers "tool_agent"
 
-    from verlings.fixtures.scripted_server import probe_tools
+    from verlings.fixtures.scripted_server import instantiate_agent_loop, probe_tools, verl_tool_agent_config
 
-    config = verl_tool_agent_config(scenario.max_turns, scenario.response_length)
     server = scenario.server(tokenizer)
-    loop = ToolAgentLoop(
-        trainer_config=DictConfigWrap(config),
-        server_manager=server,
-        tokenizer=tokenizer,
-        processor=None,
-        dataset_cls=RLHFDataset,
-        data_config=DictConfigWrap(config.data),
-        hf_model_type="qwen2",  # the course model is a Qwen2: verl picks the Qwen Continuous Token builder
-        tools=ToolListWrap(probe_tools(scenario.tools)),
-    )
+    config = verl_tool_agent_config(scenario.max_turns, scenario.response_length)
+    loop = instantiate_agent_loop("tool_agent", server, tokenizer, probe_tools(scenario.tools), config)
     output = await loop.run(scenario.sampling_params, raw_prompt=list(scenario.messages), tools_kwargs={})
     return output, server
 
 
 @snapshot("05", "agent_trajectories")
 def agent_trajectories() -> dict:
-    from verlings.fixtures.scripted_server import SCENARIOS
+    from verlings.fixtures.scripted_server import SCENARIOS, probe_tools, tool_schemas
     from verlings.fixtures.tokenizer import local_tokenizer
 
     tok = local_tokenizer()
     arrays: dict[str, Any] = {"scenarios": np.array(list(SCENARIOS)), "tokenizer": np.array(tokenizer_fingerprint(tok))}
+    # The schemas the prompts were templated with (every scenario uses the three probe tools).
+    arrays["tool_schemas_json"] = np.array(json.dumps(tool_schemas(probe_tools(("echo", "sleep", "explode")))))
     for name, sc in SCENARIOS.items():
         output, server = asyncio.run(_run_verl_tool_agent(sc, tok))
         arrays[f"{name}__prompt_ids"] = np.array(output.prompt_ids, dtype=np.int64)
