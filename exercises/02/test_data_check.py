@@ -46,8 +46,8 @@ def _expect_problems(report, expected, exercise, why):
     assert_equal(extra, [], what="problems reported on rows that are fine", exercise=exercise)
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
+def course_tokenizer():
+    """The course's local tokenizer (transformers is imported only when a test needs it)."""
     from verlings.fixtures.tokenizer import local_tokenizer
 
     return local_tokenizer()
@@ -174,14 +174,16 @@ def test_check_dataset_token_lengths_like_verl(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.exercise("02.check_dataset")
-def test_check_dataset_with_the_course_tokenizer(tmp_path, tokenizer):
+def test_check_dataset_with_the_course_tokenizer(tmp_path):
     rows = [_row(i, question="Tell me " + "more " * (3 * i) + "please.") for i in range(4)]
+    path = _write(tmp_path / "t.parquet", rows)
+    check.check_dataset(path=path)  # your code first: a stub fails before transformers is imported
+    tokenizer = course_tokenizer()
     lengths = []
     for r in rows:  # what verl's RLHFDataset measures
         ids = tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True)
         lengths.append(len(ids["input_ids"] if hasattr(ids, "keys") else ids))
-    report = check.check_dataset(path=_write(tmp_path / "t.parquet", rows), tokenizer=tokenizer,
-                                 max_prompt_length=lengths[2])
+    report = check.check_dataset(path=path, tokenizer=tokenizer, max_prompt_length=lengths[2])
     _expect_problems(report, [("prompt_too_long", 3)], "02.check_dataset",
                      "with a real tokenizer: apply_chat_template(..., add_generation_prompt=True, tokenize=True)")
     assert_close(report.stats["prompt_tokens"]["max"], max(lengths), what="stats['prompt_tokens']['max']",
@@ -273,13 +275,14 @@ def test_main_exit_status_follows_the_report(tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.exercise("02.check_cli")
-def test_main_max_prompt_length(tmp_path, capsys, tokenizer):
+def test_main_max_prompt_length(tmp_path, capsys):
     path = _write(tmp_path / "p.parquet", [_row(i) for i in range(3)])
     code, _, err = _run_main(capsys, [path, "--max-prompt-length", "5"])
     assert_equal(code, 2, what="exit status for --max-prompt-length without --tokenizer", exercise="02.check_cli")
     assert len([line for line in err.splitlines() if line.strip()]) == 1, f"one line on stderr, got {err!r}"
-    tokenizer_dir = tmp_path / "tok"
-    tokenizer.save_pretrained(tokenizer_dir)
+    from verlings.fixtures.tokenizer import tokenizer_path
+
+    tokenizer_dir = tokenizer_path()  # the course tokenizer's folder
     code, out, _ = _run_main(capsys, [path, "--max-prompt-length", "5", "--tokenizer", tokenizer_dir])
     assert_equal(code, 1, what="exit status when every prompt is longer than 5 tokens", exercise="02.check_cli")
     assert "prompt_too_long" in out, f"stdout should list prompt_too_long problems:\n{out}"
