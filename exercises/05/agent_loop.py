@@ -219,4 +219,4 @@ async def gsm8k_episode(
         verl turns ``reward_score`` into ``rm_scores`` on the last response token.
     """
     # TODO: find the tools' kwargs, run_agent, set reward_score from the answer tool.
-    raise NotImplementedError("implement gsm8k_episode — see exercises/05/README.md §5")
+    raise NotImplementedError("implement gsm8k_episode — see exercises/05/README.md §5.1")

@@ -56,4 +56,4 @@ def check_trajectory(
         ['length: response_logprobs has 52 entries for 53 response_ids']
     """
     # TODO: lengths; model runs of the mask; tokens in runs; log-probs; the prompt; drift per run.
-    raise NotImplementedError("implement check_trajectory — see exercises/05/README.md §4")
+    raise NotImplementedError("implement check_trajectory — see exercises/05/README.md §4.1")
