@@ -100,3 +100,47 @@ def test_compose_config_equals_what_main_ppo_composes(tmp_path):
     theirs = OmegaConf.to_container(OmegaConf.create(printed))
     assert ours == theirs
     assert theirs["data"]["train_files"] == [str(odd / "a.parquet"), str(odd / "b.parquet")]
+
+
+_OTHER_FIRST_RUN = '''
+"""A different, equally correct first_run_overrides: other order, '++' and double quotes."""
+import json
+
+
+def first_run_overrides(model_path, train_files, val_files, *, adv_estimator="grpo", train_batch_size=4,
+                        rollout_n=2, ppo_mini_batch_size=None, micro_batch_size_per_gpu=2, max_prompt_length=64,
+                        max_response_length=32, total_training_steps=2, n_gpus=1, rollout_name="vllm",
+                        project_name="verlings", experiment_name="first_run", loggers=("console", "tensorboard")):
+    q = json.dumps  # a JSON string literal is a valid double-quoted Hydra string for these paths
+    files = lambda v: q(v) if isinstance(v, str) else "[" + ", ".join(map(q, v)) + "]"
+    micro = micro_batch_size_per_gpu
+    out = {
+        "trainer.save_freq": -1, "trainer.test_freq": -1, "trainer.val_before_train": "false",
+        "trainer.experiment_name": q(experiment_name), "trainer.project_name": q(project_name),
+        "trainer.logger": "[" + ", ".join(loggers) + "]", "trainer.total_training_steps": total_training_steps,
+        "trainer.nnodes": 1, "trainer.n_gpus_per_node": n_gpus,
+        "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu": micro,
+        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": micro,
+        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": micro,
+        "actor_rollout_ref.actor.ppo_mini_batch_size": ppo_mini_batch_size or train_batch_size,
+        "actor_rollout_ref.rollout.tensor_model_parallel_size": 1,
+        "actor_rollout_ref.rollout.name": rollout_name, "actor_rollout_ref.rollout.n": rollout_n,
+        "actor_rollout_ref.model.path": q(str(model_path)),
+        "data.max_response_length": max_response_length, "data.max_prompt_length": max_prompt_length,
+        "data.train_batch_size": train_batch_size, "data.val_files": files(val_files),
+        "data.train_files": files(train_files), "algorithm.adv_estimator": adv_estimator,
+    }
+    if adv_estimator == "gae":
+        out.update({"critic.model.path": q(str(model_path)), "critic.ppo_micro_batch_size_per_gpu": micro})
+    return [f"++{k}={v}" for k, v in out.items()]
+'''
+
+
+@pytest.mark.timeout(300)
+def test_another_correct_first_run_passes_the_graded_tests(tmp_path):
+    from verlings.dev.mutants import graded_failures
+
+    (tmp_path / "01").mkdir()
+    (tmp_path / "01" / "config.py").write_text(_OTHER_FIRST_RUN, encoding="utf-8")
+    failed, passed = graded_failures(tmp_path, "01.first_run")
+    assert passed and not failed, f"a correct alternative fails graded tests of 01.first_run: {failed}"

@@ -55,3 +55,47 @@ def test_plot_scalars_writes_a_png(tmp_path, monkeypatch):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(KeyError):
         ref.plot_scalars(frame, ["no/such/tag"], tmp_path / "x.png")
+
+
+_OTHER_READER = '''
+"""A different, equally correct read_scalars: TensorBoard's raw event-file loader, no EventAccumulator."""
+from pathlib import Path
+
+import pandas as pd
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.util import tensor_util
+
+
+def read_scalars(logdir):
+    root = Path(logdir)
+    if not root.exists():
+        raise FileNotFoundError(root)
+    files = [root] if root.is_file() else [p for p in root.glob("**/*tfevents*") if p.is_file()]
+    if not files:
+        raise FileNotFoundError(f"no event files under {root}")
+    best = {}
+    for path in files:
+        for event in EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                if value.HasField("simple_value"):
+                    number = value.simple_value
+                elif value.metadata.plugin_data.plugin_name == "scalars":
+                    number = float(tensor_util.make_ndarray(value.tensor))
+                else:
+                    continue
+                key = (value.tag, event.step)
+                if key not in best or event.wall_time >= best[key][0]:
+                    best[key] = (event.wall_time, number)
+    rows = sorted((tag, step, v) for (tag, step), (_, v) in best.items())
+    frame = pd.DataFrame([(s, t, v) for t, s, v in rows], columns=["step", "tag", "value"])
+    return frame.astype({"step": "int64", "value": "float64"})
+'''
+
+
+def test_another_correct_reader_passes_the_graded_tests(tmp_path):
+    from verlings.dev.mutants import graded_failures
+
+    (tmp_path / "01").mkdir()
+    (tmp_path / "01" / "tensorboard_log.py").write_text(_OTHER_READER, encoding="utf-8")
+    failed, passed = graded_failures(tmp_path, "01.read_scalars")
+    assert passed and not failed, f"a correct alternative fails graded tests of 01.read_scalars: {failed}"

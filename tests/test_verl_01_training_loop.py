@@ -110,3 +110,27 @@ def test_fit_step_feeds_verls_grpo_estimator_real_groups():
     ref.fit_step({"input_ids": torch.tensor([[1, 2, 3], [7, 8, 9]])}, workers)
     assert torch.equal(workers.final["advantages"], torch.zeros(6, 2))
     assert len(set(workers.final["uid"])) == 2
+
+
+_VERL_AS_TARGET = '''
+"""repeat_batch as verl itself does it: DataProto.repeat."""
+import numpy as np
+import torch
+from verl import DataProto
+
+
+def repeat_batch(batch, repeat_times, interleave=True):
+    tensors = {k: v for k, v in batch.items() if isinstance(v, torch.Tensor)}
+    others = {k: v for k, v in batch.items() if not isinstance(v, torch.Tensor)}
+    data = DataProto.from_dict(tensors=tensors, non_tensors=others).repeat(repeat_times, interleave)
+    return {**dict(data.batch.items()), **data.non_tensor_batch}
+'''
+
+
+def test_verl_itself_passes_the_repeat_tests(tmp_path):
+    from verlings.dev.mutants import graded_failures
+
+    (tmp_path / "01").mkdir()
+    (tmp_path / "01" / "training_loop.py").write_text(_VERL_AS_TARGET, encoding="utf-8")
+    failed, passed = graded_failures(tmp_path, "01.repeat")
+    assert passed and not failed, f"DataProto.repeat fails graded tests of 01.repeat: {failed}"
