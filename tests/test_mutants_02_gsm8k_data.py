@@ -72,6 +72,7 @@ MUTANTS = [
 ]
 
 
+@pytest.mark.timeout(300)  # runs an exercise's graded tests in-process; some import verl
 @pytest.mark.parametrize("mutant", MUTANTS, ids=str)
 def test_graded_tests_catch(mutant):
     assert caught(mutant), f"no graded test of {mutant.exercise} fails on the known-wrong variant {mutant.name!r}"
