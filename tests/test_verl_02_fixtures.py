@@ -133,3 +133,11 @@ def test_tokenizer_is_deterministic_and_cached(tmp_path):
     mtime = (first / "tokenizer.json").stat().st_mtime_ns
     local_tokenizer(first)  # loaded, not rebuilt
     assert (first / "tokenizer.json").stat().st_mtime_ns == mtime
+
+
+def test_vocabulary_is_pinned(tok):
+    fresh = tok_mod.build_tokenizer()
+    assert tok_mod.vocab_fingerprint(fresh) == tok_mod.vocab_fingerprint(tok) == tok_mod.VOCAB_FINGERPRINT, (
+        "the course tokenizer's ids changed: if that is intended, bump VERSION, update VOCAB_FINGERPRINT and "
+        "regenerate every golden that stores token ids (python -m verlings.goldens 05)"
+    )
