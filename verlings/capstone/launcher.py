@@ -116,6 +116,7 @@ class RunConfig:
             "trainer.save_freq=-1",
             f"trainer.default_local_dir={out_dir / 'checkpoints'}",
             f"trainer.use_v1={self.use_v1}",
+            "+ray_kwargs.ray_init.include_dashboard=False",  # one process less to start
             *self.extra,
         ]
 
@@ -202,7 +203,7 @@ def plan(
 ) -> Plan:
     """The command, environment and working folder of a run (nothing is started or written)."""
     out_dir = Path(out_dir).resolve()
-    model = model or Path("<model>")
+    model = model or out_dir / "model"
     train_file = train_file or out_dir / "data" / "train.parquet"
     val_file = val_file or out_dir / "data" / "val.parquet"
     learner_overrides = list(learner_overrides or [])
@@ -215,10 +216,11 @@ def plan(
         env.pop(key, None)
     if device == "cpu":
         env.update(CPU_ENV)
+    pythonpath = env.get("PYTHONPATH", "")
     estimator = next((o.split("=", 1)[1] for o in learner_overrides if o.startswith("algorithm.adv_estimator=")), "")
     env.update({
         "VERL_USE_EXTERNAL_MODULES": ",".join(modules),
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
+        "PYTHONPATH": os.pathsep.join(dict.fromkeys(p for p in (str(ROOT), *pythonpath.split(os.pathsep)) if p)),
         "PYTHONUNBUFFERED": "1",
         "TOKENIZERS_PARALLELISM": "false",
         "RAY_DEDUP_LOGS": "0",

@@ -57,7 +57,10 @@ def record_error(where: str, exc: BaseException) -> None:
     if out is None:
         return
     path = out / ERROR
-    text = f"{where}\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    here = Path(__file__).resolve()  # the probe's own frames are noise to the learner
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() != here]
+    text = "".join([f"{where}\n", "Traceback (most recent call last):\n", *traceback.format_list(frames),
+                    *traceback.format_exception_only(type(exc), exc)])
     try:
         with open(path, "x", encoding="utf-8") as f:
             f.write(text)
