@@ -199,10 +199,13 @@ async def test_run_agent_matches_verls_tool_agent_loop(name, tokenizer):
 
 
 @pytest.mark.exercise(RUN)
-async def test_run_agent_templates_the_prompt_once_then_only_appends(tokenizer):
-    output, server, _ = await _run("two_turns", tokenizer)
+@pytest.mark.parametrize("name", ["one_call", "two_turns", "noncanonical"])
+async def test_run_agent_templates_the_prompt_once_then_only_appends(name, tokenizer):
+    output, server, _ = await _run(name, tokenizer)
     calls = server.calls
-    assert_equal(len(calls), 3, what="generate calls in scenario 'two_turns'", exercise=RUN)
+    g = golden("05", "agent_trajectories")
+    assert_equal(len(calls), int(g[f"{name}__generate_calls"]), what=f"generate calls in scenario {name!r}",
+                 exercise=RUN)
     assert_equal(calls[0].prompt_ids, [int(t) for t in output.prompt_ids], what="prompt of the 1st generate call",
                  exercise=RUN, why="the first generation sees exactly prompt_ids")
     for k in range(1, len(calls)):

@@ -192,6 +192,18 @@ def test_check_trajectory_drift(tokenizer):
 
 
 @pytest.mark.exercise(EX)
+def test_check_trajectory_drift_only_matters_where_the_model_speaks(tokenizer):
+    # The tool turn's "42" tokenised one character at a time: those ids are never trained on (mask 0).
+    turn1, _, turn2 = _pieces(tokenizer)
+    tool = (_encode(tokenizer, "\n<|im_start|>user\n<tool_response>\n") + char_split_ids(tokenizer, "42 apples")
+            + _encode(tokenizer, "\n</tool_response><|im_end|>\n<|im_start|>assistant\n"))
+    ids = turn1 + tool + turn2
+    mask = [1] * len(turn1) + [0] * len(tool) + [1] * len(turn2)
+    t = Trajectory(_prompt(tokenizer), ids, mask, [-0.5 if m else 0.0 for m in mask])
+    _check(tokenizer, t, set(), "drift is checked per model run (mask 1): a non-canonical tool turn is not trained on")
+
+
+@pytest.mark.exercise(EX)
 def test_check_trajectory_reports_every_kind_at_once(tokenizer):
     t = _clean(tokenizer)
     logprobs = list(t.response_logprobs)[:-1]
