@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("doctor", help="check the environment and say how to fix what is missing")
     d.add_argument("--lang", choices=("en", "zh"), default=None)
+    d.add_argument("--json", action="store_true", help="the checks as JSON")
 
     sub.add_parser("verify", help="check that graded tests and harness match the committed checksums")
 
@@ -236,12 +237,9 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
-    try:
-        from verlings.doctor import main as doctor_main
-    except ImportError as exc:  # pragma: no cover - doctor ships with the course
-        console.print(f"doctor is unavailable: {exc}")
-        return 1
-    return doctor_main([], lang=_lang(args))
+    from verlings.doctor import main as doctor_main
+
+    return doctor_main(["--json"] if args.json else [], lang=_lang(args))
 
 
 def cmd_bench(args: argparse.Namespace, console: Console) -> int:
