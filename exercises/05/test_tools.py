@@ -16,6 +16,9 @@ from verlings.testing import assert_equal
 tools = learner_module("05", "tools")
 CALC, GSM = "05.calculator", "05.gsm8k_tool"
 
+# The first test to touch verl pays its import (several seconds, more on a busy machine).
+pytestmark = pytest.mark.timeout(240)
+
 
 def _calculator():
     return tools.CalculatorTool(config={}, tool_schema=None)
