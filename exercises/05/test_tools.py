@@ -142,6 +142,7 @@ async def test_calculator_never_runs_code(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the calculator called eval()/exec(): never evaluate model output as Python")
 
+    await _calc("1 + 1")  # import and warm up first: imports (dataclasses, pydantic) may exec legitimately
     monkeypatch.setattr(builtins, "eval", forbidden)
     monkeypatch.setattr(builtins, "exec", forbidden)
     monkeypatch.delenv("VERLINGS_CALCULATOR_PWNED", raising=False)
