@@ -7,6 +7,8 @@
     python grader.py watch                     re-grade the current exercise on every save
     python grader.py doctor                    check the environment
     python grader.py bench [CHAPTER]           benchmarks: yours vs reference vs verl
+    python grader.py capstone [--plot]         chapter 06: a real verl training run with your code
+    python grader.py verify                    graded tests and harness untouched?
 
 Common options: --solutions | --target DIR, --lang en|zh, --format ..., --out FILE.
 """
@@ -24,7 +26,7 @@ from verlings import chapters as chapters_mod
 from verlings import target as target_mod
 from verlings.paths import EXERCISES, display
 
-COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify")
+COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify", "capstone")
 FORMATS = ("table", "json", "gradescope", "classroom", "junit")
 
 
@@ -69,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="check the environment and say how to fix what is missing")
     d.add_argument("--lang", choices=("en", "zh"), default=None)
     d.add_argument("--json", action="store_true", help="the checks as JSON")
+
+    c = sub.add_parser("capstone", add_help=False,
+                       help="chapter 06: a real verl GRPO run with your code (--plot: the learning demo)")
+    c.add_argument("capstone_args", nargs=argparse.REMAINDER)
 
     sub.add_parser("verify", help="check that graded tests and harness match the committed checksums")
 
@@ -263,8 +269,15 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
     return 1
 
 
+def cmd_capstone(args: argparse.Namespace, console: Console) -> int:
+    from verlings.capstone.cli import main as capstone_main
+
+    return capstone_main(args.capstone_args)
+
+
 HANDLERS = {"grade": cmd_grade, "list": cmd_list, "hint": cmd_hint, "reset": cmd_reset, "watch": cmd_watch,
-            "doctor": cmd_doctor, "bench": cmd_bench, "verify": cmd_verify}
+            "doctor": cmd_doctor, "bench": cmd_bench, "verify": cmd_verify,
+            "capstone": cmd_capstone}
 
 
 def main(argv: list[str] | None = None) -> int:
