@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    if argv and argv[0] == "capstone":  # its own parser takes every option
+        return argparse.Namespace(command="capstone", capstone_args=argv[1:])
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
         argv = ["grade", *argv]
     return build_parser().parse_args(argv)
