@@ -442,3 +442,25 @@ def test_install_script_is_valid_bash():
     script = ROOT / "scripts" / "install_rollout_engine.sh"
     assert os.access(script, os.X_OK)
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux)")
+def test_timeout_stops_every_process_of_the_run_even_in_other_process_groups(tmp_path):
+    """Ray workers run in process groups of their own: a timeout must still stop them."""
+    pidfile = tmp_path / "child.pid"
+    child = f"import os, time; os.setpgid(0, 0); open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    driver = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(600)"
+    p = launcher.Plan(command=[sys.executable, "-c", driver], env=dict(os.environ), cwd=tmp_path, device="cpu")
+    _, timed_out, wall = launcher.execute(p, timeout_s=8)
+    assert timed_out and wall < 60
+    assert pidfile.is_file(), "the stand-in Ray worker did not start"
+    assert not _alive(int(pidfile.read_text())), "a process of the run outlived it"
+    assert (tmp_path / "run.log").is_file() and (tmp_path / "command.sh").is_file()

@@ -20,7 +20,7 @@ import shutil
 import time
 from pathlib import Path
 
-from verlings.capstone.launcher import INSTALL_HINT, RunConfig, choose_device, engine_missing, run
+from verlings.capstone.launcher import RunConfig, choose_device, engine_missing, preflight, run
 from verlings.capstone.summary import REWARD, not_finite, plot_reward
 from verlings.paths import STATE_DIR, display
 
@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = RunConfig(steps=steps, **(DEMO if args.plot else {}))
     device = args.device or choose_device()
+    problem = preflight(root)  # milliseconds: a stub or a crash before minutes of start-up
+    if problem:
+        print(problem)
+        return 1
     missing = engine_missing()
     if missing:
         print(f"cannot train: {missing}")
@@ -116,5 +120,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
 
-
-__all__ = ["INSTALL_HINT", "main"]

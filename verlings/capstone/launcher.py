@@ -268,15 +268,34 @@ class RunResult:
         return "\n".join(lines)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+def _session_members(sid: int) -> list[int]:
+    """Processes in session ``sid`` (the run's own session: the driver, Ray, its workers)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == sid:  # after "pid (comm)": state, ppid, pgrp, session
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _stop_session(proc: subprocess.Popen, grace_s: float = 15) -> None:
+    """Stop every process the run started. Ray workers get process groups of their own but stay
+    in the session that ``start_new_session`` gave the driver, so the session is what to stop."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5)):
+        members = _session_members(proc.pid) if Path("/proc").is_dir() else []
+        if not members and proc.poll() is not None:
+            break
+        for pid in members or [proc.pid]:
+            try:
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and (proc.poll() is None or _session_members(proc.pid)):
+            time.sleep(0.2)
     proc.wait()
 
 
@@ -306,13 +325,8 @@ def execute(p: Plan, timeout_s: float, on_line: Callable[[str], None] | None = N
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            if timed_out or proc.returncode is None:
-                _kill_group(proc)
-            else:  # Ray's helpers may outlive the driver by a moment; they are ours to stop
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+            # On a timeout everything goes; after a normal exit, whatever Ray left behind does too.
+            _stop_session(proc, grace_s=15 if timed_out or proc.returncode is None else 5)
         reader.join(timeout=10)
     return proc.returncode, timed_out, time.monotonic() - start
 
@@ -385,7 +399,9 @@ def preflight(target: Path | None = None) -> str | None:
             try:
                 call()
             except Exception as exc:
-                where = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
+                here = Path(__file__).resolve()
+                frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() != here]
+                where = "".join([*traceback.format_list(frames[-4:]), *traceback.format_exception_only(type(exc), exc)])
                 return (f"{name} raised before training started — pass {exercise} first "
                         f"(python -m pytest exercises/06 --exercise {exercise}):\n{where}")
     except AssertionError as exc:  # LearnerCodeError: missing file or function
