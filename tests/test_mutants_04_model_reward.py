@@ -8,6 +8,9 @@ import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
+# A broken mutant may leave a coroutine un-awaited; that warning is the mutant's, not the test's.
+pytestmark = pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+
 MUTANTS = [
     Mutant(
         "client_without_concurrency_bound",
