@@ -1,19 +1,27 @@
-"""Shared fixtures for the course's own tests: one grading of every chapter per session."""
+"""Shared fixtures for the course's own tests: each chapter graded at most once per session."""
+
+from collections.abc import Callable
+from functools import cache
 
 import pytest
 
-from verlings.chapters import all_chapters
-from verlings.grading import grade_chapter
+from verlings.chapters import load_chapter
+from verlings.grading import ChapterResult, grade_chapter
 from verlings.paths import EXERCISES, SOLUTIONS
 
 
-@pytest.fixture(scope="session")
-def graded_solutions():
-    """chapter id -> ChapterResult of the reference solutions (each chapter in its own process)."""
-    return {ch.id: grade_chapter(ch, SOLUTIONS) for ch in all_chapters()}
+@cache
+def _graded(chapter: str, which: str) -> ChapterResult:
+    return grade_chapter(load_chapter(chapter), SOLUTIONS if which == "solutions" else EXERCISES)
 
 
 @pytest.fixture(scope="session")
-def graded_stubs():
-    """chapter id -> ChapterResult of the untouched stubs in exercises/."""
-    return {ch.id: grade_chapter(ch, EXERCISES) for ch in all_chapters()}
+def graded_solutions() -> Callable[[str], ChapterResult]:
+    """``graded_solutions("03")``: the reference solutions graded (each chapter in its own process)."""
+    return lambda chapter: _graded(chapter, "solutions")
+
+
+@pytest.fixture(scope="session")
+def graded_stubs() -> Callable[[str], ChapterResult]:
+    """``graded_stubs("03")``: the untouched stubs in exercises/ graded."""
+    return lambda chapter: _graded(chapter, "stubs")
