@@ -1,24 +1,8 @@
 """Known-wrong variants of exercises/05/consistency.py: each must fail at least one graded test."""
 
-import gc
-
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _frozen_heap():
-    """Each mutant runs the graded tests with pytest.main in this process; freezing the objects alive after the
-    heavy imports keeps pytest's end-of-run gc.collect() calls cheap (see test_mutants_05_agent_loop.py)."""
-    from verlings.fixtures.tokenizer import local_tokenizer
-
-    local_tokenizer()
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
-
 
 EX = "05.consistency"
 

@@ -1,27 +1,8 @@
 """Known-wrong variants of exercises/05/tool_parser.py: each must fail at least one graded test."""
 
-import gc
-
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _frozen_heap():
-    """Each mutant runs the graded tests with pytest.main in this process. At its end pytest calls gc.collect()
-    five times; with torch, transformers and verl loaded each call takes seconds. Import them once, freeze the
-    objects alive now (the collector skips them), and a mutant run takes about a second instead of ~15."""
-    import verl.experimental.agent_loop
-    import verl.tools.base_tool  # noqa: F401
-
-    from verlings.fixtures.tokenizer import local_tokenizer
-
-    local_tokenizer()
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
 
 MUTANTS = [
     Mutant(
