@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from verlings.grading import PYTEST_FLAGS
 from verlings.paths import ROOT, SOLUTIONS
 from verlings.target import describe, load_module
 
@@ -86,8 +87,8 @@ def run_bench(chapters: list[str], target: Path, *, benchmark_json: str | None =
     with tempfile.TemporaryDirectory(prefix="verlings-bench-") as tmp:
         out = Path(benchmark_json) if benchmark_json else Path(tmp) / "bench.json"
         cmd = [sys.executable, "-m", "pytest", *map(str, files), "--rootdir", str(ROOT),
-               "-c", str(ROOT / "pyproject.toml"), "-o", "addopts=", "--import-mode=importlib",
-               "-p", "verlings.pytest_plugin", "-p", "no:cacheprovider", "-o", "python_files=bench_*.py",
+               "-c", str(ROOT / "pyproject.toml"), "-o", "addopts=", *PYTEST_FLAGS,
+               "-o", "python_files=bench_*.py",
                "--benchmark-only", "--benchmark-json", str(out), "--target", str(target), "-q", "--no-header",
                "--timeout", "600", "-rfE"]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)

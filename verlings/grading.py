@@ -25,6 +25,14 @@ from verlings.paths import EXERCISES, ROOT
 
 PASSED, FAILED, CRASHED, TIMEOUT, SKIPPED = "passed", "failed", "crashed", "timeout", "skipped"
 
+# What every child pytest run needs, spelled out so the ini's addopts can be replaced: importlib
+# mode, the course plug-in, and no plug-ins that other packages register but the course never
+# uses (loading them costs seconds per run). Keep in step with pyproject's addopts.
+PYTEST_FLAGS = (
+    "--import-mode=importlib", "-p", "verlings.pytest_plugin", "-p", "no:cacheprovider",
+    "-p", "no:hydra_pytest", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:platformdirs",
+)
+
 
 @dataclass
 class TestResult:
@@ -136,8 +144,7 @@ def _pytest_command(
         sys.executable, "-m", "pytest", str(EXERCISES / chapter.id), *paths,
         "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
         # replace the ini addopts so that every flag the grader relies on is explicit here
-        "-o", "addopts=", "--import-mode=importlib", "-p", "verlings.pytest_plugin",
-        "-p", "no:cacheprovider", "-q", "--no-header", "--tb=short", "-rN",
+        "-o", "addopts=", *PYTEST_FLAGS, "-q", "--no-header", "--tb=short", "-rN",
         "--target", str(target), "--verlings-report", str(report), *filters,
     ]
     if test_timeout:

@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from verlings import target as target_mod
+from verlings.grading import PYTEST_FLAGS
 from verlings.paths import EXERCISES, SOLUTIONS
 
 
@@ -99,8 +100,7 @@ def graded_failures(
     try:
         pytest.main(
             [str(where), "--target", str(target), "--exercise", exercise,
-             "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=", "--import-mode=importlib",
-             "-p", "verlings.pytest_plugin", "-p", "no:benchmark",
+             "-q", "--no-header", "-o", "addopts=", *PYTEST_FLAGS, "-p", "no:benchmark",
              # its cleanup runs gc.collect() five times, seconds per run with torch loaded
              "-p", "no:unraisableexception", *extra_args],
             plugins=[outcomes],
