@@ -102,16 +102,6 @@ class GradeReport:
         return next((e for e in self.exercises if e.status not in (PASSED, SKIPPED)), None)
 
 
-def _parse_message(raw: str) -> tuple[str, str]:
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, TypeError):
-        return raw or "", raw or ""
-    if isinstance(data, dict):
-        return data.get("headline", ""), data.get("details", "")
-    return str(data), str(data)
-
-
 def _read_events(path: Path) -> list[dict]:
     events = []
     if path.is_file():
@@ -221,12 +211,12 @@ def grade_chapter(
                 started[ev["nodeid"]] = ev
             elif kind == "result":
                 started.pop(ev["nodeid"], None)
-                headline, details = _parse_message(ev.get("message", ""))
                 results[ev["nodeid"]] = TestResult(
-                    ev["nodeid"], ev.get("exercise"), ev["outcome"], ev.get("duration", 0.0), headline, details
+                    ev["nodeid"], ev.get("exercise"), ev["outcome"], ev.get("duration", 0.0),
+                    ev.get("headline", ""), ev.get("details", ""),
                 )
             elif kind == "collect_error":
-                collect_errors.append(_parse_message(ev.get("message", ""))[1] or ev["nodeid"])
+                collect_errors.append(ev.get("details") or ev["nodeid"])
             elif kind == "finished":
                 finished = True
         if finished or not started:
@@ -277,7 +267,6 @@ def grade(
     partial: bool = False,
     timeout: float | None = None,
     test_timeout: int | None = None,
-    on_chapter=None,
 ) -> GradeReport:
     start = time.monotonic()
     done = []
@@ -289,6 +278,4 @@ def grade(
             timeout=timeout, test_timeout=test_timeout,
         )
         done.append(result)
-        if on_chapter is not None:
-            on_chapter(result)
     return GradeReport(target, done, time.monotonic() - start)

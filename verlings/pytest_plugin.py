@@ -139,14 +139,15 @@ def _write(event: dict) -> None:
         _report_file.write(json.dumps(event, ensure_ascii=False) + "\n")
 
 
-def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
+def _message(report: pytest.TestReport | pytest.CollectReport) -> dict[str, str]:
+    """``headline`` (one line for tables) and ``details`` (the end of pytest's report)."""
     longrepr = report.longrepr
     if isinstance(longrepr, tuple):  # skips: (file, line, reason)
-        return str(longrepr[2])
+        return {"headline": str(longrepr[2]), "details": str(longrepr[2])}
     crash = getattr(longrepr, "reprcrash", None)
     text = report.longreprtext or ""
     headline = crash.message if crash is not None else text.strip().splitlines()[0] if text.strip() else ""
-    return json.dumps({"headline": headline, "details": text[-4000:]})
+    return {"headline": headline, "details": text[-4000:]}
 
 
 def pytest_runtest_logstart(nodeid: str, location) -> None:
@@ -154,12 +155,12 @@ def pytest_runtest_logstart(nodeid: str, location) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    state = _pending.setdefault(report.nodeid, {"outcome": "passed", "message": "", "duration": 0.0})
+    state = _pending.setdefault(report.nodeid, {"outcome": "passed", "headline": "", "details": "", "duration": 0.0})
     state["duration"] += report.duration
     if report.failed and state["outcome"] != "failed":
-        state["outcome"], state["message"] = "failed", _message(report)
+        state.update(outcome="failed", **_message(report))
     elif report.skipped and state["outcome"] == "passed":
-        state["outcome"], state["message"] = "skipped", _message(report)
+        state.update(outcome="skipped", **_message(report))
     if report.when == "teardown":
         done = _pending.pop(report.nodeid)
         _write({"event": "result", "nodeid": report.nodeid, "exercise": _item_exercise.get(report.nodeid), **done})
@@ -167,7 +168,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
     if report.failed:
-        _write({"event": "collect_error", "nodeid": report.nodeid, "message": _message(report)})
+        _write({"event": "collect_error", "nodeid": report.nodeid, **_message(report)})
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
-from verlings.chapters import Exercise, all_chapters
+from verlings.chapters import Exercise, all_chapters, load_chapter
 from verlings.grading import PASSED, grade_chapter
 from verlings.paths import EXERCISES
 from verlings.report import render_hints, render_next
@@ -77,7 +77,7 @@ def _read_keys(keys: queue.Queue) -> None:
 
 
 def _grade_one(ex: Exercise, target: Path, progress: Progress, lang: str, console: Console) -> bool:
-    chapter = next(c for c in all_chapters() if c.id == ex.chapter)
+    chapter = load_chapter(ex.chapter)
     console.print(Text(f"grading {ex.id} …", style="dim"))
     result = grade_chapter(chapter, target, only={ex.id}).exercises[0]
     progress.record(ex.id, result.status)  # in memory for any target; saved only for the learner's own
