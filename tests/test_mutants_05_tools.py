@@ -223,6 +223,24 @@ MUTANTS = [
         """,
     ),
     Mutant(
+        "gsm8k_penalty_against_best_not_previous",
+        GSM,
+        "tools",
+        """
+        async def _execute(self, instance_id, parameters, **kwargs):
+            answer = parameters.get("answer", "")
+            answer = answer if isinstance(answer, str) else str(answer)
+            state = self._instance_dict[instance_id]
+            state["response"] = answer if answer.startswith("#### ") else "#### " + answer
+            reward = await self.calc_reward(instance_id)
+            step = 0.0 if reward > state["reward"] else -0.05
+            state["reward"] = max(reward, state["reward"])  # keeps the best, verl keeps the latest
+            return ToolResponse(text=f"Current parsed {answer=} {reward=}"), step, {}
+
+        Gsm8kAnswerTool.execute = _execute
+        """,
+    ),
+    Mutant(
         "gsm8k_answer_not_stringified",
         GSM,
         "tools",

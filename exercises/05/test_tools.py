@@ -238,7 +238,9 @@ def test_gsm8k_tool_schema():
 # (ground truth, submitted answers, expected (text, step reward) per submission, final calc_reward)
 # Worked by hand: the stored response is "#### " + answer; verl's flexible GSM8K rule takes the last
 # number in it (commas kept) and compares the string with the ground truth; the step reward is 0.0 when
-# the reward beats the best so far (which starts at 0.0), else -0.05.
+# the reward beats the PREVIOUS submission's reward (stored after each submission, 0.0 before the first),
+# else -0.05 — verl's original GSM8K tool. 72, 71, 72: rewards 1, 0, 1; steps 0.0 (1 > 0), -0.05 (0 > 1 is
+# false), 0.0 (1 > 0, the previous reward) — a best-so-far rule would give -0.05 on the third (1 > 1 is false).
 SUBMISSIONS = [
     ("72", ["72"], [("Current parsed answer='72' reward=1.0", 0.0)], 1.0),
     ("72", ["72", "72"], [("Current parsed answer='72' reward=1.0", 0.0),
@@ -247,6 +249,9 @@ SUBMISSIONS = [
                           ("Current parsed answer='72' reward=1.0", 0.0)], 1.0),
     ("72", ["72", "71"], [("Current parsed answer='72' reward=1.0", 0.0),
                           ("Current parsed answer='71' reward=0.0", -0.05)], 0.0),  # the last answer counts
+    ("72", ["72", "71", "72"], [("Current parsed answer='72' reward=1.0", 0.0),
+                                ("Current parsed answer='71' reward=0.0", -0.05),
+                                ("Current parsed answer='72' reward=1.0", 0.0)], 1.0),  # vs the previous, not the best
     ("72", ["#### 72"], [("Current parsed answer='#### 72' reward=1.0", 0.0)], 1.0),  # already prefixed
     ("72", [72], [("Current parsed answer='72' reward=1.0", 0.0)], 1.0),  # a number: str() first
     ("72", ["The total is 48 + 24 = 72"], [("Current parsed answer='The total is 48 + 24 = 72' reward=1.0", 0.0)],
@@ -268,7 +273,7 @@ async def test_gsm8k_tool_scores_submissions(truth, answers, expected, final):
             assert_equal(response.text, text, what=f"execute(answer={answer!r}).text (ground truth {truth!r})",
                          exercise=GSM, why="f\"Current parsed {answer=} {reward=}\" after '#### ' + answer is scored")
             assert_equal(step_reward, step, what=f"step reward of answer {answer!r} after {answers}", exercise=GSM,
-                         why="0.0 if this reward beats the instance's best so far, else -0.05")
+                         why="0.0 if this reward beats the previous submission's reward (the stored one), else -0.05")
             assert_equal(metrics, {}, what="metrics", exercise=GSM)
         assert_equal(await tool.calc_reward(instance_id), final, what=f"calc_reward after {answers}", exercise=GSM,
                      why="verl's gsm8k.compute_score(response, ground_truth, method='flexible') on the last answer")

@@ -127,8 +127,9 @@ class Gsm8kAnswerTool(BaseTool):
     * ``execute(instance_id, parameters)``: ``answer = parameters.get("answer", "")`` (``str()`` of
       a non-string); the stored response is ``answer`` if it starts with ``"#### "``, else
       ``"#### " + answer``; ``reward = await self.calc_reward(instance_id)``; the step reward is
-      ``0.0`` if ``reward`` beats the instance's previous best-so-far ``reward``, else ``-0.05``
-      (submitting without improving costs a little); then store ``reward``. Returns
+      ``0.0`` if ``reward`` beats the reward stored by the previous submission (``0.0`` before the
+      first), else ``-0.05`` (submitting without improving costs a little); then store ``reward``
+      (the latest, not the best: answers 72, 5, 72 for truth 72 give steps 0.0, -0.05, 0.0). Returns
       ``(ToolResponse(text=f"Current parsed {answer=} {reward=}"), step_reward, {})``.
     * ``calc_reward(instance_id)``: verl's GSM8K rule on the stored response,
       ``verl.utils.reward_score.gsm8k.compute_score(response, ground_truth, method="flexible",
