@@ -152,15 +152,49 @@ def test_grader_json_on_solutions_exits_zero():
     assert [e["id"] for e in data["chapters"][0]["exercises"]] == ["03.response_mask", "03.masked_mean"]
 
 
-def test_grader_table_on_stubs_shows_the_first_hint_and_exits_nonzero(tmp_path):
+def test_grader_table_on_stubs_points_at_hints_without_revealing_one(tmp_path):
     proc = grader("03.response_mask", env={"VERLINGS_STATE_DIR": str(tmp_path)})
     assert proc.returncode == 1
     assert "03.response_mask" in proc.stdout and "NotImplementedError" in proc.stdout
     first_hint = find_exercise("03.response_mask").hints[0].en
-    assert first_hint[:40] in proc.stdout.replace("\n", " ") or first_hint[:20] in proc.stdout
+    assert first_hint[:20] not in proc.stdout, "the Next-up panel points at `hint ID`; it never prints a hint"
+    assert "python grader.py hint 03.response_mask" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["status"]["03.response_mask"] == "failed"
+    assert state["hints"].get("03.response_mask", 0) == 0, "a hint counts as used only when the learner asks"
+    listing = grader("list", env={"VERLINGS_STATE_DIR": str(tmp_path)})
+    row = next(line for line in listing.stdout.splitlines() if "03.response_mask" in line)
+    assert f"0/{len(find_exercise('03.response_mask').hints)}" in row, row
+
+
+def test_grader_shows_the_lines_that_say_why(tmp_path):
+    # population std in GRPO: the line that names the bug must reach the table, not only the first line
+    import importlib.util
+
+    from verlings.dev.mutants import build_target
+
+    spec = importlib.util.spec_from_file_location("m03adv", ROOT / "tests" / "test_mutants_03_advantages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    target = build_target(next(m for m in module.MUTANTS if m.name == "grpo_population_std"), tmp_path / "t")
+    proc = grader("03.grpo", "--target", str(target), env={"VERLINGS_STATE_DIR": str(tmp_path / "s")})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout.replace("\n", " ")
+    assert "expected:" in out and "seen:" in out, out
+    assert "unbiased" in out, "the line that names the convention is shown"
+
+
+def test_grading_one_exercise_says_what_was_graded():
+    proc = grader("03.masked_mean", "--solutions")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "03.masked_mean: all passed" in proc.stdout and "All graded exercises pass" not in proc.stdout
+
+
+def test_a_typo_suggests_the_nearest_exercise():
+    proc = grader("03.gea")
+    assert proc.returncode == 2 and "did you mean 03.gae?" in proc.stdout, proc.stdout
+    assert "03.response_mask" not in proc.stdout, "a typo does not print every id"
 
 
 def test_grader_in_chinese(tmp_path):
@@ -258,7 +292,7 @@ def test_watch_grades_the_current_exercise_and_quits_on_q(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "03.response_mask" in proc.stdout and "NotImplementedError" in proc.stdout
-    assert "hint 2/" in proc.stdout, "h reveals the next hint after the one already shown"
+    assert "hint 1/" in proc.stdout and "hint 2/" not in proc.stdout, "h reveals one hint; grading reveals none"
 
 
 def test_verls_site_packages_tests_package_does_not_shadow_ours():

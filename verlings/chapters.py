@@ -142,8 +142,24 @@ def all_chapters() -> list[Chapter]:
 def find_exercise(exercise_id: str) -> Exercise:
     """Look up ``"03.gae"`` (or a bare unique name such as ``"gae"``)."""
     matches = [e for ch in all_chapters() for e in ch.exercises if exercise_id in (e.id, e.name)]
-    if len(matches) != 1:
-        known = ", ".join(e.id for ch in all_chapters() for e in ch.exercises)
-        what = "is ambiguous" if matches else "is not an exercise"
-        raise KeyError(f"{exercise_id!r} {what}; known: {known}")
-    return matches[0]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise KeyError(f"{exercise_id!r} is ambiguous: {', '.join(e.id for e in matches)}")
+    raise KeyError(f"{exercise_id!r} is not an exercise; {suggest(exercise_id)}")
+
+
+def suggest(name: str) -> str:
+    """``did you mean 03.gae?`` for a typo, else where the list of ids is (never all 60 of them)."""
+    import difflib
+
+    chapter, _, short = name.rpartition(".")
+    by_name: dict[str, list[str]] = {}
+    for ch in all_chapters():
+        for e in ch.exercises:
+            by_name.setdefault(e.name, []).append(e.id)
+    close = [i for n in difflib.get_close_matches(short, list(by_name), n=3, cutoff=0.6) for i in by_name[n]]
+    close.sort(key=lambda i: not i.startswith(f"{chapter}."))  # the chapter typed comes first
+    if close:
+        return "did you mean " + " or ".join(close[:3]) + "?"
+    return "`python grader.py list` shows every exercise id"

@@ -150,10 +150,7 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
     if target == EXERCISES.resolve():
         for r in report.exercises:
             progress.record(r.exercise.id, r.status)
-        first = report.first_failure()
-        if first is not None and args.format == "table":  # the table shows its first hint
-            progress.hints[first.exercise.id] = max(1, progress.hints.get(first.exercise.id, 0))
-        progress.save()
+        progress.save()  # hints are not touched: one counts as used only when the learner asks
     if args.format == "table":
         out_console = Console(file=open(args.out, "w", encoding="utf-8"), width=120) if args.out else console
         render_table(report, lang, out_console, hints_shown=progress.hints)

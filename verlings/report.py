@@ -21,12 +21,18 @@ WORDS = {
         "title": "verlings — {target}", "exercise": "Exercise", "name": "Title", "points": "Points",
         "status": "Status", "total": "Total", "next": "Next up", "error": "what failed",
         "hint": "hint", "run": "try", "all_passed": "All graded exercises pass. 🎉",
+        "graded_passed": "{what}: all passed. 🎉", "hints_left": "{n} staged hints: python grader.py hint {id}",
+        "hints_seen": "hints seen {shown}/{n}; the next: python grader.py hint {id}",
+        "hints_all_seen": "all {n} hints seen: python grader.py hint {id} shows them again",
         PASSED: "passed", FAILED: "failed", CRASHED: "crashed", TIMEOUT: "timed out", SKIPPED: "skipped",
     },
     "zh": {
         "title": "verlings — {target}", "exercise": "练习", "name": "标题", "points": "分数",
         "status": "状态", "total": "总分", "next": "下一个", "error": "失败原因",
         "hint": "提示", "run": "试试", "all_passed": "所有练习都已通过。🎉",
+        "graded_passed": "{what}：全部通过。🎉", "hints_left": "共 {n} 条分级提示：python grader.py hint {id}",
+        "hints_seen": "已看提示 {shown}/{n}；下一条：python grader.py hint {id}",
+        "hints_all_seen": "{n} 条提示都已看过：python grader.py hint {id} 可再次显示",
         PASSED: "通过", FAILED: "未通过", CRASHED: "崩溃", TIMEOUT: "超时", SKIPPED: "跳过",
     },
 }
@@ -63,22 +69,74 @@ def render_table(report: GradeReport, lang: str = "en", console: Console | None 
     first = report.first_failure()
     if first is None:
         if report.all_passed:
-            console.print(Text(w["all_passed"], style="bold green"))
+            console.print(Text(graded_passed(report, lang), style="bold green"))
         return
     render_next(first, lang, console, hints_shown=(hints_shown or {}).get(first.exercise.id, 0))
 
 
+def graded_passed(report: GradeReport, lang: str) -> str:
+    """The all-green line, naming what was graded: the course, chapters, or exercises."""
+    w = words(lang)
+    from verlings.chapters import all_chapters
+
+    graded = [e for e in report.exercises if e.status != SKIPPED]
+    if len(report.exercises) == sum(len(c.exercises) for c in all_chapters()):
+        return w["all_passed"]
+    whole = [c for c in report.chapters if len(c.exercises) == len(c.chapter.exercises)]
+    if len(whole) == len(report.chapters):
+        unit = "章" if lang == "zh" else "chapter"
+        what = ", ".join(f"{unit} {c.chapter.id}" for c in whole)
+        what += f" ({len(graded)} " + ("个练习)" if lang == "zh" else "exercises)")
+    else:
+        what = ", ".join(e.exercise.id for e in graded)
+    return w["graded_passed"].format(what=what)
+
+
+MAX_WHY_LINES = 8
+
+
+def why_lines(message: str, lang: str = "en") -> list[str]:
+    """The lines of a failure message worth a table's screen: what differs, expected/seen, and why.
+
+    The first line alone often only says *that* something differs; the lines after it say where
+    and why (``unbiased std (torch.std divides by n - 1)``). The trailing ``hint:`` pointer is
+    dropped: the panel prints its own.
+    """
+    from verlings.messages import translate
+
+    text = message.strip()
+    for prefix in ("AssertionError:", "AssertionError"):
+        if text.startswith(prefix):
+            text = text[len(prefix):].strip()
+            break
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.strip().startswith("hint: python grader.py hint")]
+    if len(lines) > MAX_WHY_LINES:
+        lines = [*lines[: MAX_WHY_LINES - 1], "…"]
+    return [translate(ln, lang) for ln in lines]
+
+
 def render_next(result: ExerciseResult, lang: str, console: Console, hints_shown: int = 0) -> None:
-    """The first failing exercise: what failed, the first hint, and the command to run."""
+    """The first failing exercise: what failed and why, where the hints are, and the command to run.
+
+    Hints are never printed here: a hint counts as used only when the learner asks for it
+    (``python grader.py hint ID``).
+    """
     w = words(lang)
     ex = result.exercise
     console.print(Text(f"\n{w['next']}: {ex.id} — {ex.title_in(lang)}", style="bold"))
-    if result.message:
-        console.print(Text(f"  {w['error']}: ", style="red") + Text(result.message.splitlines()[0]))
-    render_hints(ex, max(1, hints_shown), lang, console)
+    lines = why_lines(result.message, lang) if result.message else []
+    if lines:
+        console.print(Text(f"  {w['error']}: ", style="red") + Text(lines[0]))
+        for line in lines[1:]:
+            console.print(Text(f"    {line.strip()}"))
+    n = len(ex.hints)
+    if n:
+        key = "hints_left" if hints_shown == 0 else "hints_seen" if hints_shown < n else "hints_all_seen"
+        console.print(Text(f"  {w['hint']}: ", style="cyan") + Text(
+            w[key].format(n=n, shown=hints_shown, id=ex.id)))
     console.print(Text(f"  {w['run']}: ", style="dim") + Text(
-        f"pytest exercises/{ex.chapter} --exercise {ex.id}   ·   python grader.py hint {ex.id}   ·   "
-        f"{ex.lesson(lang)}"
+        f"pytest exercises/{ex.chapter} --exercise {ex.id}   ·   {ex.lesson(lang)}"
     ))
 
 

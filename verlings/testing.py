@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from verlings.messages import cause_line
 from verlings.paths import EXERCISES
 
 RTOL = 1e-5
@@ -71,11 +72,17 @@ def assert_close(
     rtol: float = RTOL,
     atol: float = ATOL,
     why: str | None = None,
+    cause: str | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> None:
     """Assert two arrays/tensors/numbers are equal within float32 tolerances, explaining any miss.
 
-    ``mask`` (same shape, 1 = valid token) lets the message say whether the
-    differences sit only on masked positions — the most common bug in this course.
+    The message shows the pair at the largest difference. ``mask`` (same shape, 1 = valid
+    token) lets it say whether the differences sit only on masked positions — the most common
+    bug in this course. ``inputs`` (name -> array whose first axis is the batch row) adds that
+    row's inputs, cut to fit one line each. ``why`` says what is being compared (neutral);
+    ``cause`` (a key of :data:`verlings.messages.CAUSES`) names a mistake — only where the
+    test's inputs isolate it.
     """
     s, e = _numpy(seen), _numpy(expected)
     lines: list[str] = []
@@ -88,9 +95,10 @@ def assert_close(
         if close.all():
             return
         bad = ~close
-        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if s.ndim else ()
         diff = np.abs(np.where(bad, s64 - e64, 0.0))
-        diff = np.where(np.isnan(diff), np.inf, diff)
+        diff = np.where(bad & np.isnan(diff), np.inf, diff)  # a NaN on one side is the worst miss
+        # the pair shown is the pair at the max, so the numbers agree with each other
+        idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape)) if s.ndim else ()
         lines.append(
             f"{what}: {int(bad.sum())} of {bad.size} values differ (max |Δ| {_fmt(float(diff.max()))}"
             + (f" at {list(idx)})" if idx else ")")
@@ -105,14 +113,59 @@ def assert_close(
                     lines.append("  the differences are only where the mask is 0 — are masked positions handled?")
                 elif not (bad & ~m).any() and (~m).any():
                     lines.append("  masked positions are right; the valid tokens are not")
+        if inputs and len(idx) >= 1:
+            lines += _row_inputs(inputs, idx)
     if why:
         lines.append(f"  {why}")
+    if cause:
+        lines.append(f"  {cause_line(cause)}")
     if exercise:
         lines.append(f"  hint: python grader.py hint {exercise}")
     raise AssertionError("\n".join(lines))
 
 
-def assert_equal(seen: Any, expected: Any, *, what: str, exercise: str | None = None, why: str | None = None) -> None:
+ROW_WIDTH = 60  # characters of one input row: the message stays inside 80 columns
+
+
+def _cut(values: np.ndarray, col: int | None, width: int = ROW_WIDTH) -> str:
+    """A row of numbers as text; a long row is cut to a window around ``col``, marked ``[x]``."""
+    cells = [_fmt(float(v)) if v.dtype.kind in "fiub" else str(v) for v in values]
+    if col is not None and 0 <= col < len(cells):
+        cells[col] = f"[{cells[col]}]"
+    text = " ".join(cells)
+    if len(text) <= width:
+        return text
+    lo = hi = col if col is not None and 0 <= col < len(cells) else 0
+    size = len(cells[lo])
+    while True:  # grow the window one cell at a time, right first, until the next would not fit
+        grew = False
+        for nxt in (hi + 1, lo - 1):
+            if 0 <= nxt < len(cells) and size + len(cells[nxt]) + 1 <= width - 4:
+                size += len(cells[nxt]) + 1
+                lo, hi = min(lo, nxt), max(hi, nxt)
+                grew = True
+        if not grew:
+            break
+    return ("… " if lo > 0 else "") + " ".join(cells[lo : hi + 1]) + (" …" if hi < len(cells) - 1 else "")
+
+
+def _row_inputs(inputs: dict[str, Any], idx: tuple[int, ...]) -> list[str]:
+    row, col = idx[0], (idx[1] if len(idx) > 1 else None)
+    lines = [f"  inputs of row {row}:"]
+    for name, value in inputs.items():
+        a = np.asarray(value) if not hasattr(value, "detach") else _numpy(value)
+        if a.ndim == 0 or a.shape[0] <= row:
+            continue
+        r = a[row]
+        text = _cut(np.atleast_1d(r), col if r.ndim == 1 else None)
+        lines.append(f"    {name}: {text}")
+    return lines
+
+
+def assert_equal(
+    seen: Any, expected: Any, *, what: str, exercise: str | None = None, why: str | None = None,
+    cause: str | None = None,
+) -> None:
     """Exact equality for non-float results (strings, ints, lists), with the same message style."""
     if seen == expected or (
         isinstance(seen, float) and isinstance(expected, float) and math.isnan(seen) and math.isnan(expected)
@@ -121,6 +174,8 @@ def assert_equal(seen: Any, expected: Any, *, what: str, exercise: str | None = 
     lines = [f"{what}:", f"  expected: {expected!r}", f"  seen:     {seen!r}"]
     if why:
         lines.append(f"  {why}")
+    if cause:
+        lines.append(f"  {cause_line(cause)}")
     if exercise:
         lines.append(f"  hint: python grader.py hint {exercise}")
     raise AssertionError("\n".join(lines))

@@ -81,8 +81,6 @@ def _grade_one(ex: Exercise, target: Path, progress: Progress, lang: str, consol
     console.print(Text(f"grading {ex.id} …", style="dim"))
     result = grade_chapter(chapter, target, only={ex.id}).exercises[0]
     progress.record(ex.id, result.status)  # in memory for any target; saved only for the learner's own
-    if result.status != PASSED:
-        progress.hints[ex.id] = max(1, progress.hints.get(ex.id, 0))  # the first hint is shown below
     if target == EXERCISES.resolve():
         progress.save()
     exercises = _exercises()
