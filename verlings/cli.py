@@ -9,6 +9,7 @@
     python grader.py bench [CHAPTER]           benchmarks: yours vs reference vs verl
     python grader.py capstone [--plot]         chapter 06: a real verl training run with your code
     python grader.py verify                    graded tests and harness untouched?
+    python grader.py batch SUBMISSIONS --out class.csv [--jobs N | --ray-address ADDR]   teachers: a class
 
 Common options: --solutions | --target DIR, --lang en|zh, --format ..., --out FILE.
 """
@@ -26,7 +27,7 @@ from verlings import chapters as chapters_mod
 from verlings import target as target_mod
 from verlings.paths import EXERCISES, display
 
-COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify", "capstone")
+COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify", "capstone", "batch")
 FORMATS = ("table", "json", "gradescope", "classroom", "junit")
 
 
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("capstone_args", nargs=argparse.REMAINDER)
 
     sub.add_parser("verify", help="check that graded tests and harness match the committed checksums")
+
+    from verlings.batch.cli import add_parser as add_batch_parser
+
+    add_batch_parser(sub)
 
     b = sub.add_parser("bench", help="pytest-benchmark: your code vs reference vs verl")
     b.add_argument("chapters", nargs="*", help="chapters to benchmark (default: all with benchmarks)")
@@ -268,6 +273,12 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
     return 1
 
 
+def cmd_batch(args: argparse.Namespace, console: Console) -> int:
+    from verlings.batch.cli import cmd_batch as batch_main
+
+    return batch_main(args, console)
+
+
 def cmd_capstone(args: argparse.Namespace, console: Console) -> int:
     from verlings.capstone.cli import main as capstone_main
 
@@ -276,7 +287,7 @@ def cmd_capstone(args: argparse.Namespace, console: Console) -> int:
 
 HANDLERS = {"grade": cmd_grade, "list": cmd_list, "hint": cmd_hint, "reset": cmd_reset, "watch": cmd_watch,
             "doctor": cmd_doctor, "bench": cmd_bench, "verify": cmd_verify,
-            "capstone": cmd_capstone}
+            "capstone": cmd_capstone, "batch": cmd_batch}
 
 
 def main(argv: list[str] | None = None) -> int:
