@@ -146,20 +146,31 @@ def _pytest_command(
     return cmd
 
 
+OUTPUT_KEPT = 1 << 20  # the end of a chapter run's output kept for messages (a print loop can write GBs)
+
+
 def _run(cmd: list[str], timeout: float) -> tuple[int | None, str]:
-    """Run in a new process group; on timeout kill the whole group (children included)."""
+    """Run in a new process group; afterwards kill the whole group, finished or not.
+
+    Output goes to a file, not a pipe: a child that learner code forked and left running
+    would hold a pipe open, and reading it to the end would wait for the chapter's time limit.
+    """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        errors="replace", start_new_session=True, env=env,
-    )
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-        return proc.returncode, out
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        return None, out
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=env)
+        try:
+            code: int | None = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # children included, also after a normal exit
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        log.seek(max(0, log.seek(0, os.SEEK_END) - OUTPUT_KEPT))
+        return code, log.read().decode("utf-8", errors="replace")
 
 
 def _describe_exit(code: int | None) -> str:
@@ -252,9 +263,11 @@ def _score(
     if not ran:
         return ExerciseResult(exercise, SKIPPED, tests, tests[0].headline)
     if failed:
-        first = failed[0]
+        # a test past its budget (or not run because of one) marks the exercise as timed out
+        first = next((t for t in failed if t.outcome == TIMEOUT), failed[0])
+        status = TIMEOUT if first.outcome == TIMEOUT else FAILED
         score = exercise.points * (len(ran) - len(failed)) / len(ran) if partial else 0.0
-        return ExerciseResult(exercise, FAILED, tests, first.headline, first.details, score)
+        return ExerciseResult(exercise, status, tests, first.headline, first.details, score)
     return ExerciseResult(exercise, PASSED, tests, "", "", float(exercise.points))
 
 
