@@ -12,18 +12,28 @@ leave nothing behind. No single trick does that; you stack **layers**:
 =================  ==========================================  =================================
 layer              how                                         stops
 =================  ==========================================  =================================
+jail               :func:`bwrap_args` (bubblewrap)              everything outside its folder:
+                                                               files, network, processes, root
 tempdir            ``tempfile.mkdtemp()``, ``rmtree`` after      leftovers, clashes between runs
-process-group      ``start_new_session=True`` + ``os.killpg``    grandchildren outliving a timeout
-rlimits            :func:`set_limits` (``resource.setrlimit``)   memory, CPU, huge files, forks
+process-group      ``start_new_session=True`` + ``os.killpg``    grandchildren outliving a run
+rlimits            :func:`prlimit_args` (``prlimit``)            memory, CPU, huge files, forks
 output-cap         stdout/stderr to files, read the first part   a stdout flood filling your RAM
 clean-env          ``env=CHILD_ENV``                             secrets in environment variables
-audit-hook         :data:`GUARD` (``sys.addaudithook``)          sockets, processes, files outside
-netns / pidns      :func:`unshare_prefix` (Linux namespaces)     all networking; setsid escapes
+audit-hook         :data:`GUARD` (``sys.addaudithook``)          the obvious attacks, with clear
+                                                               messages (a speed bump, no wall)
 =================  ==========================================  =================================
 
-Provided below: :class:`RunResult`, the limits, :data:`CHILD_ENV`, :data:`GUARD` and
-:func:`unshare_prefix`. You write :func:`set_limits`, :func:`run_code`,
-:func:`isolation_layers`, :func:`extract_code` and :func:`code_reward`.
+The jail is the boundary: an empty mount tree with only the interpreter (read-only) and a fresh
+work folder, new namespaces (no network, own PIDs), and an unprivileged user (uid 65534). The
+other layers still matter: they are what you have where bubblewrap is missing (``jail=False``,
+the weaker guard, with :func:`unshare_prefix` namespaces when it works), and they bound what a
+program may do even inside the jail.
+
+Provided below: :class:`RunResult`, the limits, :data:`CHILD_ENV`, :data:`GUARD`,
+:func:`unshare_prefix`, the jail's constants and helpers (:func:`make_parents`,
+:func:`hand_over`, :func:`jail_available`, :func:`processes_of`). You write :func:`bwrap_args`,
+:func:`prlimit_args`, :func:`run_code`, :func:`isolation_layers`, :func:`extract_code` and
+:func:`code_reward`.
 """
 
 from __future__ import annotations
@@ -33,7 +43,6 @@ import json
 import math
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -61,6 +70,8 @@ class RunResult(NamedTuple):
             ``SIGKILL``), as ``subprocess`` reports it.
         timed_out: ``True`` when the wall-clock limit was reached and the program was killed.
         duration_s: wall-clock seconds from start to the end of the run.
+        jailed: ``True`` when the run was inside the bubblewrap jail, ``False`` when it ran
+            under the weaker guard only (``jail=False``): the record of how safe it was.
     """
 
     stdout: str
@@ -68,6 +79,7 @@ class RunResult(NamedTuple):
     exit_code: int
     timed_out: bool
     duration_s: float
+    jailed: bool = False
 
 
 # Provided: the first code the child Python runs, as ``python -I -S -u -X utf8 -c GUARD main.py``
@@ -77,7 +89,7 @@ class RunResult(NamedTuple):
 # files written outside the work folder, files read outside the work folder and Python's own
 # installation. Then it runs main.py as __main__. An audit hook is a speed bump, not a wall
 # (C code can do what it likes), which is why it is one layer among several.
-GUARD = r'''
+GUARD = r"""
 import os, sys
 
 def _install_guard():
@@ -145,7 +157,7 @@ del _install_guard
 import runpy
 sys.argv = [sys.argv[-1]]
 runpy.run_path(sys.argv[0], run_name="__main__")
-'''
+"""
 
 
 @functools.cache
@@ -178,9 +190,160 @@ def unshare_prefix() -> tuple[str, ...]:
     return ()
 
 
-def _processes_of_this_user() -> int:
-    """Provided: how many processes this user runs now (for RLIMIT_NPROC, see :func:`set_limits`)."""
-    uid, count = os.getuid(), 0
+# --- the jail: bubblewrap -------------------------------------------------------------------------
+
+JAIL_UID = JAIL_GID = 65534  # "nobody": owns nothing on the host
+JAIL_PATH = "/usr/bin:/bin"
+# Read-only system folders the interpreter needs (the C library and the loader); -try: absent is fine.
+SYSTEM_LIBS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64")
+SETPRIV = "/usr/bin/setpriv"  # util-linux, like prlimit: drops root to JAIL_UID inside the jail
+JAIL_FIX = (
+    "install bubblewrap (Debian/Ubuntu: `sudo apt-get install -y bubblewrap`; as root without sudo: "
+    "`apt-get install -y bubblewrap`), then check with `python grader.py doctor`; or pass jail=False "
+    "to accept the weaker audit-hook guard, knowing that native code can get around it"
+)
+
+
+class JailUnavailableError(RuntimeError):
+    """run_code was asked for the jail (the default) and bubblewrap cannot start one here."""
+
+
+def python_prefix() -> str:
+    """Provided: the real installation folder of this interpreter (a venv's python links into it)."""
+    return os.path.realpath(sys.base_prefix)
+
+
+def python_executable() -> str:
+    """Provided: the real interpreter binary (following the venv's symlinks), inside python_prefix()."""
+    return os.path.realpath(sys.executable)
+
+
+def make_parents(path: str) -> list[str]:
+    """Provided: ``--perms 0755 --dir`` for every folder above ``path`` (not ``/``), top first.
+
+    bwrap creates the folders above a bind target itself, copying the host's mode: ``/root``
+    (0700 on the host) would come out 0700, and an unprivileged user could not get through it
+    to the interpreter below. Creating them first, world-searchable, avoids that.
+    """
+    args: list[str] = []
+    for parent in reversed(Path(path).parents):
+        if str(parent) != "/":
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def bwrap_args(work: str, prefix: str, as_root: bool, bwrap: str = "bwrap") -> list[str]:
+    """The bubblewrap command line that jails one run, up to the interpreter (ends with ``"--"``).
+
+    Append the interpreter and its arguments: ``[*bwrap_args(...), python_executable(), "-I", ...]``.
+    In order:
+
+    1. ``bwrap``, then the **namespaces**:
+
+       * as root (``as_root=True``): ``--unshare-ipc --unshare-pid --unshare-net --unshare-uts
+         --unshare-cgroup-try`` and ``--cap-add CAP_SETUID --cap-add CAP_SETGID`` (kept only so
+         that setpriv, step 5, can drop them). No user namespace: it would map uid 65534 inside
+         to **root** outside.
+       * otherwise: ``--unshare-all --uid 65534 --gid 65534`` (:data:`JAIL_UID`, :data:`JAIL_GID`;
+         a user namespace maps them to you, an unprivileged user already).
+
+    2. ``--die-with-parent`` (the jail dies with the grader) and ``--new-session`` (no terminal to
+       inject keystrokes into).
+    3. The **mount tree**, which starts empty; for each path, :func:`make_parents` first
+       (world-searchable folders above it):
+
+       * every folder of :data:`SYSTEM_LIBS` with ``--ro-bind-try SRC SRC`` (the C library);
+       * as root, :data:`SETPRIV` with ``--ro-bind``;
+       * ``prefix`` (the interpreter and its stdlib) with ``--ro-bind``;
+       * ``--dev /dev`` (a private ``/dev``: null, zero, urandom, an empty ``/dev/shm``);
+       * ``work`` **writable** with ``--bind``, then ``--chdir work``.
+
+       Nothing else: not the course, not ``/tmp``, not ``/home`` or ``/root``, not ``/proc``.
+    4. The environment: ``--clearenv``, then ``--setenv`` ``PATH`` :data:`JAIL_PATH`, ``LANG`` and
+       ``LC_ALL`` ``C.UTF-8``; then ``--``.
+    5. As root only, the privilege drop: ``SETPRIV --reuid=65534 --regid=65534 --clear-groups
+       --inh-caps=-all --``.
+
+    Args:
+        work: the run's work folder (absolute); it appears at the same path inside.
+        prefix: the interpreter's real installation folder (:func:`python_prefix`).
+        as_root: ``os.geteuid() == 0``: whether bwrap itself runs as root.
+        bwrap: the bwrap executable.
+
+    Returns:
+        The argument list, e.g. (not root)
+        ``["bwrap", "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent",
+        "--new-session", "--ro-bind-try", "/usr/lib", "/usr/lib", ..., "--bind", work, work,
+        "--chdir", work, "--clearenv", ..., "--"]``.
+
+    In verl 0.9.1 the code rewards (``sandbox_fusion``) send programs to a remote sandbox service
+    that does this job; here the jail is on this machine.
+    """
+    # TODO: the namespaces, --die-with-parent --new-session, the mount tree, the environment, --, setpriv.
+    raise NotImplementedError("implement bwrap_args — see exercises/04/README.md §2.2")
+
+
+@functools.cache
+def jail_available() -> bool:
+    """Provided: whether a jailed ``print(1)`` runs here (tried once, cached)."""
+    return _jail_problem() is None
+
+
+def _jail_problem() -> str | None:
+    # Uses YOUR bwrap_args: a mistake there shows up here as bwrap's own error message.
+    bwrap, prlimit = shutil.which("bwrap"), shutil.which("prlimit")
+    if bwrap is None or prlimit is None:
+        return f"{'bwrap' if bwrap is None else 'prlimit'} is not installed"
+    as_root = os.geteuid() == 0
+    if as_root and not os.path.exists(SETPRIV):
+        return f"{SETPRIV} is missing (package util-linux)"
+    work = Path(tempfile.mkdtemp(prefix="verlings-jailcheck-"))
+    try:
+        hand_over(work, as_root)
+        cmd = [
+            *bwrap_args(str(work / "work"), python_prefix(), as_root, bwrap),
+            python_executable(),
+            "-I",
+            "-S",
+            "-c",
+            "print(1)",
+        ]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=20, env=CHILD_ENV)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"bwrap did not start: {exc}"
+        if done.stdout.strip() != "1":
+            # bwrap is there, so the command line (bwrap_args) or the kernel refused: show bwrap's words.
+            return f"bwrap is installed, but a jailed print(1) failed: {done.stderr.strip()[-300:]!r}"
+        return None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def jail_problem() -> str | None:
+    """Provided: why the jail cannot run here, or ``None`` when it can (the doctor shows it)."""
+    return None if jail_available() else _jail_problem()
+
+
+def hand_over(root: Path, as_root: bool) -> None:
+    """Provided: create ``root/work`` and, as root, give it to the jailed user (uid 65534).
+
+    ``root`` becomes searchable but not listable (0711): the jailed user can reach its work
+    folder, and nothing else in ``root`` (the stdin/stdout/stderr files).
+    """
+    work = root / "work"
+    work.mkdir(exist_ok=True)
+    if as_root:
+        os.chmod(root, 0o711)  # searchable, not listable
+        os.chown(work, JAIL_UID, JAIL_GID)
+
+
+# --- resource limits, applied by prlimit ----------------------------------------------------------
+
+
+def processes_of(uid: int) -> int:
+    """Provided: how many processes the user ``uid`` runs now (for RLIMIT_NPROC, see :func:`prlimit_args`)."""
+    count = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
@@ -190,87 +353,114 @@ def _processes_of_this_user() -> int:
     return count
 
 
-def set_limits(timeout_s: float, memory_mb: int) -> None:
-    """Lower this process's resource limits; run in the child between fork and exec.
+def prlimit_args(timeout_s: float, memory_mb: int, max_processes: int) -> list[str]:
+    """The ``prlimit`` command prefix that lowers the run's resource limits before it starts.
 
-    Pass it as ``preexec_fn=functools.partial(set_limits, timeout_s, memory_mb)``; limits are
-    inherited by everything the child starts. ``resource.setrlimit(which, (soft, hard))``:
+    ``prlimit --as=SOFT:HARD ... -- COMMAND`` sets the limits, then execs ``COMMAND``, which
+    inherits them (and so does everything it starts). Put it in front of the whole command:
+    ``[*prlimit_args(...), *bwrap_args(...), python, ...]``. Each option is ``--NAME=SOFT:HARD``:
 
-    ================  ===================================  ========================================
-    limit             value                                what happens at the limit
-    ================  ===================================  ========================================
-    ``RLIMIT_AS``     ``memory_mb << 20`` bytes            allocation fails → ``MemoryError``
-    ``RLIMIT_CPU``    ``ceil(timeout_s) + 1`` s (hard +1)  ``SIGXCPU``, then ``SIGKILL``
-    ``RLIMIT_FSIZE``  :data:`FILE_SIZE_LIMIT`              writes fail (``File too large``)
-    ``RLIMIT_NPROC``  now + :data:`MAX_PROCESSES`          ``fork`` fails (``EAGAIN``)
-    ``RLIMIT_CORE``   ``0``                                no core dump files
-    ================  ===================================  ========================================
+    ===========  ===================================  ========================================
+    option       value                                what happens at the limit
+    ===========  ===================================  ========================================
+    ``--as``     ``memory_mb << 20`` bytes            allocation fails → ``MemoryError``
+    ``--cpu``    ``ceil(timeout_s) + 1`` s (hard +1)  ``SIGXCPU``, then ``SIGKILL``
+    ``--fsize``  :data:`FILE_SIZE_LIMIT`              writes fail (``File too large``)
+    ``--nproc``  ``max_processes``                    ``fork`` fails (``EAGAIN``)
+    ``--core``   ``0``                                no core dump files
+    ===========  ===================================  ========================================
 
-    ``RLIMIT_CPU`` counts CPU time only: ``time.sleep(60)`` uses none, so the parent's
-    wall-clock timeout is still needed. ``RLIMIT_NPROC`` counts *every* process of the user,
-    not just the sandbox's — hence :func:`_processes_of_this_user` ``+ MAX_PROCESSES``; and the
-    kernel ignores it for root (there the audit hook and the PID namespace stop fork storms).
+    The list is ``["prlimit", "--as=...", "--cpu=...", "--fsize=...", "--nproc=...", "--core=0:0",
+    "--"]``. Why a command and not ``resource.setrlimit`` in ``preexec_fn``: ``preexec_fn`` runs
+    Python between fork and exec, which is not safe when other threads run — and verl calls sync
+    reward functions from a thread pool.
+
+    ``--cpu`` counts CPU time only: ``time.sleep(60)`` uses none, so the parent's wall-clock
+    timeout is still needed. ``RLIMIT_NPROC`` counts *every* process of the user, not just this
+    run's — hence ``max_processes`` = :func:`processes_of` (the jailed uid) ``+ MAX_PROCESSES`` —
+    and the kernel ignores it for root (inside the jail the program is not root).
+
+    Example:
+        >>> prlimit_args(2.0, 256, 40)[:3]
+        ['prlimit', '--as=268435456:268435456', '--cpu=3:4']
     """
-    # TODO: five resource.setrlimit calls.
-    raise NotImplementedError("implement set_limits — see exercises/04/README.md §2.3")
+    # TODO: one "--name=soft:hard" string per limit, between "prlimit" and "--".
+    raise NotImplementedError("implement prlimit_args — see exercises/04/README.md §2.4")
 
 
-def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int = 256) -> RunResult:
-    """Run untrusted Python ``code`` in a sandbox and report what happened.
+def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int = 256, jail: bool = True) -> RunResult:
+    """Run untrusted Python ``code`` in the jail (or, if asked, under the weaker guard) and report what happened.
 
-    The recipe (each step is one layer; §2.2 and §2.3 of the lesson explain them):
+    The recipe (each step is one layer; §2.2–§2.4 of the lesson explain them):
 
-    1. ``root = tempfile.mkdtemp()``; write ``code`` to ``root/work/main.py`` and ``stdin`` to a file.
+    0. ``jail=True`` and not :func:`jail_available` → raise :class:`JailUnavailableError` naming the
+       fix (:data:`JAIL_FIX`). Never fall back silently: the caller must opt in with ``jail=False``.
+    1. ``root = tempfile.mkdtemp()``; :func:`hand_over` ``(root, as_root=os.geteuid() == 0 and jail)``
+       creates ``root/work``; write ``code`` to ``root/work/main.py`` and ``stdin`` to a file.
     2. Open ``stdin``, ``stdout`` and ``stderr`` **files** in ``root`` (not in ``work``: the
        program must not touch them). Files instead of pipes: no pipe buffer fills up and
        blocks, and RLIMIT_FSIZE stops a stdout flood for you.
-    3. ``subprocess.Popen([*unshare_prefix(), sys.executable, "-I", "-S", "-u", "-X", "utf8",
-       "-c", GUARD, "main.py"], cwd=work, stdin=..., stdout=..., stderr=..., env=CHILD_ENV,
-       start_new_session=True, preexec_fn=functools.partial(set_limits, timeout_s, memory_mb))``.
-       ``-I``: isolated mode (no environment variables, no user site); ``-S``: no site-packages;
-       ``-u``: unbuffered, so output printed before a timeout is kept.
+    3. The command, then ``subprocess.Popen(cmd, cwd=work, stdin=..., stdout=..., stderr=...,
+       env=CHILD_ENV, start_new_session=True)`` — no ``preexec_fn``:
+
+       * jailed: ``[*prlimit_args(timeout_s, memory_mb, processes_of(uid) + MAX_PROCESSES),
+         *bwrap_args(str(work), python_prefix(), as_root), python_executable(), *PYTHON]``
+         where ``uid`` is :data:`JAIL_UID` as root, else ``os.getuid()``;
+       * ``jail=False``: ``[*prlimit_args(..., processes_of(os.getuid()) + MAX_PROCESSES),
+         *unshare_prefix(), sys.executable, *PYTHON]``;
+
+       with ``PYTHON = ["-I", "-S", "-u", "-X", "utf8", "-c", GUARD, "main.py"]``. ``-I``: isolated
+       mode (no environment variables, no user site); ``-S``: no site-packages; ``-u``:
+       unbuffered, so output printed before a timeout is kept.
     4. ``proc.wait(timeout=timeout_s)``; on ``subprocess.TimeoutExpired`` set ``timed_out``.
     5. **Always** (``finally``), also after a normal exit — a grandchild may still run:
        ``os.killpg(proc.pid, signal.SIGKILL)`` (ignore ``ProcessLookupError``), then
        ``exit_code = proc.wait()``.
     6. Read at most :data:`MAX_OUTPUT_CHARS` of each output file, decode with
-       ``errors="replace"``; ``shutil.rmtree(root)`` in a ``finally``.
+       ``errors="replace"``; ``shutil.rmtree(root)`` in a ``finally``. ``jailed=jail``.
 
     Args:
         code: the program's source.
         stdin: text fed to its standard input.
         timeout_s: wall-clock limit in seconds.
         memory_mb: address-space limit in MiB.
+        jail: run inside bubblewrap (default). ``False`` is the explicit opt-in to the weaker
+            guard (audit hook, rlimits, process group, and namespaces if ``unshare`` works).
 
     Returns:
         A :class:`RunResult`. Hostile code never raises here: it gets a non-zero ``exit_code``
         or ``timed_out=True``, and nothing it started survives the call.
 
+    Raises:
+        JailUnavailableError: ``jail=True`` where bubblewrap cannot run.
+
     Example:
         >>> r = run_code("print(int(input()) * 2)", stdin="21")
-        >>> r.stdout, r.exit_code, r.timed_out
-        ('42\\n', 0, False)
+        >>> r.stdout, r.exit_code, r.timed_out, r.jailed
+        ('42\\n', 0, False, True)
         >>> run_code("while True: pass", timeout_s=0.5).timed_out
         True
     """
-    # TODO: temp folder → Popen in its own session with limits → wait with timeout → killpg → read → clean up.
-    raise NotImplementedError("implement run_code — see exercises/04/README.md §2.2")
+    # TODO: check the jail → temp folder → Popen(prlimit + bwrap + python) in its own session → wait with
+    # timeout → killpg → read → clean up.
+    raise NotImplementedError("implement run_code — see exercises/04/README.md §2.3")
 
 
-def isolation_layers() -> list[str]:
-    """The isolation layers :func:`run_code` applies on this machine, by name.
+def isolation_layers(jail: bool = True) -> list[str]:
+    """The isolation layers :func:`run_code` ``(jail=jail)`` applies on this machine, by name.
 
-    Use the names of the module docstring's table: ``"tempdir"``, ``"process-group"``,
-    ``"rlimits"``, ``"output-cap"``, ``"clean-env"``, ``"audit-hook"``, plus ``"netns"`` and
-    ``"pidns"`` when :func:`unshare_prefix` found a working ``unshare``. A reward run's logs
-    should say how safe it was.
+    Always ``"tempdir"``, ``"process-group"``, ``"rlimits"``, ``"output-cap"``, ``"clean-env"``,
+    ``"audit-hook"``; then, with ``jail=True``, ``"jail"``, ``"netns"``, ``"pidns"``, ``"mountns"``,
+    ``"unprivileged"`` (and :class:`JailUnavailableError` where :func:`jail_available` is false,
+    as run_code would); with ``jail=False``, ``"netns"`` and ``"pidns"`` only when
+    :func:`unshare_prefix` found a working ``unshare``. A reward run's logs should say how safe it was.
 
-    Example (as root on Linux):
-        >>> isolation_layers()
+    Example (jail=False, as root on Linux):
+        >>> isolation_layers(jail=False)
         ['tempdir', 'process-group', 'rlimits', 'output-cap', 'clean-env', 'audit-hook', 'netns', 'pidns']
     """
-    # TODO: the fixed layers, plus the namespaces when unshare_prefix() is not empty.
-    raise NotImplementedError("implement isolation_layers — see exercises/04/README.md §2.2")
+    # TODO: the fixed layers, plus the jail's or the namespaces' names.
+    raise NotImplementedError("implement isolation_layers — see exercises/04/README.md §2.3")
 
 
 def extract_code(solution_str: str) -> str | None:
@@ -287,11 +477,15 @@ def extract_code(solution_str: str) -> str | None:
         'print(2)\\n'
     """
     # TODO: re.findall over fences with re.DOTALL, keep the Python tags, take the last body.
-    raise NotImplementedError("implement extract_code — see exercises/04/README.md §2.4")
+    raise NotImplementedError("implement extract_code — see exercises/04/README.md §2.5")
 
 
 def code_reward(
-    solution_str: str, test_cases: Sequence[Mapping[str, str]] | str, timeout_s: float = 2.0, memory_mb: int = 256
+    solution_str: str,
+    test_cases: Sequence[Mapping[str, str]] | str,
+    timeout_s: float = 2.0,
+    memory_mb: int = 256,
+    jail: bool = True,
 ) -> float:
     """The fraction of test cases the response's program passes, in ``[0, 1]``.
 
@@ -300,7 +494,7 @@ def code_reward(
         test_cases: a list of ``{"input": stdin text, "output": expected stdout}`` dicts, or that
             list as a JSON string (how a parquet ``ground_truth`` column stores it). A case that
             is not a dict with both keys raises ``ValueError``.
-        timeout_s, memory_mb: passed to :func:`run_code` for every case.
+        timeout_s, memory_mb, jail: passed to :func:`run_code` for every case.
 
     Returns:
         ``passed / len(test_cases)``, where a case passes when the run did not time out, exited
@@ -314,4 +508,4 @@ def code_reward(
         0.5
     """
     # TODO: parse JSON, validate, extract, run every case, count passes.
-    raise NotImplementedError("implement code_reward — see exercises/04/README.md §2.4")
+    raise NotImplementedError("implement code_reward — see exercises/04/README.md §2.5")

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -30,9 +29,10 @@ class RunResult(NamedTuple):
     exit_code: int
     timed_out: bool
     duration_s: float
+    jailed: bool = False
 
 
-GUARD = r'''
+GUARD = r"""
 import os, sys
 
 def _install_guard():
@@ -100,7 +100,7 @@ del _install_guard
 import runpy
 sys.argv = [sys.argv[-1]]
 runpy.run_path(sys.argv[0], run_name="__main__")
-'''
+"""
 
 
 @functools.cache
@@ -122,8 +122,149 @@ def unshare_prefix() -> tuple[str, ...]:
     return ()
 
 
-def _processes_of_this_user() -> int:
-    uid, count = os.getuid(), 0
+# --- the jail: bubblewrap -------------------------------------------------------------------------
+
+JAIL_UID = JAIL_GID = 65534  # "nobody": owns nothing on the host
+JAIL_PATH = "/usr/bin:/bin"
+# Read-only system folders the interpreter needs (the C library and the loader); -try: absent is fine.
+SYSTEM_LIBS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64")
+SETPRIV = "/usr/bin/setpriv"  # util-linux, like prlimit: drops root to JAIL_UID inside the jail
+JAIL_FIX = (
+    "install bubblewrap (Debian/Ubuntu: `sudo apt-get install -y bubblewrap`; as root without sudo: "
+    "`apt-get install -y bubblewrap`), then check with `python grader.py doctor`; or pass jail=False "
+    "to accept the weaker audit-hook guard, knowing that native code can get around it"
+)
+
+
+class JailUnavailableError(RuntimeError):
+    """run_code was asked for the jail (the default) and bubblewrap cannot start one here."""
+
+
+def python_prefix() -> str:
+    """Provided: the real installation folder of this interpreter (a venv's python links into it)."""
+    return os.path.realpath(sys.base_prefix)
+
+
+def python_executable() -> str:
+    """Provided: the real interpreter binary (following the venv's symlinks), inside python_prefix()."""
+    return os.path.realpath(sys.executable)
+
+
+def make_parents(path: str) -> list[str]:
+    """Provided: ``--perms 0755 --dir`` for every folder above ``path`` (not ``/``), top first.
+
+    bwrap creates the folders above a bind target itself, copying the host's mode: ``/root``
+    (0700 on the host) would come out 0700, and an unprivileged user could not get through it
+    to the interpreter below. Creating them first, world-searchable, avoids that.
+    """
+    args: list[str] = []
+    for parent in reversed(Path(path).parents):
+        if str(parent) != "/":
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def bwrap_args(work: str, prefix: str, as_root: bool, bwrap: str = "bwrap") -> list[str]:
+    # Namespaces: no network (a down loopback), own PIDs, IPC, hostname; a user namespace only when
+    # not root (root needs none to mount, and uses setpriv to become nobody instead: the user
+    # namespace would map "nobody" inside to root outside).
+    if as_root:
+        unshare = [
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+        ]
+    else:
+        unshare = ["--unshare-all", "--uid", str(JAIL_UID), "--gid", str(JAIL_GID)]
+    args = [bwrap, *unshare, "--die-with-parent", "--new-session"]
+    # The mount tree starts empty: only what is bound below exists.
+    for lib in SYSTEM_LIBS:
+        args += [*make_parents(lib), "--ro-bind-try", lib, lib]
+    if as_root:
+        args += [*make_parents(SETPRIV), "--ro-bind", SETPRIV, SETPRIV]
+    args += [*make_parents(prefix), "--ro-bind", prefix, prefix]
+    args += ["--dev", "/dev"]  # null, zero, urandom... and a private, empty /dev/shm
+    args += [*make_parents(work), "--bind", work, work, "--chdir", work]
+    args += [
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        JAIL_PATH,
+        "--setenv",
+        "LANG",
+        "C.UTF-8",
+        "--setenv",
+        "LC_ALL",
+        "C.UTF-8",
+        "--",
+    ]
+    if as_root:
+        # Drop root for good: real, effective and saved ids, no supplementary groups, no capabilities.
+        args += [SETPRIV, f"--reuid={JAIL_UID}", f"--regid={JAIL_GID}", "--clear-groups", "--inh-caps=-all", "--"]
+    return args
+
+
+@functools.cache
+def jail_available() -> bool:
+    """Provided: whether a jailed ``print(1)`` runs here (tried once, cached)."""
+    return _jail_problem() is None
+
+
+def _jail_problem() -> str | None:
+    bwrap, prlimit = shutil.which("bwrap"), shutil.which("prlimit")
+    if bwrap is None or prlimit is None:
+        return f"{'bwrap' if bwrap is None else 'prlimit'} is not installed"
+    as_root = os.geteuid() == 0
+    if as_root and not os.path.exists(SETPRIV):
+        return f"{SETPRIV} is missing (package util-linux)"
+    work = Path(tempfile.mkdtemp(prefix="verlings-jailcheck-"))
+    try:
+        hand_over(work, as_root)
+        cmd = [
+            *bwrap_args(str(work / "work"), python_prefix(), as_root, bwrap),
+            python_executable(),
+            "-I",
+            "-S",
+            "-c",
+            "print(1)",
+        ]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=20, env=CHILD_ENV)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"bwrap did not start: {exc}"
+        if done.stdout.strip() != "1":
+            # bwrap is there, so the command line (bwrap_args) or the kernel refused: show bwrap's words.
+            return f"bwrap is installed, but a jailed print(1) failed: {done.stderr.strip()[-300:]!r}"
+        return None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def jail_problem() -> str | None:
+    """Why the jail cannot run here, or None when it can (for the doctor)."""
+    return None if jail_available() else _jail_problem()
+
+
+def hand_over(root: Path, as_root: bool) -> None:
+    # The jailed user must be able to reach and write its work folder, and nothing else in root.
+    work = root / "work"
+    work.mkdir(exist_ok=True)
+    if as_root:
+        os.chmod(root, 0o711)  # searchable, not listable
+        os.chown(work, JAIL_UID, JAIL_GID)
+
+
+# --- resource limits, applied by prlimit (no preexec_fn: that is not safe in threads) ----------------
+
+
+def processes_of(uid: int) -> int:
+    count = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
@@ -133,18 +274,18 @@ def _processes_of_this_user() -> int:
     return count
 
 
-def set_limits(timeout_s: float, memory_mb: int) -> None:
+def prlimit_args(timeout_s: float, memory_mb: int, max_processes: int) -> list[str]:
     cpu = max(1, math.ceil(timeout_s)) + 1  # CPU seconds; the wall clock is the parent's job
     memory = int(memory_mb) << 20
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU at soft, SIGKILL at hard
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # allocations fail with MemoryError
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))  # SIGXFSZ beyond
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core dumps left behind
-    # RLIMIT_NPROC counts every process of this user, not just the sandbox's: allow a few more
-    # than exist now. (The kernel ignores it for root: there the audit hook and the PID
-    # namespace are what stop a fork storm.)
-    nproc = _processes_of_this_user() + MAX_PROCESSES
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    return [
+        "prlimit",
+        f"--as={memory}:{memory}",  # allocations fail with MemoryError
+        f"--cpu={cpu}:{cpu + 1}",  # SIGXCPU at soft, SIGKILL at hard
+        f"--fsize={FILE_SIZE_LIMIT}:{FILE_SIZE_LIMIT}",  # writes beyond fail: File too large
+        f"--nproc={max_processes}:{max_processes}",  # fork fails with EAGAIN (not applied to root)
+        "--core=0:0",  # no core dumps left behind
+        "--",
+    ]
 
 
 def _kill_group(pgid: int) -> None:
@@ -159,24 +300,50 @@ def _read_capped(path: Path) -> str:
         return f.read(MAX_OUTPUT_CHARS).decode("utf-8", errors="replace")
 
 
-def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int = 256) -> RunResult:
+def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int = 256, jail: bool = True) -> RunResult:
+    if jail and not jail_available():
+        raise JailUnavailableError(f"run_code: no jail here ({_jail_problem()}). Fix: {JAIL_FIX}.")
     root = Path(tempfile.mkdtemp(prefix="verlings-sandbox-"))
     try:
         work = root / "work"
-        work.mkdir()
+        as_root = os.geteuid() == 0
+        hand_over(root, as_root and jail)
         (work / "main.py").write_text(code, encoding="utf-8")
         (root / "stdin").write_text(stdin, encoding="utf-8")
-        cmd = [*unshare_prefix(), sys.executable, "-I", "-S", "-u", "-X", "utf8", "-c", GUARD, "main.py"]
+        python = ["-I", "-S", "-u", "-X", "utf8", "-c", GUARD, "main.py"]
+        if jail:
+            uid = JAIL_UID if as_root else os.getuid()
+            cmd = [
+                *prlimit_args(timeout_s, memory_mb, processes_of(uid) + MAX_PROCESSES),
+                *bwrap_args(str(work), python_prefix(), as_root),
+                python_executable(),
+                *python,
+            ]
+        else:
+            cmd = [
+                *prlimit_args(timeout_s, memory_mb, processes_of(os.getuid()) + MAX_PROCESSES),
+                *unshare_prefix(),
+                sys.executable,
+                *python,
+            ]
         timed_out = False
         start = time.monotonic()
         # Output goes to files, not pipes: no pipe can fill up and block, and RLIMIT_FSIZE
         # stops a stdout flood at FILE_SIZE_LIMIT bytes.
-        with open(root / "stdin", "rb") as fin, open(root / "stdout", "wb") as fout, \
-                open(root / "stderr", "wb") as ferr:
+        with (
+            open(root / "stdin", "rb") as fin,
+            open(root / "stdout", "wb") as fout,
+            open(root / "stderr", "wb") as ferr,
+        ):
             proc = subprocess.Popen(
-                cmd, cwd=work, stdin=fin, stdout=fout, stderr=ferr, env=CHILD_ENV, close_fds=True,
+                cmd,
+                cwd=work,
+                stdin=fin,
+                stdout=fout,
+                stderr=ferr,
+                env=CHILD_ENV,
+                close_fds=True,
                 start_new_session=True,  # its own process group (and session): killpg reaches every child
-                preexec_fn=functools.partial(set_limits, timeout_s, memory_mb),
             )
             try:
                 proc.wait(timeout=timeout_s)
@@ -187,15 +354,20 @@ def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int 
                 _kill_group(proc.pid)
                 exit_code = proc.wait()
         duration = time.monotonic() - start
-        return RunResult(_read_capped(root / "stdout"), _read_capped(root / "stderr"), exit_code, timed_out,
-                         duration)
+        return RunResult(
+            _read_capped(root / "stdout"), _read_capped(root / "stderr"), exit_code, timed_out, duration, jail
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def isolation_layers() -> list[str]:
+def isolation_layers(jail: bool = True) -> list[str]:
     layers = ["tempdir", "process-group", "rlimits", "output-cap", "clean-env", "audit-hook"]
-    if unshare_prefix():
+    if jail:
+        if not jail_available():
+            raise JailUnavailableError(f"isolation_layers: no jail here ({_jail_problem()}). Fix: {JAIL_FIX}.")
+        layers += ["jail", "netns", "pidns", "mountns", "unprivileged"]
+    elif unshare_prefix():
         layers += ["netns", "pidns"]
     return layers
 
@@ -214,7 +386,11 @@ def _normalise(text: str) -> str:
 
 
 def code_reward(
-    solution_str: str, test_cases: Sequence[Mapping[str, str]] | str, timeout_s: float = 2.0, memory_mb: int = 256
+    solution_str: str,
+    test_cases: Sequence[Mapping[str, str]] | str,
+    timeout_s: float = 2.0,
+    memory_mb: int = 256,
+    jail: bool = True,
 ) -> float:
     if isinstance(test_cases, str):  # a parquet ground_truth column stores the list as JSON
         test_cases = json.loads(test_cases)
@@ -226,7 +402,7 @@ def code_reward(
         return 0.0
     passed = 0
     for case in test_cases:
-        result = run_code(code, stdin=case["input"], timeout_s=timeout_s, memory_mb=memory_mb)
+        result = run_code(code, stdin=case["input"], timeout_s=timeout_s, memory_mb=memory_mb, jail=jail)
         ok = not result.timed_out and result.exit_code == 0
         passed += ok and _normalise(result.stdout) == _normalise(case["output"])
     return passed / len(test_cases)
