@@ -123,9 +123,57 @@ def test_infinite_loop_hits_the_per_test_timeout(tmp_path):
     """)
     result = grade_chapter(load_chapter("03"), target, only=ONLY, test_timeout=2)
     by_id = {r.exercise.id: r for r in result.exercises}
-    assert by_id["03.masked_mean"].status == FAILED
+    assert by_id["03.masked_mean"].status == TIMEOUT
     assert "Timeout" in by_id["03.masked_mean"].message
     assert by_id["03.response_mask"].status == PASSED
+
+
+def test_after_one_timeout_the_exercise_and_its_callers_are_not_run_again(tmp_path):
+    # masked_var calls masked_mean and masked_whiten calls masked_var (the reference does; so does
+    # this target): one loop in masked_mean costs one test's budget, not one per test of three exercises.
+    target = solutions_copy(tmp_path, """
+        def masked_mean(values, mask, axis=None):
+            while True:
+                pass
+    """)
+    only = {"03.masked_mean", "03.masked_var", "03.masked_whiten", "03.response_mask"}
+    result = grade_chapter(load_chapter("03"), target, only=only)  # chapter.toml's budgets
+    by_id = {r.exercise.id: r for r in result.exercises}
+    ran_into_it = [t for r in result.exercises for t in r.tests if t.headline.startswith("Timeout:")]
+    assert len(ran_into_it) == 1, [t.name for t in ran_into_it]
+    assert "masks.py" in ran_into_it[0].headline, "the message says where the loop was"
+    for ex in ("03.masked_mean", "03.masked_var", "03.masked_whiten"):
+        assert by_id[ex].status == TIMEOUT, (ex, by_id[ex].status, by_id[ex].message)
+        assert len(by_id[ex].tests) > 1 or ex == "03.masked_mean"
+    assert "not run" in by_id["03.masked_whiten"].message and "03.masked_mean" in by_id["03.masked_whiten"].message
+    assert by_id["03.response_mask"].status == PASSED
+    assert result.runs == 1, "a timeout inside pytest needs no second chapter run"
+
+
+def test_chapter_03_budgets_make_a_hang_cost_seconds():
+    # Goal of issue 16: an infinite loop anywhere in chapter 03 costs <= 15 s of grading. After the
+    # first timeout nothing else waits (test above), so the cost is one test's budget; measured by
+    # benchmarks/hang_cost.py.
+    from verlings import budgets
+
+    chapter = load_chapter("03")
+    for ex in chapter.exercises:
+        seconds = budgets.budget(ex.id)
+        assert seconds is not None and seconds <= 10, f"{ex.id}: a hang would cost {seconds} s"
+
+
+def test_callers_are_read_from_the_learners_code(tmp_path):
+    from verlings import budgets
+
+    reach = budgets.reaches({"03.masked_whiten", "03.masked_mean", "03.response_mask"}, SOLUTIONS)
+    assert {"masked_mean", "masked_var", "masked_whiten"} <= reach["03.masked_whiten"]
+    assert reach["03.response_mask"] == {"compute_response_mask"}
+    # a learner whose masked_whiten does its own maths does not depend on masked_mean
+    target = solutions_copy(tmp_path, """
+        def masked_whiten(values, mask, shift_mean=True):
+            return values
+    """)
+    assert budgets.reaches({"03.masked_whiten"}, target)["03.masked_whiten"] == {"masked_whiten"}
 
 
 def test_hang_that_ignores_signals_hits_the_chapter_time_limit(tmp_path):

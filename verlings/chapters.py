@@ -54,6 +54,7 @@ class Exercise:
     section: str = ""
     difficulty: int = 1
     minutes: int = 10
+    timeout_s: float | None = None  # seconds per graded test; None: the chapter's test_timeout_s
 
     @property
     def id(self) -> str:
@@ -72,7 +73,8 @@ class Chapter:
     id: str
     title: dict[str, str]
     exercises: tuple[Exercise, ...] = field(default_factory=tuple)
-    timeout_s: int = 600  # the whole chapter's process; one test has pytest-timeout's limit
+    timeout_s: int = 600  # the whole chapter's process
+    test_timeout_s: float | None = None  # one graded test (an exercise's timeout_s wins); None: pytest's ini
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["en"]
@@ -115,6 +117,7 @@ def parse_chapter(path: Path) -> Chapter:
                 section=raw.get("section", ""),
                 difficulty=int(raw.get("difficulty", 1)),
                 minutes=int(raw.get("minutes", 10)),
+                timeout_s=_seconds(raw.get("timeout_s"), where),
             )
         except KeyError as exc:
             raise ChapterError(f"{where}: missing key {exc}") from None
@@ -127,7 +130,16 @@ def parse_chapter(path: Path) -> Chapter:
         title=_bilingual(meta.get("title", {}), f"{path} chapter title"),
         exercises=tuple(exercises),
         timeout_s=int(meta.get("timeout_s", 600)),
+        test_timeout_s=_seconds(meta.get("test_timeout_s"), f"{path} chapter"),
     )
+
+
+def _seconds(value: object, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ChapterError(f"{where}: a time budget is a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 @cache

@@ -111,6 +111,73 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ex = exercise_of(item)
         if ex:
             _item_exercise[item.nodeid] = ex
+    _apply_budgets(config, items)
+
+
+# --- time budgets: a hang costs one test's budget, not every test's -------------------------------
+# An exercise's tests each get its chapter.toml budget (``timeout_s``). After the first timeout,
+# the exercise's remaining tests, and those of every exercise whose code calls the function that
+# hung, are reported as timed out without running.
+
+TIMEOUT_OUTCOME = "timeout"
+_hung: dict[str, str] = {}  # function name -> the exercise id whose test timed out in it
+_reaches: dict[str, set[str]] = {}  # exercise id -> functions its code calls, itself included
+
+
+def _apply_budgets(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from verlings import budgets
+
+    ids = {ex for ex in (exercise_of(i) for i in items) if ex}
+    _reaches.update(budgets.reaches(ids, target_mod.active()))
+    if config.getoption("timeout", None) is not None:
+        return  # --timeout on the command line (grader --test-timeout) wins over the budgets
+    for item in items:
+        ex = exercise_of(item)
+        seconds = budgets.budget(ex) if ex else None
+        if seconds is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(seconds))
+
+
+def _is_timeout(excinfo: pytest.ExceptionInfo) -> bool:
+    return excinfo.errisinstance(pytest.fail.Exception) and "from pytest-timeout" in str(excinfo.value)
+
+
+def _timeout_message(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
+    marker = item.get_closest_marker("timeout")
+    seconds = f"{marker.args[0]:g} s budget (chapter.toml)" if marker and marker.args else "time limit"
+    # the innermost frame outside installed packages: the learner's loop, not pytest-timeout's handler
+    entry = next((e for e in reversed(excinfo.traceback) if "site-packages" not in str(e.path)), None)
+    where = f" It was running {display(Path(str(entry.path)))}:{entry.lineno + 1}." if entry else ""
+    return f"Timeout: the test ran past its {seconds} — an infinite loop?{where}"
+
+
+def _doomed_by(ex: str | None) -> str | None:
+    """The exercise whose hang this exercise's code would run into, if any."""
+    if not ex or not _hung:
+        return None
+    return next((_hung[f] for f in sorted(_reaches.get(ex, ())) if f in _hung), None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    ex = _item_exercise.get(item.nodeid)
+    culprit = _doomed_by(ex)
+    if culprit is None:
+        return None
+    from _pytest.reports import TestReport
+
+    own = "this exercise" if culprit == ex else culprit
+    why = (f"not run: a test of {own} already timed out in code this test calls "
+           f"(an infinite loop?) — fix that first")
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    keywords = {k: 1 for k in item.keywords}
+    for when, outcome, longrepr in (("setup", "passed", None), ("call", "failed", why),
+                                    ("teardown", "passed", None)):
+        report = TestReport(item.nodeid, item.location, keywords, outcome, longrepr, when,
+                            user_properties=[("verlings_timeout", True)] if outcome == "failed" else [])
+        item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
 
 
 def _short_failure(excinfo: pytest.ExceptionInfo) -> str | None:
@@ -131,6 +198,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         short = _short_failure(call.excinfo)
         if short is not None:
             report.longrepr = short
+        ex = _item_exercise.get(item.nodeid)
+        if _is_timeout(call.excinfo) and ex:
+            report.user_properties.append(("verlings_timeout", True))
+            report.longrepr = _timeout_message(item, call.excinfo)
+            from verlings import budgets
+
+            for fn in budgets.functions_of(ex):
+                _hung.setdefault(fn, ex)
     return report
 
 
@@ -157,8 +232,9 @@ def pytest_runtest_logstart(nodeid: str, location) -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     state = _pending.setdefault(report.nodeid, {"outcome": "passed", "headline": "", "details": "", "duration": 0.0})
     state["duration"] += report.duration
-    if report.failed and state["outcome"] != "failed":
-        state.update(outcome="failed", **_message(report))
+    if report.failed and state["outcome"] not in ("failed", TIMEOUT_OUTCOME):
+        timed_out = any(k == "verlings_timeout" for k, _ in report.user_properties)
+        state.update(outcome=TIMEOUT_OUTCOME if timed_out else "failed", **_message(report))
     elif report.skipped and state["outcome"] == "passed":
         state.update(outcome="skipped", **_message(report))
     if report.when == "teardown":
