@@ -7,10 +7,13 @@ from verlings.dev.mutants import Mutant, caught
 # Each mutant's code is appended to solutions/03/losses.py, so it may use the module's
 # helpers (_masked_sum, _masked_mean, _entropy_from_logits, agg_loss).
 _POLICY_SIGNATURE = """
-def compute_policy_loss(old_log_prob, log_prob, advantages, response_mask, cliprange=None, cliprange_low=None,
-                        cliprange_high=None, clip_ratio_c=3.0, loss_agg_mode="token-mean"):
-    low = cliprange if cliprange_low is None else cliprange_low
-    high = cliprange if cliprange_high is None else cliprange_high
+@register_policy_loss("vanilla")
+def compute_policy_loss_vanilla(old_log_prob, log_prob, advantages, response_mask, loss_agg_mode="token-mean",
+                                config=None, rollout_is_weights=None):
+    cliprange = config.clip_ratio
+    low = cliprange if config.clip_ratio_low is None else config.clip_ratio_low
+    high = cliprange if config.clip_ratio_high is None else config.clip_ratio_high
+    clip_ratio_c = config.get("clip_ratio_c", 3.0)
 """
 
 
@@ -25,8 +28,12 @@ _POLICY_DEFAULT_TAIL = """
     dual = torch.minimum(loss3, clipped)
     pg_clipfrac_lower = _masked_mean(torch.gt(clipped, loss3).float() * (advantages < 0).float(), response_mask)
     per_token = torch.where(advantages < 0, dual, clipped)
-    pg_loss = agg_loss(loss_mat=per_token, loss_mask=response_mask, loss_agg_mode=loss_agg_mode)
-    return pg_loss, pg_clipfrac, ppo_kl, pg_clipfrac_lower
+    if rollout_is_weights is not None:
+        per_token = per_token * rollout_is_weights
+    pg_loss = agg_loss(loss_mat=per_token, loss_mask=response_mask, loss_agg_mode=loss_agg_mode,
+                       **config.global_batch_info)
+    return pg_loss, {"actor/pg_clipfrac": pg_clipfrac.item(), "actor/ppo_kl": ppo_kl.item(),
+                     "actor/pg_clipfrac_lower": pg_clipfrac_lower.item()}
 """
 
 _POLICY_DEFAULT_HEAD = """
@@ -46,10 +53,10 @@ MUTANTS = [
         """
         _reference_agg_loss = agg_loss
 
-        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw):
             if loss_agg_mode == "token-mean":
                 return _masked_sum(loss_mat, loss_mask) / loss_mask.numel()
-            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw)
         """,
     ),
     Mutant(
@@ -59,12 +66,12 @@ MUTANTS = [
         """
         _reference_agg_loss = agg_loss
 
-        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw):
             if loss_agg_mode == "seq-mean-token-sum-norm":
                 seq = (loss_mat * loss_mask).sum(-1) / (loss_mask.sum(-1) + 1e-8)
                 keep = (loss_mask.sum(-1) > 0).float()
                 return (seq * keep).sum() / keep.sum()
-            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw)
         """,
     ),
     Mutant(
@@ -74,10 +81,10 @@ MUTANTS = [
         """
         _reference_agg_loss = agg_loss
 
-        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw):
             if loss_agg_mode == "seq-mean-token-sum-norm":
-                return _reference_agg_loss(loss_mat, loss_mask, "seq-mean-token-sum") / loss_mask.shape[0]
-            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+                return _reference_agg_loss(loss_mat, loss_mask, "seq-mean-token-sum", **kw) / loss_mask.shape[0]
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw)
         """,
     ),
     Mutant(
@@ -87,10 +94,10 @@ MUTANTS = [
         """
         _reference_agg_loss = agg_loss
 
-        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw):
             if loss_agg_mode == "seq-mean-token-mean":
                 return ((loss_mat * loss_mask).sum(-1) / (loss_mask.sum(-1) + 1e-8)).mean()
-            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw)
         """,
     ),
     Mutant(
@@ -100,12 +107,12 @@ MUTANTS = [
         """
         _reference_agg_loss = agg_loss
 
-        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw):
             if loss_agg_mode == "seq-mean-token-mean":
                 seq = (loss_mat * loss_mask).sum(-1) / loss_mask.shape[-1]
                 keep = (loss_mask.sum(-1) > 0).float()
                 return (seq * keep).sum() / keep.sum()
-            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw)
         """,
     ),
     Mutant(
@@ -113,7 +120,7 @@ MUTANTS = [
         "03.agg_loss",
         "losses",
         """
-        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw):
             if loss_agg_mode == "token-mean":
                 return loss_mat.mean()
             if loss_agg_mode == "seq-mean-token-mean":
@@ -129,10 +136,10 @@ MUTANTS = [
         """
         _reference_agg_loss = agg_loss
 
-        def agg_loss(loss_mat, loss_mask, loss_agg_mode):
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw):
             if loss_agg_mode not in ("seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"):
                 loss_agg_mode = "token-mean"
-            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode)
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw)
         """,
     ),
     # ------------------------------------------------------------- policy loss
@@ -200,7 +207,7 @@ MUTANTS = [
         "03.policy_loss",
         "losses",
         _policy(
-            "    high = low if cliprange_high is None else cliprange_high\n"
+            "    high = low if config.clip_ratio_high is None else config.clip_ratio_high\n"
             + _POLICY_DEFAULT_HEAD
             + "    clipped = torch.maximum(loss1, loss2)\n"
             + _POLICY_DEFAULT_TAIL
@@ -244,9 +251,10 @@ MUTANTS = [
         """
         _reference_value_loss = compute_value_loss
 
-        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean",
+                               **kw):
             vf_loss, vf_clipfrac = _reference_value_loss(
-                vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode
+                vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode, **kw
             )
             return 2 * vf_loss, vf_clipfrac
         """,
@@ -256,10 +264,11 @@ MUTANTS = [
         "03.value_loss",
         "losses",
         """
-        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean",
+                               **kw):
             clipped = torch.max(torch.min(vpreds, values + cliprange_value), values - cliprange_value)
             l1, l2 = (vpreds - returns) ** 2, (clipped - returns) ** 2
-            vf_loss = 0.5 * agg_loss(torch.min(l1, l2), response_mask, loss_agg_mode)
+            vf_loss = 0.5 * agg_loss(torch.min(l1, l2), response_mask, loss_agg_mode, **kw)
             return vf_loss, _masked_mean(torch.gt(l2, l1).float(), response_mask)
         """,
     ),
@@ -268,10 +277,11 @@ MUTANTS = [
         "03.value_loss",
         "losses",
         """
-        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean",
+                               **kw):
             clipped = torch.max(torch.min(vpreds, returns + cliprange_value), returns - cliprange_value)
             l1, l2 = (vpreds - returns) ** 2, (clipped - returns) ** 2
-            vf_loss = 0.5 * agg_loss(torch.max(l1, l2), response_mask, loss_agg_mode)
+            vf_loss = 0.5 * agg_loss(torch.max(l1, l2), response_mask, loss_agg_mode, **kw)
             return vf_loss, _masked_mean(torch.gt(l2, l1).float(), response_mask)
         """,
     ),
@@ -280,10 +290,11 @@ MUTANTS = [
         "03.value_loss",
         "losses",
         """
-        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean",
+                               **kw):
             clipped = torch.max(torch.min(vpreds, values + cliprange_value), values - cliprange_value)
             l1, l2 = (vpreds - returns) ** 2, (clipped - returns) ** 2
-            vf_loss = 0.5 * agg_loss(torch.max(l1, l2), response_mask, loss_agg_mode)
+            vf_loss = 0.5 * agg_loss(torch.max(l1, l2), response_mask, loss_agg_mode, **kw)
             return vf_loss, torch.gt(l2, l1).float().mean()
         """,
     ),
@@ -292,12 +303,155 @@ MUTANTS = [
         "03.value_loss",
         "losses",
         """
-        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean"):
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean",
+                               **kw):
             clipped = torch.max(torch.min(vpreds, values + cliprange_value), values - cliprange_value)
             l1, l2 = (vpreds - returns) ** 2, (clipped - returns) ** 2
-            agg1, agg2 = agg_loss(l1, response_mask, loss_agg_mode), agg_loss(l2, response_mask, loss_agg_mode)
+            agg1 = agg_loss(l1, response_mask, loss_agg_mode, **kw)
+            agg2 = agg_loss(l2, response_mask, loss_agg_mode, **kw)
             vf_loss = 0.5 * torch.max(agg1, agg2)
             return vf_loss, _masked_mean(torch.gt(l2, l1).float(), response_mask)
+        """,
+    ),
+    # ------------------------------------------- agg_loss: global counts (issue 26)
+    Mutant(
+        "agg_ignores_dp_size",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size=1, **kw):
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size=1, **kw)
+        """,
+    ),
+    Mutant(
+        "agg_always_local_counts",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size=1, batch_num_tokens=None, global_batch_size=None,
+                     loss_scale_factor=None):
+            needed = batch_num_tokens if loss_agg_mode == "token-mean" else global_batch_size
+            if dp_size > 1 and needed is None:
+                raise ValueError("batch_num_tokens / global_batch_size is required when dp_size > 1")
+            local = _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, loss_scale_factor=loss_scale_factor)
+            return local * dp_size
+        """,
+    ),
+    Mutant(
+        "agg_token_sum_is_token_mean",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw):
+            if loss_agg_mode == "token-sum":
+                loss_agg_mode = "token-mean"
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw)
+        """,
+    ),
+    Mutant(
+        "agg_ignores_loss_scale_factor",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, loss_scale_factor=None, **kw):
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, **kw)
+        """,
+    ),
+    Mutant(
+        "agg_global_batch_size_ignored_in_seq_modes",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size=1, batch_num_tokens=None, global_batch_size=None,
+                     loss_scale_factor=None):
+            if loss_agg_mode.startswith("seq") and dp_size > 1 and global_batch_size is None:
+                raise ValueError("global_batch_size is required when dp_size > 1")
+            if loss_agg_mode.startswith("seq"):
+                global_batch_size = None
+                return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode,
+                                           loss_scale_factor=loss_scale_factor) * dp_size
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size, batch_num_tokens,
+                                       global_batch_size, loss_scale_factor)
+        """,
+    ),
+    Mutant(
+        "agg_dp_size_without_counts_falls_back_to_local",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size=1, batch_num_tokens=None, global_batch_size=None,
+                     loss_scale_factor=None):
+            if batch_num_tokens is None and global_batch_size is None:
+                return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, loss_scale_factor=loss_scale_factor)
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size, batch_num_tokens,
+                                       global_batch_size, loss_scale_factor)
+        """,
+    ),
+    Mutant(
+        "agg_token_mean_with_epsilon",
+        "03.agg_loss",
+        "losses",
+        """
+        _reference_agg_loss = agg_loss
+
+        def agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size=1, batch_num_tokens=None, **kw):
+            if loss_agg_mode == "token-mean" and batch_num_tokens is None and dp_size == 1:
+                return _masked_sum(loss_mat, loss_mask) / (loss_mask.sum() + 1e-8)
+            return _reference_agg_loss(loss_mat, loss_mask, loss_agg_mode, dp_size, batch_num_tokens, **kw)
+        """,
+    ),
+    # ------------------------------------------------- vanilla loss: config and counts
+    Mutant(
+        "policy_ignores_global_batch_info",
+        "03.policy_loss",
+        "losses",
+        _policy(_POLICY_DEFAULT_HEAD + "    clipped = torch.maximum(loss1, loss2)\n"
+                + _POLICY_DEFAULT_TAIL.replace("\n                       **config.global_batch_info)", ")")),
+    ),
+    Mutant(
+        "policy_ignores_rollout_is_weights",
+        "03.policy_loss",
+        "losses",
+        _policy(_POLICY_DEFAULT_HEAD + "    clipped = torch.maximum(loss1, loss2)\n"
+                + _POLICY_DEFAULT_TAIL.replace("per_token = per_token * rollout_is_weights", "pass")),
+    ),
+    Mutant(
+        "policy_metrics_as_tensors",
+        "03.policy_loss",
+        "losses",
+        _policy(_POLICY_DEFAULT_HEAD + "    clipped = torch.maximum(loss1, loss2)\n"
+                + _POLICY_DEFAULT_TAIL.replace(".item()", "")),
+    ),
+    Mutant(
+        "policy_ignores_clip_ratio_c_from_config",
+        "03.policy_loss",
+        "losses",
+        _policy(_POLICY_DEFAULT_HEAD.replace("ppo_kl = ", "clip_ratio_c = 3.0\n    ppo_kl = ")
+                + "    clipped = torch.maximum(loss1, loss2)\n" + _POLICY_DEFAULT_TAIL),
+    ),
+    # -------------------------------------------------- value loss: global counts
+    Mutant(
+        "value_loss_drops_global_counts",
+        "03.value_loss",
+        "losses",
+        """
+        _reference_value_loss = compute_value_loss
+
+        def compute_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode="token-mean",
+                               **kw):
+            return _reference_value_loss(vpreds, returns, values, response_mask, cliprange_value, loss_agg_mode)
         """,
     ),
     # ------------------------------------------------------------ entropy loss

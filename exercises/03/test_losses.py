@@ -7,13 +7,15 @@ import pytest
 import torch
 
 from verlings import learner_module
+from verlings.fixtures.actor_config import ActorConfig
 from verlings.testing import assert_close, golden, tensors
 
 losses = learner_module("03", "losses")
 
-AGG_MODES = ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm")
+AGG_MODES = ("token-mean", "token-sum", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm")
 AGG_WHY = {
     "token-mean": "token-mean: sum over valid tokens / number of valid tokens (padding is not a token)",
+    "token-sum": "token-sum: the plain sum over valid tokens (times dp_size)",
     "seq-mean-token-sum": "seq-mean-token-sum: sum each row's valid tokens, then average over the rows "
     "that have at least one valid token",
     "seq-mean-token-mean": "seq-mean-token-mean: mean of each row's valid tokens, then average over the rows "
@@ -86,39 +88,131 @@ def test_agg_loss_rejects_unknown_mode():
         losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode="seq-median")
 
 
+GLOBAL_WHY = (
+    "with global counts the denominator is batch_num_tokens (token-mean) or global_batch_size (seq modes), "
+    "not this micro-batch's own count, and the result is multiplied by dp_size; "
+    "seq-mean-token-sum-norm divides by loss_scale_factor when it is given"
+)
+
+
+@pytest.mark.exercise("03.agg_loss")
+@pytest.mark.parametrize("mode", AGG_MODES)
+@pytest.mark.parametrize("case", range(4))
+def test_agg_loss_with_global_counts_matches_verl(mode, case):
+    g = tensors(golden("03", "agg_loss"))
+    kwargs = json.loads(str(g["global_cases"]))[case]
+    seen = losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode=mode, **kwargs)
+    assert_close(seen, g[f"g{case}__{mode}"], what=f"agg_loss({mode!r}, **{kwargs})", exercise="03.agg_loss",
+                 why=GLOBAL_WHY)
+
+
+@pytest.mark.exercise("03.agg_loss")
+@pytest.mark.parametrize(
+    ("mode", "kwargs", "expected"),
+    [
+        # Valid tokens: row 0 → 1, 2, 3; row 1 → 4; row 2 has none. Σ = 10, response_length = 3.
+        ("token-mean", {"dp_size": 2, "batch_num_tokens": 8}, 2.5),  # 10 / 8 · 2
+        ("token-sum", {"dp_size": 4}, 40.0),  # 10 · 4
+        ("seq-mean-token-sum", {"dp_size": 2, "global_batch_size": 5}, 4.0),  # (6 + 4) / 5 · 2
+        ("seq-mean-token-mean", {"dp_size": 3, "global_batch_size": 6}, 3.0),  # (2 + 4) / 6 · 3
+        ("seq-mean-token-sum-norm", {"global_batch_size": 4, "loss_scale_factor": 10}, 0.25),  # 10 / 4 / 10
+        ("seq-mean-token-sum-norm", {"loss_scale_factor": 2}, 2.5),  # (6 + 4) / 2 rows / 2
+    ],
+)
+def test_agg_loss_global_counts_hand_worked(mode, kwargs, expected):
+    loss_mat = torch.tensor([[1.0, 2.0, 3.0], [4.0, 100.0, 100.0], [7.0, 7.0, 7.0]])
+    loss_mask = torch.tensor([[1, 1, 1], [1, 0, 0], [0, 0, 0]])
+    seen = losses.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=mode, **kwargs)
+    assert_close(seen, torch.tensor(expected), what=f"agg_loss({mode!r}, **{kwargs})", exercise="03.agg_loss",
+                 why=GLOBAL_WHY)
+
+
+@pytest.mark.exercise("03.agg_loss")
+@pytest.mark.parametrize(
+    ("mode", "missing"),
+    [("token-mean", "batch_num_tokens"), ("seq-mean-token-sum", "global_batch_size"),
+     ("seq-mean-token-mean", "global_batch_size"), ("seq-mean-token-sum-norm", "global_batch_size")],
+)
+def test_agg_loss_dp_size_needs_global_counts(mode, missing):
+    g = tensors(golden("03", "agg_loss"))
+    with pytest.raises(ValueError, match=missing):
+        losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode=mode, dp_size=2)
+    # token-sum needs no count: dp_size alone is fine.
+    losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode="token-sum", dp_size=2)
+
+
+@pytest.mark.exercise("03.agg_loss")
+@pytest.mark.parametrize("mode", AGG_MODES)
+def test_agg_loss_all_padding_micro_batch(mode):
+    loss_mat = torch.randn(2, 4, generator=torch.Generator().manual_seed(0))
+    loss_mask = torch.zeros(2, 4, dtype=torch.long)
+    # With global counts an all-padding micro-batch contributes exactly 0 ...
+    seen = losses.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=mode, dp_size=2,
+                           batch_num_tokens=12, global_batch_size=4)
+    assert_close(seen, torch.tensor(0.0), what=f"agg_loss({mode!r}) of an all-padding micro-batch, global counts",
+                 exercise="03.agg_loss", atol=0.0, rtol=0.0,
+                 why="0 valid tokens divided by a positive global count is exactly 0")
+    # ... and on its own verl divides 0 by a zero count: NaN (token-sum is a plain sum: 0).
+    alone = losses.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=mode)
+    expected = torch.tensor(0.0) if mode == "token-sum" else torch.tensor(float("nan"))
+    assert_close(alone, expected, what=f"agg_loss({mode!r}) of an all-padding micro-batch, local counts",
+                 exercise="03.agg_loss",
+                 why="as in verl: the local count is 0 and there is no epsilon, so 0 / 0 = NaN")
+
+
 # ------------------------------------------------------------- 03.policy_loss
 
-POLICY_OUTPUTS = {
-    "pg_loss": "the loss is the negated objective, so PPO's pessimistic min becomes max(-A·r, -A·clip(r)); "
-    "the dual clip min(·, -A·clip_ratio_c) applies only where A < 0",
-    "pg_clipfrac": "pg_clipfrac = masked mean of (clipped loss > unclipped loss) over valid tokens",
-    "ppo_kl": "ppo_kl = masked mean of -(log_prob - old_log_prob), the log-ratio clamped to [-20, 20]",
-    "pg_clipfrac_lower": "pg_clipfrac_lower = masked mean of (max(...) > -A·clip_ratio_c) where A < 0",
+POLICY_METRICS = {
+    "pg_clipfrac": "actor/pg_clipfrac = masked mean of (clipped loss > unclipped loss) over valid tokens",
+    "ppo_kl": "actor/ppo_kl = masked mean of -(log_prob - old_log_prob), the log-ratio clamped to [-20, 20]",
+    "pg_clipfrac_lower": "actor/pg_clipfrac_lower = masked mean of (max(...) > -A·clip_ratio_c) where A < 0",
 }
+PG_LOSS_WHY = (
+    "the loss is the negated objective, so PPO's pessimistic min becomes max(-A·r, -A·clip(r)); "
+    "the dual clip min(·, -A·clip_ratio_c) applies only where A < 0; then agg_loss(..., **config.global_batch_info)"
+)
+
+
+def _config(fields: dict) -> ActorConfig:
+    fields = dict(fields)
+    info = fields.pop("global_batch_info", {})
+    return ActorConfig(**fields, global_batch_info=dict(info))
+
+
+def _vanilla(g: dict, case: dict, log_prob=None, **overrides):
+    kwargs = {
+        "old_log_prob": g["old_log_prob"], "log_prob": g["log_prob"] if log_prob is None else log_prob,
+        "advantages": g["advantages"], "response_mask": g["response_mask"],
+        "loss_agg_mode": case["loss_agg_mode"], "config": _config(case["config"]),
+        "rollout_is_weights": g["rollout_is_weights"] if case.get("rollout_is_weights") else None,
+    }
+    kwargs.update(overrides)
+    result = _as_tuple(losses.compute_policy_loss_vanilla(**kwargs), 2, "compute_policy_loss_vanilla")
+    assert isinstance(result[1], dict), "compute_policy_loss_vanilla returns (pg_loss, metrics) with metrics a dict"
+    for name in POLICY_METRICS:
+        assert f"actor/{name}" in result[1], f"metrics must have the key 'actor/{name}' (verl's metric names)"
+    return result
 
 
 @pytest.mark.exercise("03.policy_loss")
-@pytest.mark.parametrize("case", ["default", "clip_higher", "high_only", "low_only"])
-def test_compute_policy_loss_matches_verl(case):
+@pytest.mark.parametrize(
+    "case", ["default", "clip_higher", "high_only", "low_only", "global_counts", "global_seq_norm", "is_weights"]
+)
+def test_compute_policy_loss_vanilla_matches_verl(case):
     g = tensors(golden("03", "policy_loss"))
-    kwargs = _cases(g)[case]
+    spec = _cases(g)[case]
     log_prob = g["log_prob"].clone().requires_grad_(True)
-    result = _as_tuple(
-        losses.compute_policy_loss(
-            old_log_prob=g["old_log_prob"], log_prob=log_prob, advantages=g["advantages"],
-            response_mask=g["response_mask"], **kwargs,
-        ),
-        4, "compute_policy_loss",
-    )
-    for name, seen in zip(POLICY_OUTPUTS, result):
-        assert_close(
-            seen, g[f"{case}__{name}"], what=f"compute_policy_loss({kwargs}) → {name}",
-            exercise="03.policy_loss", why=POLICY_OUTPUTS[name],
-        )
-    assert isinstance(result[0], torch.Tensor) and result[0].requires_grad, (
+    pg_loss, metrics = _vanilla(g, spec, log_prob=log_prob)
+    is_note = "; rollout_is_weights multiplies each token's loss" if case == "is_weights" else ""
+    assert_close(pg_loss, g[f"{case}__pg_loss"], what=f"pg_loss ({spec})", exercise="03.policy_loss",
+                 why=PG_LOSS_WHY + is_note)
+    for name, why in POLICY_METRICS.items():
+        assert_close(metrics[f"actor/{name}"], g[f"{case}__{name}"], what=f"metrics['actor/{name}'] ({spec})",
+                     exercise="03.policy_loss", why=why)
+    assert isinstance(pg_loss, torch.Tensor) and pg_loss.requires_grad, (
         "pg_loss must be a tensor that carries the gradient to log_prob (is the ratio detached?)"
     )
-    (grad,) = torch.autograd.grad(result[0], log_prob)
+    (grad,) = torch.autograd.grad(pg_loss, log_prob)
     assert_close(
         grad, g[f"{case}__grad_log_prob"], what="d pg_loss / d log_prob", exercise="03.policy_loss",
         mask=g["response_mask"],
@@ -127,71 +221,98 @@ def test_compute_policy_loss_matches_verl(case):
 
 
 @pytest.mark.exercise("03.policy_loss")
-def test_compute_policy_loss_dual_clip_only_for_negative_advantages():
-    # ratio = exp(2) = 7.389 on both tokens, cliprange 0.2, clip_ratio_c 3.
+def test_compute_policy_loss_vanilla_metrics_are_floats():
+    g = tensors(golden("03", "policy_loss"))
+    _, metrics = _vanilla(g, _cases(g)["default"])
+    for name in POLICY_METRICS:
+        assert type(metrics[f"actor/{name}"]) is float, (
+            f"metrics['actor/{name}'] must be a Python float (verl logs `.detach().item()`), "
+            f"not {type(metrics[f'actor/{name}']).__name__}"
+        )
+
+
+@pytest.mark.exercise("03.policy_loss")
+def test_compute_policy_loss_vanilla_dual_clip_only_for_negative_advantages():
+    # ratio = exp(2) = 7.389 on both tokens, clip_ratio 0.2, clip_ratio_c 3.
     # A = +1: max(-7.389, -1.2) = -1.2     (the dual clip must not touch it: min(-3, -1.2) would give -3)
     # A = -1: max(7.389, 1.2) = 7.389, then min(3, 7.389) = 3    (dual clip)
-    old_log_prob = torch.zeros(1, 2)
-    log_prob = torch.full((1, 2), 2.0)
-    advantages = torch.tensor([[1.0, -1.0]])
+    g = {"old_log_prob": torch.zeros(1, 2), "log_prob": torch.full((1, 2), 2.0),
+         "advantages": torch.tensor([[1.0, -1.0]])}
+    case = {"config": {"clip_ratio": 0.2, "clip_ratio_c": 3.0}, "loss_agg_mode": "token-mean"}
     for mask, expected, why in [
         ([[1, 0]], -1.2, "for A > 0 the loss is max(-A·r, -A·clip(r)) only; the dual clip is for A < 0"),
         ([[0, 1]], 3.0, "for A < 0 the loss is capped at -A·clip_ratio_c (dual clip)"),
         ([[1, 1]], 0.9, "token-mean of -1.2 and 3.0"),
     ]:
-        pg_loss, *_ = losses.compute_policy_loss(
-            old_log_prob=old_log_prob, log_prob=log_prob, advantages=advantages,
-            response_mask=torch.tensor(mask), cliprange=0.2, clip_ratio_c=3.0,
-        )
+        pg_loss, _ = _vanilla({**g, "response_mask": torch.tensor(mask)}, case)
         assert_close(pg_loss, torch.tensor(expected), what=f"pg_loss with response_mask={mask}",
                      exercise="03.policy_loss", why=why)
-    _, pg_clipfrac, ppo_kl, pg_clipfrac_lower = losses.compute_policy_loss(
-        old_log_prob=old_log_prob, log_prob=log_prob, advantages=advantages,
-        response_mask=torch.tensor([[1, 1]]), cliprange=0.2, clip_ratio_c=3.0,
-    )
+    _, metrics = _vanilla({**g, "response_mask": torch.tensor([[1, 1]])}, case)
     # Token 1 is clipped (-1.2 > -7.389), token 2 is not (1.2 < 7.389): 1/2.
-    assert_close(pg_clipfrac, torch.tensor(0.5), what="pg_clipfrac", exercise="03.policy_loss",
-                 why=POLICY_OUTPUTS["pg_clipfrac"])
+    assert_close(metrics["actor/pg_clipfrac"], 0.5, what="pg_clipfrac", exercise="03.policy_loss",
+                 why=POLICY_METRICS["pg_clipfrac"])
     # Only token 2 has A < 0 and 7.389 > 3: 1/2.
-    assert_close(pg_clipfrac_lower, torch.tensor(0.5), what="pg_clipfrac_lower", exercise="03.policy_loss",
-                 why=POLICY_OUTPUTS["pg_clipfrac_lower"])
+    assert_close(metrics["actor/pg_clipfrac_lower"], 0.5, what="pg_clipfrac_lower", exercise="03.policy_loss",
+                 why=POLICY_METRICS["pg_clipfrac_lower"])
     # ppo_kl = mean(old_log_prob - log_prob) = -2.
-    assert_close(ppo_kl, torch.tensor(-2.0), what="ppo_kl", exercise="03.policy_loss", why=POLICY_OUTPUTS["ppo_kl"])
+    assert_close(metrics["actor/ppo_kl"], -2.0, what="ppo_kl", exercise="03.policy_loss",
+                 why=POLICY_METRICS["ppo_kl"])
 
 
 @pytest.mark.exercise("03.policy_loss")
-def test_compute_policy_loss_clamps_the_log_ratio():
+def test_compute_policy_loss_vanilla_clamps_the_log_ratio():
     # log_prob - old_log_prob = [30, -25, 1] is clamped to [20, -20, 1] before exp:
     # ppo_kl = -(20 - 20 + 1) / 3 = -1/3   (without the clamp: -(30 - 25 + 1) / 3 = -2).
     # A = 1 everywhere: losses max(-e^20, -1.2) = -1.2, max(-e^-20, -0.8) = -2.06e-9, max(-e, -1.2) = -1.2.
-    old_log_prob = torch.tensor([[-40.0, -1.0, -2.0]])
-    log_prob = torch.tensor([[-10.0, -26.0, -1.0]])
-    pg_loss, _, ppo_kl, _ = losses.compute_policy_loss(
-        old_log_prob=old_log_prob, log_prob=log_prob, advantages=torch.ones(1, 3),
-        response_mask=torch.ones(1, 3, dtype=torch.long), cliprange=0.2,
-    )
-    assert_close(ppo_kl, torch.tensor(-1.0 / 3.0), what="ppo_kl with log-ratios beyond ±20",
+    g = {"old_log_prob": torch.tensor([[-40.0, -1.0, -2.0]]), "log_prob": torch.tensor([[-10.0, -26.0, -1.0]]),
+         "advantages": torch.ones(1, 3), "response_mask": torch.ones(1, 3, dtype=torch.long)}
+    pg_loss, metrics = _vanilla(g, {"config": {"clip_ratio": 0.2}, "loss_agg_mode": "token-mean"})
+    assert_close(metrics["actor/ppo_kl"], -1.0 / 3.0, what="ppo_kl with log-ratios beyond ±20",
                  exercise="03.policy_loss", why="clamp log_prob - old_log_prob to [-20, 20] before exp, as verl does")
     assert_close(pg_loss, torch.tensor((-1.2 - math.exp(-20.0) - 1.2) / 3.0), what="pg_loss with extreme ratios",
                  exercise="03.policy_loss")
 
 
 @pytest.mark.exercise("03.policy_loss")
-def test_compute_policy_loss_ignores_masked_positions():
+@pytest.mark.parametrize("case", ["default", "global_counts"])
+def test_compute_policy_loss_vanilla_ignores_masked_positions(case):
     g = tensors(golden("03", "policy_loss"))
     mask = g["response_mask"]
-    result = losses.compute_policy_loss(
-        old_log_prob=_rejunk(g["old_log_prob"], mask, -0.5),
-        log_prob=_rejunk(g["log_prob"], mask, -9.0),
+    spec = _cases(g)[case]
+    pg_loss, metrics = _vanilla(
+        g, spec, old_log_prob=_rejunk(g["old_log_prob"], mask, -0.5), log_prob=_rejunk(g["log_prob"], mask, -9.0),
         advantages=_rejunk(g["advantages"], mask, 25.0),
-        response_mask=mask, cliprange=0.2,
     )
-    for name, seen in zip(POLICY_OUTPUTS, _as_tuple(result, 4, "compute_policy_loss")):
-        assert_close(
-            seen, g[f"default__{name}"], what=f"{name} with other values under the mask",
-            exercise="03.policy_loss",
-            why="padding must not count: every mean (loss, clipfracs, ppo_kl) is over response_mask only",
-        )
+    why = "padding must not count: every mean (loss, clipfracs, ppo_kl) is over response_mask only"
+    assert_close(pg_loss, g[f"{case}__pg_loss"], what="pg_loss with other values under the mask",
+                 exercise="03.policy_loss", why=why)
+    for name in POLICY_METRICS:
+        assert_close(metrics[f"actor/{name}"], g[f"{case}__{name}"], what=f"{name} with other values under the mask",
+                     exercise="03.policy_loss", why=why)
+
+
+@pytest.mark.exercise("03.policy_loss")
+def test_compute_policy_loss_vanilla_is_registered():
+    assert losses.get_policy_loss_fn("vanilla") is losses.compute_policy_loss_vanilla, (
+        "compute_policy_loss_vanilla must stay registered as 'vanilla' (keep the @register_policy_loss decorator)"
+    )
+
+
+@pytest.mark.exercise("03.policy_loss")
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_deprecated_compute_policy_loss_wraps_vanilla():
+    # The flat signature (deprecated in verl 0.9.1) must give the same numbers as the vanilla loss.
+    g = tensors(golden("03", "policy_loss"))
+    result = _as_tuple(
+        losses.compute_policy_loss(
+            old_log_prob=g["old_log_prob"], log_prob=g["log_prob"], advantages=g["advantages"],
+            response_mask=g["response_mask"], cliprange=0.2, cliprange_low=0.1, cliprange_high=0.28,
+            clip_ratio_c=2.0, loss_agg_mode="seq-mean-token-sum",
+        ),
+        4, "compute_policy_loss",
+    )
+    for name, seen in zip(("pg_loss", *POLICY_METRICS), result):
+        assert_close(seen, g[f"clip_higher__{name}"], what=f"compute_policy_loss → {name}", exercise="03.policy_loss")
 
 
 # -------------------------------------------------------------- 03.value_loss
@@ -203,7 +324,7 @@ VALUE_WHY = {
 
 
 @pytest.mark.exercise("03.value_loss")
-@pytest.mark.parametrize("case", ["default", "seq_norm"])
+@pytest.mark.parametrize("case", ["default", "seq_norm", "global_token_mean", "global_seq_norm", "token_sum"])
 def test_compute_value_loss_matches_verl(case):
     g = tensors(golden("03", "value_loss"))
     kwargs = _cases(g)[case]
@@ -216,7 +337,9 @@ def test_compute_value_loss_matches_verl(case):
     )
     for name, seen in zip(VALUE_WHY, result):
         assert_close(seen, g[f"{case}__{name}"], what=f"compute_value_loss({kwargs}) → {name}",
-                     exercise="03.value_loss", why=VALUE_WHY[name])
+                     exercise="03.value_loss",
+                     why=VALUE_WHY[name] + ("; dp_size and the global counts go to agg_loss unchanged"
+                                            if "dp_size" in kwargs else ""))
     assert isinstance(result[0], torch.Tensor) and result[0].requires_grad, "vf_loss must carry the gradient to vpreds"
     (grad,) = torch.autograd.grad(result[0], vpreds)
     assert_close(grad, g[f"{case}__grad_vpreds"], what="d vf_loss / d vpreds", exercise="03.value_loss",

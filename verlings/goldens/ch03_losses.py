@@ -8,14 +8,21 @@ finite junk so that a loss which forgets the mask cannot match by accident.
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import torch
 
 from verlings.goldens import snapshot
 
-AGG_MODES = ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm")
+AGG_MODES = ("token-mean", "token-sum", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm")
+# Global counts as verl's ppo_loss passes them (config.global_batch_info): this micro-batch is one of
+# several on one of dp_size ranks, so the counts are bigger than its own.
+GLOBAL_CASES = [
+    {"dp_size": 2, "batch_num_tokens": 61, "global_batch_size": 13},
+    {"dp_size": 4, "batch_num_tokens": 97, "global_batch_size": 24, "loss_scale_factor": 32},
+    {"dp_size": 1, "batch_num_tokens": 50, "global_batch_size": 10},
+    {"loss_scale_factor": 5},
+]
 
 
 def _ragged_mask(g: torch.Generator, bs: int, response_length: int) -> torch.Tensor:
@@ -41,10 +48,22 @@ def agg_loss() -> dict:
     bs, response_length = 6, 8
     mask = _ragged_mask(g, bs, response_length)
     loss_mat = _junk_where_masked(torch.randn(bs, response_length, generator=g), mask, torch.full((), 50.0))
-    out = {"loss_mat": loss_mat, "loss_mask": mask}
+    out = {"loss_mat": loss_mat, "loss_mask": mask, "global_cases": _cases(GLOBAL_CASES)}
     for mode in AGG_MODES:
         out[mode] = verl_agg_loss(loss_mat=loss_mat, loss_mask=mask, loss_agg_mode=mode)
+        for i, kwargs in enumerate(GLOBAL_CASES):
+            out[f"g{i}__{mode}"] = verl_agg_loss(loss_mat=loss_mat, loss_mask=mask, loss_agg_mode=mode, **kwargs)
     return out
+
+
+def _actor_config(**kwargs):
+    """verl's own ActorConfig (the fields the loss does not read get valid dummies)."""
+    from verl.workers.config.actor import ActorConfig
+
+    info = kwargs.pop("global_batch_info", {})
+    config = ActorConfig(strategy="fsdp", rollout_n=1, ppo_micro_batch_size_per_gpu=1, **kwargs)
+    config.global_batch_info.update(info)
+    return config
 
 
 @snapshot("03", "policy_loss")
@@ -60,31 +79,53 @@ def policy_loss() -> dict:
     log_ratio = _junk_where_masked(log_ratio, mask, torch.full((), 4.0))  # would be clipped if counted
     log_prob = old_log_prob + log_ratio
     advantages = _junk_where_masked(torch.randn(bs, response_length, generator=g), mask, torch.full((), -30.0))
+    rollout_is_weights = _junk_where_masked(0.5 + torch.rand(bs, response_length, generator=g), mask,
+                                            torch.full((), 0.0))
 
+    # Each case: the ActorConfig fields, the loss_agg_mode, whether rollout_is_weights is passed.
     cases = {
-        "default": {"cliprange": 0.2},
+        "default": {"config": {"clip_ratio": 0.2}, "loss_agg_mode": "token-mean"},
         "clip_higher": {
-            "cliprange": 0.2, "cliprange_low": 0.1, "cliprange_high": 0.28, "clip_ratio_c": 2.0,
+            "config": {"clip_ratio": 0.2, "clip_ratio_low": 0.1, "clip_ratio_high": 0.28, "clip_ratio_c": 2.0},
             "loss_agg_mode": "seq-mean-token-sum",
         },
-        "high_only": {"cliprange": 0.25, "cliprange_high": 0.4, "loss_agg_mode": "seq-mean-token-mean"},
-        "low_only": {"cliprange": 0.3, "cliprange_low": 0.1, "clip_ratio_c": 1.5},
+        "high_only": {
+            "config": {"clip_ratio": 0.25, "clip_ratio_low": None, "clip_ratio_high": 0.4},
+            "loss_agg_mode": "seq-mean-token-mean",
+        },
+        "low_only": {
+            "config": {"clip_ratio": 0.3, "clip_ratio_low": 0.1, "clip_ratio_high": None, "clip_ratio_c": 1.5},
+            "loss_agg_mode": "token-mean",
+        },
+        "global_counts": {
+            "config": {"clip_ratio": 0.2, "global_batch_info": {
+                "dp_size": 2, "batch_num_tokens": 70, "global_batch_size": 16, "loss_scale_factor": None}},
+            "loss_agg_mode": "token-mean",
+        },
+        "global_seq_norm": {
+            "config": {"clip_ratio": 0.2, "clip_ratio_high": 0.28, "global_batch_info": {
+                "dp_size": 4, "batch_num_tokens": 150, "global_batch_size": 24, "loss_scale_factor": 16}},
+            "loss_agg_mode": "seq-mean-token-sum-norm",
+        },
+        "is_weights": {"config": {"clip_ratio": 0.2}, "loss_agg_mode": "token-mean", "rollout_is_weights": True},
     }
     out = {
         "old_log_prob": old_log_prob, "log_prob": log_prob, "advantages": advantages, "response_mask": mask,
-        "cases": _cases(cases),
+        "rollout_is_weights": rollout_is_weights, "cases": _cases(cases),
     }
-    for name, kwargs in cases.items():
+    for name, case in cases.items():
         lp = log_prob.clone().requires_grad_(True)
-        with warnings.catch_warnings():  # the flat compute_policy_loss is deprecated in verl 0.9.1
-            warnings.simplefilter("ignore", FutureWarning)
-            pg_loss, pg_clipfrac, ppo_kl, pg_clipfrac_lower = core_algos.compute_policy_loss(
-                old_log_prob=old_log_prob, log_prob=lp, advantages=advantages, response_mask=mask, **kwargs
-            )
+        pg_loss, metrics = core_algos.compute_policy_loss_vanilla(
+            old_log_prob=old_log_prob, log_prob=lp, advantages=advantages, response_mask=mask,
+            loss_agg_mode=case["loss_agg_mode"], config=_actor_config(**case["config"]),
+            rollout_is_weights=rollout_is_weights if case.get("rollout_is_weights") else None,
+        )
         (grad,) = torch.autograd.grad(pg_loss, lp)
         out.update({
-            f"{name}__pg_loss": pg_loss, f"{name}__pg_clipfrac": pg_clipfrac, f"{name}__ppo_kl": ppo_kl,
-            f"{name}__pg_clipfrac_lower": pg_clipfrac_lower, f"{name}__grad_log_prob": grad,
+            f"{name}__pg_loss": pg_loss, f"{name}__pg_clipfrac": np.float32(metrics["actor/pg_clipfrac"]),
+            f"{name}__ppo_kl": np.float32(metrics["actor/ppo_kl"]),
+            f"{name}__pg_clipfrac_lower": np.float32(metrics["actor/pg_clipfrac_lower"]),
+            f"{name}__grad_log_prob": grad,
         })
     return out
 
@@ -104,6 +145,12 @@ def value_loss() -> dict:
     cases = {
         "default": {"cliprange_value": 0.5},
         "seq_norm": {"cliprange_value": 0.2, "loss_agg_mode": "seq-mean-token-sum-norm"},
+        "global_token_mean": {"cliprange_value": 0.5, "dp_size": 2, "batch_num_tokens": 60, "global_batch_size": 12},
+        "global_seq_norm": {
+            "cliprange_value": 0.3, "loss_agg_mode": "seq-mean-token-sum-norm", "dp_size": 4,
+            "batch_num_tokens": 120, "global_batch_size": 20, "loss_scale_factor": 12,
+        },
+        "token_sum": {"cliprange_value": 0.5, "loss_agg_mode": "token-sum", "dp_size": 2},
     }
     out = {"vpreds": vpreds, "returns": returns, "values": values, "response_mask": mask, "cases": _cases(cases)}
     for name, kwargs in cases.items():
