@@ -40,8 +40,47 @@ def _fingerprint_note(g, tokenizer) -> str:
     return ""
 
 
-def _window(tokenizer, ids, start, stop) -> str:
-    return repr(tokenizer.decode([int(t) for t in ids[max(0, start) : stop]]))
+def _word_start(text: str, start: int, limit: int) -> int:
+    """Move a cut forward to just after a space, so no word is cut in half (not past ``limit``)."""
+    if start <= 0:
+        return 0
+    space = next((k for k in range(start, limit) if text[k - 1].isspace()), None)
+    return start if space is None else space
+
+
+def _word_end(text: str, stop: int) -> int:
+    """Move a cut forward to the end of the word it falls in (at most 25 characters further)."""
+    if stop >= len(text):
+        return len(text)
+    space = next((k for k in range(stop, min(len(text), stop + 25)) if text[k].isspace()), None)
+    return stop if space is None else space
+
+
+def _snippets(tokenizer, expected_ids, seen_ids, i, context: int = 40) -> tuple[str, str]:
+    """The expected and seen texts around their first difference, cut by characters at the same place.
+
+    Ids before token ``i`` agree, so both texts share ``decode(ids[:i])``; the window is ``context``
+    characters either side of the first differing character (the first ``2 * context`` characters
+    after token ``i`` when the texts are equal and only the ids differ), widened to whole words.
+    """
+    head = tokenizer.decode([int(t) for t in expected_ids[:i]])
+    exp = head + tokenizer.decode([int(t) for t in expected_ids[i:]])
+    seen = head + tokenizer.decode([int(t) for t in seen_ids[i:]])
+    c = next((k for k, (a, b) in enumerate(zip(exp, seen)) if a != b), min(len(exp), len(seen)))
+    if exp == seen:  # same text, different ids: show the text from token i on
+        c = len(head) + context
+    start = _word_start(exp, c - context, c)
+
+    def cut(text: str) -> str:
+        stop = _word_end(text, c + context)
+        return ("…" if start > 0 else "") + repr(text[start:stop]) + ("…" if stop < len(text) else "")
+
+    return cut(exp), cut(seen)
+
+
+def _expected_seen(tokenizer, expected_ids, seen_ids, i) -> str:
+    exp, seen = _snippets(tokenizer, expected_ids, seen_ids, i)
+    return f"  expected: {exp}\n  seen:     {seen}\n"
 
 
 # --- tool_response_delta ---------------------------------------------------------------------
@@ -149,8 +188,7 @@ def _assert_matches_verl(seen, server, name, tokenizer, exercise):
         i = next((k for k, (a, b) in enumerate(zip(prompt, exp_prompt)) if a != b), min(len(prompt), len(exp_prompt)))
         raise AssertionError(
             f"{where}: prompt_ids differ from verl's from token {i}\n"
-            f"  expected: ...{_window(tokenizer, exp_prompt, i - 10, i + 20)}\n"
-            f"  seen:     ...{_window(tokenizer, prompt, i - 10, i + 20)}\n"
+            f"{_expected_seen(tokenizer, exp_prompt, prompt, i)}"
             "  the prompt is chat_ids(tokenizer, messages, tools=schemas, add_generation_prompt=True) with "
             "schemas = [t.tool_schema.model_dump(exclude_unset=True, exclude_none=True) for t in tools]" + note
         )
@@ -166,9 +204,7 @@ def _assert_matches_verl(seen, server, name, tokenizer, exercise):
             f"{where}: response_ids differ from verl's ToolAgentLoop from token {i} "
             f"(lengths: yours {len(ids)}, verl {len(exp_ids)}; generate calls: yours {len(server.calls)}, "
             f"verl {int(g[p + 'generate_calls'])})\n"
-            f"  before:   ...{_window(tokenizer, exp_ids, i - 12, i)}\n"
-            f"  expected: {_window(tokenizer, exp_ids, i, i + 24)}...\n"
-            f"  seen:     {_window(tokenizer, ids, i, i + 24)}...\n"
+            f"{_expected_seen(tokenizer, exp_ids, ids, i)}"
             f"  {_ids_explanation(tokenizer, exp_ids, exp_mask, ids, i)}" + note
         )
     if lengths != (len(exp_ids),) * 3:
@@ -215,8 +251,7 @@ async def test_run_agent_templates_the_prompt_once_then_only_appends(name, token
             raise AssertionError(
                 f"generate call {k + 1} got a prompt that does not extend call {k}'s prompt + completion "
                 f"(first difference at token {i}):\n"
-                f"  expected: ...{_window(tokenizer, before, i - 10, i + 20)}\n"
-                f"  seen:     ...{_window(tokenizer, calls[k].prompt_ids, i - 10, i + 20)}\n"
+                f"{_expected_seen(tokenizer, before, calls[k].prompt_ids, i)}"
                 "  never re-template the conversation: the context is prompt_ids + response_ids, grown by the "
                 "sampled ids and the tool turns' tokens\n"
                 f"  hint: python grader.py hint {RUN}"
@@ -231,11 +266,21 @@ async def test_run_agent_keeps_the_sampled_ids(tokenizer):
     # The scripted model samples a valid but non-canonical tokenisation (one id per character).
     output, server, _ = await _run("noncanonical", tokenizer)
     sampled = server.calls[0].token_ids
-    seen = [int(t) for t in output.response_ids[: len(sampled)]]
-    assert_equal(seen, sampled, what="the first model turn in response_ids", exercise=RUN,
-                 why="train on the ids the model sampled — decode→encode gives other ids (here "
-                     f"{len(tokenizer.encode(tokenizer.decode(sampled), add_special_tokens=False))} instead of "
-                     f"{len(sampled)}), and their log-probs would belong to tokens never sampled")
+    ids = [int(t) for t in output.response_ids]
+    # Your first model turn: the ids up to the first <|im_end|> (the model's EOS ends its turn).
+    turn = ids[: next((k + 1 for k, t in enumerate(ids) if t == tokenizer.eos_token_id), len(ids))]
+    if turn != sampled:
+        k = next((j for j, (a, b) in enumerate(zip(turn, sampled)) if a != b), min(len(turn), len(sampled)))
+        canonical = len(tokenizer.encode(tokenizer.decode(sampled), add_special_tokens=False))
+        raise AssertionError(
+            "the first model turn in response_ids (the ids up to the first <|im_end|>):\n"
+            f"  expected: the {len(sampled)} ids the model sampled, {sampled[:8]}… = {tokenizer.decode(sampled)!r}\n"
+            f"  seen:     {len(turn)} ids, {turn[:8]}… = {tokenizer.decode(turn)!r}\n"
+            f"  first different id at position {k}\n"
+            "  train on the ids the model sampled (out.token_ids) — decode→encode of the same text gives other ids "
+            f"(here {canonical} instead of {len(sampled)}), and their log-probs would belong to tokens never sampled\n"
+            f"  hint: python grader.py hint {RUN}"
+        )
 
 
 @pytest.mark.exercise(RUN)
