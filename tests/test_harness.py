@@ -365,3 +365,22 @@ def test_bench_summary_groups_implementations():
         {"name": "test_grpo[verl]", "group": "grpo", "stats": {"min": 4.0, "median": 5.0}},
     ]}
     assert summarise(data) == {"grpo": {"yours": (2.0, 3.0), "reference": (1.0, 1.5), "verl": (4.0, 5.0)}}
+
+
+def test_bench_table_fits_80_columns():
+    import io
+
+    from rich.console import Console
+
+    from verlings.bench import render
+
+    groups = {f"grpo 1024x1024 n=8 (verl {v})": {"yours": (0.123456, 0.2), "reference": (0.0123, 0.02),
+                                                  "verl": (0.000456, 0.001)} for v in ("vectorized", "loop")}
+    groups["gae 256x1024"] = {"reference": (1.5, 2.0)}
+    out = io.StringIO()
+    render(groups, [], SOLUTIONS, Console(file=out, width=80, force_terminal=False, color_system=None))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80, "\n".join(lines)
+    row = next(line for line in lines if "vectorized" in line or "(verl" in line)
+    assert "123 ms" in row and "12.3 ms" in row and "456 µs" in row, "times stay on the group's line"
+    assert "10.04×" in row and "26.97×" in row

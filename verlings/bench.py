@@ -51,18 +51,32 @@ def summarise(data: dict) -> dict[str, dict[str, tuple[float, float]]]:
     return groups
 
 
+WIDTH = 80  # the table fits a plain 80-column terminal
+
+
+def _time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale or unit == "µs":
+            return f"{seconds / scale:.3g} {unit}"
+    return ""  # unreachable
+
+
 def render(
     groups: dict[str, dict[str, tuple[float, float]]], failed: list[str], target: Path, console: Console
 ) -> None:
-    table = Table(title=f"verlings bench — {describe(target)} (min / median; ratios of the min)")
-    table.add_column("benchmark")
+    """One row per group: each implementation's best time (min) and the two ratios, in 80 columns."""
+    from rich import box
+
+    table = Table(title=f"verlings bench — {describe(target)}", caption="min of the rounds; ratios of the mins",
+                  box=box.SIMPLE_HEAD, padding=(0, 1), width=min(WIDTH, console.width))
+    table.add_column("benchmark", overflow="fold", ratio=1)
     for impl in IMPLEMENTATIONS:
-        table.add_column(impl, justify="right")
-    table.add_column("yours / reference", justify="right")
-    table.add_column("reference / verl", justify="right")
+        table.add_column("ref." if impl == "reference" else impl, justify="right", no_wrap=True)
+    table.add_column("yours/ref", justify="right", no_wrap=True)
+    table.add_column("ref/verl", justify="right", no_wrap=True)
 
     def fmt(t: tuple[float, float] | None) -> str:
-        return "—" if t is None else f"{t[0] * 1e3:.3f} / {t[1] * 1e3:.3f} ms"
+        return "—" if t is None else _time(t[0])
 
     def ratio(a: tuple[float, float] | None, b: tuple[float, float] | None) -> str:
         return "—" if a is None or b is None or b[0] == 0 else f"{a[0] / b[0]:.2f}×"
