@@ -12,28 +12,32 @@ import pytest
 
 from verlings.dev.mutants import Mutant, build_target, graded_failures
 
-# A run_code with every layer except what the mutant breaks; {guard}, {prefix}, {limits},
-# {env}, {kill} and {read} are the mutant's choices.
+# A run_code with every layer except what the mutant breaks; the {placeholders} are the mutant's choices.
 RUN_CODE = """
-GUARD_ALLOWING_PROCESSES = GUARD
-for _event in ('"os.fork", ', '"os.exec", ', '"os.posix_spawn", ', '"subprocess.Popen",'):
-    GUARD_ALLOWING_PROCESSES = GUARD_ALLOWING_PROCESSES.replace(_event, "")
-
-def run_code(code, stdin="", timeout_s=2.0, memory_mb=256):
+def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
+    if jail and not jail_available():
+        raise JailUnavailableError(JAIL_FIX)
     root = Path(tempfile.mkdtemp(prefix="verlings-sandbox-"))
     try:
         work = root / "work"
-        work.mkdir()
+        as_root = os.geteuid() == 0
+        hand_over(root, as_root and jail)
         (work / "main.py").write_text(code, encoding="utf-8")
         (root / "stdin").write_text(stdin, encoding="utf-8")
-        cmd = [*{prefix}, sys.executable, "-I", "-S", "-u", "-X", "utf8", "-c", {guard}, "main.py"]
+        python = ["-I", "-S", "-u", "-X", "utf8", "-c", {guard}, "main.py"]
+        if jail:
+            uid = JAIL_UID if as_root else os.getuid()
+            cmd = [*{limits}(timeout_s, memory_mb, processes_of(uid) + MAX_PROCESSES),
+                   *bwrap_args(str(work), python_prefix(), as_root), python_executable(), *python]
+        else:
+            cmd = [*{limits}(timeout_s, memory_mb, processes_of(os.getuid()) + MAX_PROCESSES),
+                   *{prefix}, sys.executable, *python]
         timed_out = False
         start = time.monotonic()
         with open(root / "stdin", "rb") as fin, open(root / "stdout", "wb") as fout, \\
                 open(root / "stderr", "wb") as ferr:
             proc = subprocess.Popen(cmd, cwd=work, stdin=fin, stdout=fout, stderr=ferr, env={env},
-                                    start_new_session=True,
-                                    preexec_fn=functools.partial({limits}, timeout_s, memory_mb))
+                                    start_new_session={new_session})
             try:
                 proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -43,14 +47,20 @@ def run_code(code, stdin="", timeout_s=2.0, memory_mb=256):
                 {kill_always}
                 exit_code = proc.wait()
         duration = time.monotonic() - start
-        return RunResult({read}(root / "stdout"), {read}(root / "stderr"), exit_code, timed_out, duration)
+        return RunResult({read}(root / "stdout"), {read}(root / "stderr"), exit_code, timed_out, duration, jail)
     finally:
         {cleanup}
 """
 
 GOOD = {
-    "prefix": "unshare_prefix()", "guard": "GUARD", "env": "CHILD_ENV", "limits": "set_limits",
-    "kill_on_timeout": "pass", "kill_always": "_kill_group(proc.pid)", "read": "_read_capped",
+    "prefix": "unshare_prefix()",
+    "guard": "GUARD",
+    "env": "CHILD_ENV",
+    "limits": "prlimit_args",
+    "new_session": "True",
+    "kill_on_timeout": "pass",
+    "kill_always": "_kill_group(proc.pid)",
+    "read": "_read_capped",
     "cleanup": "shutil.rmtree(root, ignore_errors=True)",
 }
 
@@ -59,34 +69,162 @@ def run_code_with(**changes: str) -> str:
     return RUN_CODE.format(**{**GOOD, **changes})
 
 
+def bwrap_args_with(drop: tuple[str, ...] = (), replace: dict[str, str] | None = None, extra: str = "") -> str:
+    """The reference bwrap_args without the options in ``drop`` (an option and its values), some renamed."""
+    return f"""
+    _reference_bwrap_args = bwrap_args
+    _DROP = {{{", ".join(f"{o!r}: {n}" for o, n in (d.split(":") for d in drop))}}}
+    _REPLACE = {replace or {}!r}
+
+    def bwrap_args(work, prefix, as_root, bwrap="bwrap"):
+        args, out, i = _reference_bwrap_args(work, prefix, as_root, bwrap), [], 0
+        while i < len(args):
+            if args[i] in _DROP:
+                i += 1 + _DROP[args[i]]
+                continue
+            out.append(_REPLACE.get(args[i], args[i]))
+            i += 1
+        {extra}
+        return out
+    """
+
+
 MUTANTS = [
+    # --- issue 27 §1: the process group, each piece graded on its own -----------------------------
     (
         Mutant(
             "sandbox_kills_only_the_parent",
             "04.sandbox_limits",
             "sandbox",
-            # No namespaces (a machine without unshare), a hook that lets programs start
-            # processes, and proc.kill() on timeout instead of killing the group.
-            run_code_with(prefix="()", guard="GUARD_ALLOWING_PROCESSES", kill_on_timeout="proc.kill()",
-                          kill_always="pass"),
+            run_code_with(kill_on_timeout="proc.kill()", kill_always="pass"),
         ),
-        ["test_grandchild_is_killed_on_timeout", "test_background_process_is_killed_after_a_normal_exit",
-         "test_fork_storm_is_contained"],
+        ["test_grandchild_is_killed_on_timeout", "test_background_process_is_killed_after_a_normal_exit"],
+    ),
+    (
+        Mutant("sandbox_without_a_new_session", "04.sandbox_limits", "sandbox", run_code_with(new_session="False")),
+        [
+            "test_process_group_is_the_programs_own",
+            "test_grandchild_is_killed_on_timeout",
+            "test_background_process_is_killed_after_a_normal_exit",
+        ],
     ),
     (
         Mutant(
             "sandbox_kills_group_only_on_timeout",
             "04.sandbox_limits",
             "sandbox",
-            run_code_with(prefix="()", guard="GUARD_ALLOWING_PROCESSES", kill_on_timeout="_kill_group(proc.pid)",
-                          kill_always="pass"),
+            run_code_with(kill_on_timeout="_kill_group(proc.pid)", kill_always="pass"),
         ),
         ["test_background_process_is_killed_after_a_normal_exit"],
     ),
+    # --- the jail -------------------------------------------------------------------------------------
     (
-        Mutant("sandbox_without_audit_hook", "04.sandbox_limits", "sandbox",
-               run_code_with(guard="'import runpy, sys; runpy.run_path(sys.argv[-1], run_name=\"__main__\")'")),
-        ["test_writing_outside_the_folder_is_blocked", "test_reading_the_graders_files_is_blocked"],
+        Mutant(
+            "run_code_never_jails",
+            "04.run_code",
+            "sandbox",
+            """
+               _reference_run_code = run_code
+
+               def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
+                   return _reference_run_code(code, stdin, timeout_s, memory_mb, jail=False)
+               """,
+        ),
+        ["test_run_code_runs_in_the_jail"],
+    ),
+    (
+        Mutant(
+            "run_code_falls_back_silently",
+            "04.run_code",
+            "sandbox",
+            """
+               _reference_run_code = run_code
+
+               def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
+                   return _reference_run_code(code, stdin, timeout_s, memory_mb, jail=jail and jail_available())
+               """,
+        ),
+        ["test_run_code_refuses_to_run_unjailed_unless_asked"],
+    ),
+    (
+        Mutant(
+            "jail_shares_the_network",
+            "04.jail",
+            "sandbox",
+            bwrap_args_with(drop=("--unshare-net:0",), replace={"--unshare-all": "--unshare-user"}),
+        ),
+        ["test_jail_has_no_network"],
+    ),
+    (
+        Mutant(
+            "jail_shares_the_pids",
+            "04.jail",
+            "sandbox",
+            bwrap_args_with(drop=("--unshare-pid:0",), replace={"--unshare-all": "--unshare-user"}),
+        ),
+        ["test_jail_cannot_signal_processes_outside", "test_jail_dies_with_its_parent"],
+    ),
+    (
+        Mutant(
+            "jail_runs_as_root",
+            "04.jail",
+            "sandbox",
+            bwrap_args_with(drop=("--uid:1", "--gid:1"), extra="out = out[:out.index('--') + 1]"),
+        ),
+        ["test_jail_user_is_unprivileged"],
+    ),
+    (
+        Mutant("jail_keeps_root_groups", "04.jail", "sandbox", bwrap_args_with(drop=("--clear-groups:0",))),
+        ["test_jail_user_is_unprivileged"] if __import__("os").geteuid() == 0 else [],
+    ),
+    (
+        Mutant(
+            "jail_binds_the_whole_machine",
+            "04.jail",
+            "sandbox",
+            bwrap_args_with(extra="out[1:1] = ['--ro-bind', '/', '/']"),
+        ),
+        ["test_jail_hides_the_course_home_and_tmp"],
+    ),
+    (
+        Mutant(
+            "jail_binds_tmp", "04.jail", "sandbox", bwrap_args_with(extra="out[1:1] = ['--ro-bind', '/tmp', '/tmp']")
+        ),
+        ["test_jail_hides_the_course_home_and_tmp"],
+    ),
+    (
+        Mutant(
+            "jail_interpreter_writable",
+            "04.jail",
+            "sandbox",
+            bwrap_args_with(extra="i = out.index(prefix)\n        out[i - 1] = '--bind'"),
+        ),
+        ["test_jail_outside_work_is_read_only"],
+    ),
+    (
+        Mutant("jail_work_folder_elsewhere", "04.jail", "sandbox", bwrap_args_with(drop=("--chdir:1",))),
+        ["test_jail_runs_python_in_its_own_writable_folder"],
+    ),
+    (
+        Mutant("jail_keeps_the_environment", "04.jail", "sandbox", bwrap_args_with(drop=("--clearenv:0",))),
+        ["test_jail_environment_is_clean"],
+    ),
+    (
+        Mutant("jail_without_new_session", "04.jail", "sandbox", bwrap_args_with(drop=("--new-session:0",))),
+        ["test_jail_has_its_own_session"],
+    ),
+    (
+        Mutant("jail_without_die_with_parent", "04.jail", "sandbox", bwrap_args_with(drop=("--die-with-parent:0",))),
+        ["test_jail_dies_with_its_parent"],
+    ),
+    (
+        Mutant(
+            "sandbox_without_audit_hook",
+            "04.sandbox_limits",
+            "sandbox",
+            run_code_with(guard="'import runpy, sys; runpy.run_path(sys.argv[-1], run_name=\"__main__\")'"),
+        ),
+        ["test_refused_actions_are_explained"],
     ),
     (
         Mutant("sandbox_inherits_environment", "04.sandbox_limits", "sandbox", run_code_with(env="None")),
@@ -98,14 +236,14 @@ MUTANTS = [
             "04.sandbox_limits",
             "sandbox",
             """
-            def set_limits(timeout_s, memory_mb):
-                cpu = max(1, math.ceil(timeout_s)) + 1
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-                resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
-                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            """,
+               _reference_prlimit_args = prlimit_args
+
+               def prlimit_args(timeout_s, memory_mb, max_processes):
+                   return [a for a in _reference_prlimit_args(timeout_s, memory_mb, max_processes)
+                           if not a.startswith("--as=")]
+               """,
         ),
-        ["test_huge_allocation_fails_fast", "test_limits_are_visible_to_the_program"],
+        ["test_huge_allocation_fails_fast", "test_limits_are_visible_to_the_program", "test_prlimit_args_values"],
     ),
     (
         Mutant(
@@ -113,14 +251,15 @@ MUTANTS = [
             "04.sandbox_limits",
             "sandbox",
             """
-            _reference_set_limits = set_limits
+               _reference_prlimit_args = prlimit_args
 
-            def set_limits(timeout_s, memory_mb):
-                _reference_set_limits(timeout_s, memory_mb)
-                resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1000 * 1000 // 4, memory_mb * 1000 * 1000 // 4))
-            """,
+               def prlimit_args(timeout_s, memory_mb, max_processes):
+                   m = memory_mb * 1000 * 1000 // 4
+                   return [f"--as={m}:{m}" if a.startswith("--as=") else a
+                           for a in _reference_prlimit_args(timeout_s, memory_mb, max_processes)]
+               """,
         ),
-        ["test_memory_limit_leaves_room_for_normal_programs"],
+        ["test_memory_limit_leaves_room_for_normal_programs", "test_prlimit_args_values"],
     ),
     (
         Mutant(
@@ -128,18 +267,37 @@ MUTANTS = [
             "04.sandbox_limits",
             "sandbox",
             """
-            def set_limits(timeout_s, memory_mb):
-                cpu = max(1, math.ceil(timeout_s)) + 1
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-                resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
-                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            """,
+               _reference_prlimit_args = prlimit_args
+
+               def prlimit_args(timeout_s, memory_mb, max_processes):
+                   return [a for a in _reference_prlimit_args(timeout_s, memory_mb, max_processes)
+                           if not a.startswith("--fsize=")]
+               """,
         ),
-        ["test_huge_file_is_stopped"],
+        ["test_huge_file_is_stopped", "test_prlimit_args_values"],
     ),
     (
-        Mutant("sandbox_output_not_capped", "04.sandbox_limits", "sandbox",
-               run_code_with(read="(lambda p: Path(p).read_text(errors='replace'))")),
+        Mutant(
+            "sandbox_without_process_limit",
+            "04.sandbox_limits",
+            "sandbox",
+            """
+               _reference_prlimit_args = prlimit_args
+
+               def prlimit_args(timeout_s, memory_mb, max_processes):
+                   return [a for a in _reference_prlimit_args(timeout_s, memory_mb, max_processes)
+                           if not a.startswith("--nproc=")]
+               """,
+        ),
+        ["test_limits_are_visible_to_the_program", "test_prlimit_args_values"],
+    ),
+    (
+        Mutant(
+            "sandbox_output_not_capped",
+            "04.sandbox_limits",
+            "sandbox",
+            run_code_with(read="(lambda p: Path(p).read_text(errors='replace'))"),
+        ),
         ["test_stdout_flood_is_capped"],
     ),
     (
@@ -154,8 +312,8 @@ MUTANTS = [
             """
             _reference_run_code = run_code
 
-            def run_code(code, stdin="", timeout_s=2.0, memory_mb=256):
-                return _reference_run_code(code, stdin, timeout_s, memory_mb)._replace(timed_out=False)
+            def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
+                return _reference_run_code(code, stdin, timeout_s, memory_mb, jail)._replace(timed_out=False)
             """,
         ),
         ["test_run_code_times_out"],
@@ -206,8 +364,8 @@ MUTANTS = [
             """
             _reference_run_code = run_code
 
-            def run_code(code, stdin="", timeout_s=2.0, memory_mb=256):
-                result = _reference_run_code(code, stdin, timeout_s, memory_mb)
+            def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
+                result = _reference_run_code(code, stdin, timeout_s, memory_mb, jail)
                 return result._replace(exit_code=0, timed_out=False)
             """,
         ),

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -167,23 +168,30 @@ def test_jail_user_is_unprivileged(tmp_path):
 
 @pytest.mark.exercise("04.jail")
 def test_jail_hides_the_course_home_and_tmp(tmp_path):
-    secret = tmp_path / "answers.txt"
-    secret.write_text("the answers")
-    home = Path.home()
-    probes = {
-        "course": str(ROOT),
-        "solutions": str(ROOT / "solutions"),
-        "secret next to the work folder": str(secret),
-        "home": str(home / ".bashrc"),
-        "/etc/hostname": "/etc/hostname",
-    }
-    facts = _facts(
-        "import os, json\n"
-        f"probes = {probes!r}\n"
-        "print(json.dumps({k: os.path.exists(v) for k, v in probes.items()}))\n",
-        tmp_path,
-    )
-    seen = sorted(k for k, v in facts.items() if v)
+    # The secret is world-readable on purpose: the jail must hide it, not just the unprivileged user.
+    secret_dir = Path(tempfile.mkdtemp(prefix="verlings-secret-"))
+    try:
+        secret_dir.chmod(0o755)
+        secret = secret_dir / "answers.txt"
+        secret.write_text("the answers")
+        secret.chmod(0o644)
+        probes = {
+            "course": str(ROOT),
+            "solutions": str(ROOT / "solutions"),
+            "a readable file in /tmp": str(secret),
+            "home": str(Path.home()),
+            "/etc/hostname": "/etc/hostname",
+            "/work": "/work",
+        }
+        facts = _facts(
+            "import os, json\n"
+            f"probes = {probes!r}\n"
+            "print(json.dumps({k: os.path.exists(v) for k, v in probes.items()}))\n",
+            tmp_path,
+        )
+    finally:
+        shutil.rmtree(secret_dir, ignore_errors=True)
+    seen = sorted(k for k, v in facts.items() if v and probes[k] not in sandbox.python_prefix())
     assert_equal(
         seen,
         [],
@@ -248,6 +256,15 @@ def test_jail_cannot_signal_processes_outside(tmp_path):
         time.sleep(0.1)
         assert victim.poll() is None, (
             f"the jailed program killed pid {victim.pid} outside the jail — unshare the PID namespace ({facts})"
+        )
+        # PermissionError would mean: the process is there, you may not signal it. In its own PID
+        # namespace the program cannot even see it.
+        assert_equal(
+            facts,
+            "ProcessLookupError",
+            what=f"os.kill({victim.pid}) from the jail raised",
+            exercise="04.jail",
+            why="a PID namespace (--unshare-pid) hides every process outside the jail",
         )
     finally:
         victim.kill()
@@ -559,11 +576,31 @@ def test_reading_the_graders_files_is_blocked(tmp_path):
 
 
 @pytest.mark.exercise("04.sandbox_limits")
-def test_environment_secrets_do_not_leak(monkeypatch):
+@pytest.mark.parametrize("jail", [True, False], ids=["jail", "weaker_guard"])
+def test_environment_secrets_do_not_leak(monkeypatch, jail):
     token = uuid.uuid4().hex
     monkeypatch.setenv("VERLINGS_API_KEY", token)
-    result, _ = _run("import os\nprint(sorted(os.environ.items()))\n", timeout_s=5.0)
-    assert token not in result.stdout, "the grader's environment leaked into the sandbox — pass env=CHILD_ENV"
+    result, _ = _run("import os\nprint(sorted(os.environ.items()))\n", timeout_s=5.0, jail=jail)
+    assert result.exit_code == 0, f"the program failed: {result.stderr[-300:]!r}"
+    assert token not in result.stdout, (
+        f"the grader's environment leaked into the sandbox (jail={jail}) — pass env=CHILD_ENV to Popen"
+    )
+
+
+@pytest.mark.exercise("04.sandbox_limits")
+@pytest.mark.parametrize(
+    ("program", "event"),
+    [("import os\nos.fork()\n", "os.fork"), ("import socket\nsocket.socket()\n", "socket.__new__")],
+    ids=["fork", "socket"],
+)
+def test_refused_actions_are_explained(program, event):
+    # The jail would contain both; the audit hook (GUARD) is what tells the author *why* the program failed.
+    result, _ = _run(program, timeout_s=5.0)
+    assert result.exit_code != 0, f"{event} was allowed: run the program through GUARD (python -c GUARD main.py)"
+    assert "PermissionError" in result.stderr and event in result.stderr, (
+        f"expected GUARD's 'sandbox: {event} is not allowed' in stderr, got {result.stderr[-300:]!r} — "
+        "keep the audit hook inside the jail: python ... -c GUARD main.py"
+    )
 
 
 @pytest.mark.exercise("04.sandbox_limits")
