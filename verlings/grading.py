@@ -19,9 +19,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from verlings.chapters import Chapter, Exercise
 from verlings.paths import EXERCISES, ROOT
+
+if TYPE_CHECKING:
+    from verlings.worker import Worker
 
 PASSED, FAILED, CRASHED, TIMEOUT, SKIPPED = "passed", "failed", "crashed", "timeout", "skipped"
 
@@ -173,6 +177,22 @@ def _run(cmd: list[str], timeout: float) -> tuple[int | None, str]:
         return code, log.read().decode("utf-8", errors="replace")
 
 
+def _run_pytest(cmd: list[str], timeout: float, worker: Worker | None, tmp: Path) -> tuple[int | None, str]:
+    """``_run`` in a fresh interpreter, or a child forked from the warm worker when there is one."""
+    if worker is not None:
+        from verlings.worker import WorkerDied
+
+        try:
+            log = tmp / "output.txt"
+            code, _ = worker.run(cmd[3:], log, timeout, cwd=ROOT, env={"PYTHONUNBUFFERED": "1"})
+            with open(log, "rb") as f:  # only the end, as _run keeps it
+                f.seek(max(0, f.seek(0, os.SEEK_END) - OUTPUT_KEPT))
+                return code, f.read().decode("utf-8", errors="replace")
+        except (WorkerDied, OSError):
+            pass  # the worker itself is gone (not the learner's run): a fresh interpreter grades this one
+    return _run(cmd, timeout)
+
+
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "the chapter's time limit was reached while this test ran (infinite loop?)"
@@ -194,8 +214,13 @@ def grade_chapter(
     partial: bool = False,
     timeout: float | None = None,
     test_timeout: int | None = None,
+    worker: Worker | None = None,
 ) -> ChapterResult:
-    """Grade one chapter in child processes; robust to crashes and hangs of learner code."""
+    """Grade one chapter in child processes; robust to crashes and hangs of learner code.
+
+    With ``worker`` (a started :class:`verlings.worker.Worker`) each run is a child forked from
+    its warm process instead of a new interpreter; the isolation is the same.
+    """
     start = time.monotonic()
     wanted = [e for e in chapter.exercises if not only or e.id in only]
     results: dict[str, TestResult] = {}
@@ -211,7 +236,7 @@ def grade_chapter(
                 chapter, target, report, set(broken), {e.id for e in wanted} if only else set(),
                 extra_tests, test_timeout,
             )
-            code, out = _run(cmd, timeout or chapter.timeout_s)
+            code, out = _run_pytest(cmd, timeout or chapter.timeout_s, worker, Path(tmp))
             events = _read_events(report)
         outputs.append(out)
         started: dict[str, dict] = {}
@@ -280,15 +305,40 @@ def grade(
     partial: bool = False,
     timeout: float | None = None,
     test_timeout: int | None = None,
+    jobs: int | None = None,
+    worker: Worker | None = None,
 ) -> GradeReport:
+    """Grade chapters, up to ``jobs`` (default: the number of cores) at a time; course order kept.
+
+    Several chapters share one warm worker (torch, verl, transformers imported once); one chapter
+    runs in a fresh interpreter, which imports only what that chapter needs. Pass ``worker`` to
+    reuse one across calls (watch, a class batch).
+    """
     start = time.monotonic()
-    done = []
-    for chapter in chapters:
-        if only and not any(e.id in only for e in chapter.exercises):
-            continue
-        result = grade_chapter(
-            chapter, target, only=only, extra_tests=extra_tests, partial=partial,
-            timeout=timeout, test_timeout=test_timeout,
-        )
-        done.append(result)
+    todo = [c for c in chapters if not only or any(e.id in only for e in c.exercises)]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    own_worker = None
+    if worker is None and len(todo) > 1 and os.environ.get("VERLINGS_WORKER", "1") != "0":
+        from verlings.worker import Worker, WorkerDied
+
+        try:
+            worker = own_worker = Worker().start()
+        except (WorkerDied, OSError):
+            worker = None  # every chapter in its own interpreter, as before
+
+    def one(chapter: Chapter) -> ChapterResult:
+        return grade_chapter(chapter, target, only=only, extra_tests=extra_tests, partial=partial,
+                             timeout=timeout, test_timeout=test_timeout, worker=worker)
+
+    try:
+        if jobs == 1:
+            done = [one(c) for c in todo]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verlings-grade") as pool:
+                done = list(pool.map(one, todo))  # map keeps the course order
+    finally:
+        if own_worker is not None:
+            own_worker.close()
     return GradeReport(target, done, time.monotonic() - start)

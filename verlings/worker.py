@@ -1,0 +1,411 @@
+"""A warm grading worker: import the heavy libraries once, fork a fresh child for every pytest run.
+
+``python -m verlings.worker`` (the *zygote*) imports torch, verl, transformers, pytest and the
+course plug-in, then reads one JSON request a line on stdin and forks a child per request. The
+child starts its own session (process group), points stdout/stderr at a file, runs
+``pytest.main(argv)`` and ``os._exit``\\ s with pytest's exit code. Starting a chapter's run costs
+a ``fork`` (milliseconds) instead of an interpreter that imports torch and verl (seconds).
+
+What keeps every run as isolated as a fresh interpreter:
+
+* the zygote never imports learner code, runs no pytest session and calls no torch op, so it holds
+  no learner state, no Hydra global state and no OpenMP/MKL thread pool; it checks that it is
+  single-threaded before it forks (fork copies only the calling thread, a pool's locks could be
+  left held in the child);
+* a child is a copy-on-write copy: a learner module that monkeypatches torch or numpy, starts
+  threads or hangs at import changes only its own process;
+* each child is a session leader, so a timeout kills its whole process group (the learner's
+  subprocesses included), exactly like the ``subprocess.Popen(start_new_session=True)`` path.
+
+The parent side is :class:`Worker`: ``run(argv, output, timeout)`` returns ``(exit code or None
+on timeout, output text)``, the same shape as :func:`verlings.grading._run`. It may be called from
+several threads at once (chapters graded in parallel). If the zygote dies, pending runs raise
+:class:`WorkerDied`; :meth:`Worker.ensure` starts a new one.
+
+Protocol (one JSON object a line): request ``{"id", "argv", "out", "cwd", "env", "timeout"}``;
+replies ``{"event": "ready", "pid", "threads", "seconds"}`` once, then ``{"id", "event":
+"started", "pid"}`` and ``{"id", "event": "exit", "code"}`` (``code`` null on timeout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future
+from pathlib import Path
+
+# What the graded tests of chapters 01–05 import (measured from sys.modules after each chapter's
+# run). Import failures are ignored: the child imports what it needs anyway, only slower.
+PRELOAD = (
+    "numpy",
+    "torch",
+    "pytest",
+    "_pytest.python",
+    "_pytest.runner",
+    "pytest_timeout",
+    "pytest_asyncio",
+    "pytest_benchmark.plugin",
+    "verlings.pytest_plugin",
+    "verlings.testing",
+    "verlings.messages",
+    "pandas",
+    "pyarrow",
+    "pyarrow.parquet",
+    "omegaconf",
+    "hydra",
+    "transformers",
+    "tokenizers",
+    "verl",
+    "verl.protocol",
+    "verl.trainer.ppo.core_algos",
+    "verl.trainer.ppo.reward",
+    "verl.utils.config",
+    "verl.utils.dataset.rl_dataset",
+    "verl.utils.reward_score",
+    "verl.workers.reward_manager",
+    "verl.experimental.agent_loop",
+    "verl.tools.tool_registry",
+    "datasets",
+    "math_verify",
+    "fastapi",
+    "uvicorn",
+    "httpx",
+    "aiohttp",
+    "torch.utils.tensorboard",
+    "verlings.fixtures.tokenizer",
+    "verlings.fixtures.gsm8k",
+    "verlings.fixtures.scripted_server",
+    "verlings.fixtures.reward_server",
+)
+
+# Set before anything loads, so that the zygote stays single-threaded: one OpenMP/MKL thread (no
+# pool sized for the machine; a graded test's tensors are tiny, and chapters run side by side),
+# and no jemalloc background thread, which pyarrow's allocator starts at import otherwise.
+THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",
+}
+
+
+class WorkerDied(RuntimeError):
+    """The zygote exited (or was killed) while runs were pending."""
+
+
+# --- the zygote ------------------------------------------------------------------------------------
+
+
+def _threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def _preload() -> None:
+    for name in PRELOAD:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    with contextlib.suppress(Exception):  # imports must not leave Hydra initialised
+        from hydra.core.global_hydra import GlobalHydra
+
+        GlobalHydra.instance().clear()
+
+
+def _child(request: dict, proto_fd: int) -> None:
+    """In the forked child: own session, output to a file, run pytest, exit without cleanup."""
+    code = 70
+    try:
+        os.setsid()
+        os.close(proto_fd)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        out = os.open(request["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(null)
+        os.close(out)
+        os.chdir(request.get("cwd") or os.getcwd())
+        os.environ.update(request.get("env") or {})
+        gc.enable()
+        import pytest
+
+        # the plug-ins were imported before pytest could rewrite their asserts; that is expected here
+        argv = ["-W", "ignore::pytest.PytestAssertRewriteWarning", *request["argv"]]
+        sys.argv = ["pytest", *argv]
+        code = int(pytest.main(argv))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # report anything, then leave
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _status_code(status: int) -> int:
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):  # killpg: the session; kill: a child not yet past setsid
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
+
+
+def serve() -> None:
+    """The zygote's loop: requests on stdin, replies on the original stdout."""
+    start = time.monotonic()
+    proto_fd = os.dup(1)
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
+    proto = os.fdopen(proto_fd, "w", buffering=1, encoding="utf-8")
+    os.environ.update({k: os.environ.get(k, v) for k, v in THREAD_ENV.items()})
+    _preload()
+    gc.collect()
+    gc.freeze()  # children share these pages copy-on-write and never scan them
+    gc.disable()
+
+    def reply(obj: dict) -> None:
+        proto.write(json.dumps(obj) + "\n")
+
+    reply({"event": "ready", "pid": os.getpid(), "threads": _threads(), "seconds": round(time.monotonic() - start, 3)})
+    running: dict[int, tuple[int, float | None, int | None]] = {}  # pid -> (id, deadline, pidfd)
+    buf = b""
+    stdin_open = True
+    while stdin_open or running:
+        now = time.monotonic()
+        deadlines = [d for _, d, _ in running.values() if d is not None]
+        wait = max(0.0, min(deadlines) - now) if deadlines else None
+        fds = [0] if stdin_open else []
+        fds += [fd for _, _, fd in running.values() if fd is not None]
+        polling = any(fd is None for _, _, fd in running.values())
+        if polling:
+            wait = 0.05 if wait is None else min(wait, 0.05)
+        readable = select.select(fds, [], [], wait)[0] if fds else (time.sleep(wait or 0.05) or [])
+        if 0 in readable:
+            chunk = os.read(0, 65536)
+            if not chunk:
+                stdin_open = False  # the parent is gone: finish (or kill) what runs, then leave
+                for pid in running:
+                    _kill_group(pid)
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if not line.strip():
+                    continue
+                request = json.loads(line)
+                if request.get("op") == "kill":
+                    for pid, (rid, _, _) in running.items():
+                        if rid == request["id"]:
+                            _kill_group(pid)
+                    continue
+                if _threads() != 1:  # never fork a process with other threads in it
+                    reply({"id": request["id"], "event": "error", "message": f"zygote has {_threads()} threads"})
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    _child(request, proto_fd)
+                timeout = request.get("timeout")
+                pidfd = None
+                with contextlib.suppress(AttributeError, OSError):
+                    pidfd = os.pidfd_open(pid)
+                running[pid] = (request["id"], time.monotonic() + timeout if timeout else None, pidfd)
+                reply({"id": request["id"], "event": "started", "pid": pid})
+        now = time.monotonic()
+        for pid, (rid, deadline, pidfd) in list(running.items()):
+            timed_out = deadline is not None and now >= deadline
+            if timed_out:
+                _kill_group(pid)
+                os.waitpid(pid, 0)
+                done, status = pid, None
+            else:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done == 0:
+                    continue
+            # a learner's own children may outlive it in the group; they are killed with it
+            _kill_group(pid)
+            if pidfd is not None:
+                os.close(pidfd)
+            del running[pid]
+            reply({"id": rid, "event": "exit", "code": None if status is None else _status_code(status)})
+
+
+# --- the parent side ---------------------------------------------------------------------------------
+
+
+class Worker:
+    """A handle on one zygote process; thread-safe ``run``."""
+
+    def __init__(self, python: str = sys.executable, env: Mapping[str, str] | None = None) -> None:
+        self.python = python
+        self.env = dict(env) if env is not None else None
+        self.proc: subprocess.Popen | None = None
+        self.ready: dict = {}
+        self.restarts = 0
+        self._lock = threading.Lock()
+        self._pending: dict[int, tuple[Future, dict]] = {}
+        self._next_id = 0
+
+    # lifecycle
+    def start(self, timeout: float = 180.0) -> Worker:
+        from verlings.paths import ROOT
+
+        env = {**os.environ, **(self.env or {}), **THREAD_ENV, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [self.python, "-m", "verlings.worker"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+        first = self._readline(timeout)
+        if not first:
+            code = self.proc.poll()
+            self.close()
+            raise WorkerDied(f"the grading worker did not start (exit code {code})")
+        self.ready = json.loads(first)
+        threading.Thread(target=self._reader, args=(self.proc,), daemon=True, name="verlings-worker").start()
+        return self
+
+    def _readline(self, timeout: float) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
+        ready = select.select([self.proc.stdout], [], [], timeout)[0]
+        return self.proc.stdout.readline().decode() if ready else ""
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def ensure(self) -> bool:
+        """Start a new zygote if this one died; True when it had to."""
+        if self.alive():
+            return False
+        self.close()
+        self.restarts += 1
+        self.start()
+        return True
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            proc.stdin.close()  # EOF: the zygote kills what still runs and leaves
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        self._fail_pending(proc)
+
+    def __enter__(self) -> Worker:
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # runs
+    def _reader(self, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            try:
+                msg = json.loads(raw)
+            except json.JSONDecodeError:
+                continue
+            with self._lock:
+                entry = self._pending.get(msg.get("id"))
+            if entry is None:
+                continue
+            future, info = entry
+            if msg["event"] == "started":
+                info["pid"] = msg["pid"]
+            elif msg["event"] in ("exit", "error"):
+                with self._lock:
+                    self._pending.pop(msg["id"], None)
+                if msg["event"] == "error":
+                    future.set_exception(WorkerDied(msg.get("message", "worker error")))
+                else:
+                    future.set_result(msg["code"])
+        proc.wait()
+        self._fail_pending(proc)
+
+    def _fail_pending(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for future, info in pending.values():
+            if "pid" in info:  # the zygote cannot clean up after its children any more
+                _kill_group(info["pid"])
+            if not future.done():
+                future.set_exception(WorkerDied(f"the grading worker exited (code {proc.returncode})"))
+
+    def submit(
+        self,
+        argv: list[str],
+        output: Path,
+        timeout: float | None,
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Future:
+        if not self.alive():
+            raise WorkerDied("the grading worker is not running")
+        future: Future = Future()
+        with self._lock:
+            self._next_id += 1
+            rid = self._next_id
+            self._pending[rid] = (future, {})
+            request = {
+                "id": rid,
+                "argv": list(argv),
+                "out": str(output),
+                "cwd": str(cwd) if cwd else None,
+                "env": dict(env or {}),
+                "timeout": timeout,
+            }
+            assert self.proc is not None and self.proc.stdin is not None
+            try:
+                self.proc.stdin.write((json.dumps(request) + "\n").encode())
+                self.proc.stdin.flush()
+            except OSError as exc:
+                self._pending.pop(rid, None)
+                raise WorkerDied("the grading worker is not running") from exc
+        return future
+
+    def run(
+        self,
+        argv: list[str],
+        output: Path,
+        timeout: float | None,
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> tuple[int | None, str]:
+        """Run ``pytest argv`` in a fresh child: (exit code, or None on timeout; its output)."""
+        code = self.submit(argv, output, timeout, cwd=cwd, env=env).result()
+        text = output.read_text(encoding="utf-8", errors="replace") if output.is_file() else ""
+        return code, text
+
+
+if __name__ == "__main__":
+    serve()
