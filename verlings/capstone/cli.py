@@ -1,14 +1,17 @@
 """``python grader.py capstone``: run the capstone's verl training and show what happened.
 
     python grader.py capstone                  2 GRPO steps with your code (what the graded test runs)
-    python grader.py capstone --plot           the learning demo: 30 steps, reward curve as a PNG
+    python grader.py capstone --plot           the learning demo: verl SFT warm start (cached), then
+                                               GRPO with held-out validation; curves as a PNG
     python grader.py capstone --steps 60 --plot
+    python grader.py capstone --eval           export the demo's actor (verl's model merger) and
+                                               evaluate it greedily with transformers
     python grader.py capstone --solutions      the same with the reference solutions
 
 The CPU or GPU path is chosen automatically (``VERLINGS_CAPSTONE_DEVICE=cpu|gpu`` forces one).
 Everything a run writes lands in ``--out`` (default ``.verlings/capstone/run`` or ``.../demo``):
 ``run.log``, ``command.sh`` (the exact command), ``tensorboard/``, ``metrics.json``,
-``calls.jsonl`` and, with ``--plot``, ``reward_curve.png``.
+``calls.jsonl`` and, with ``--plot``, ``reward_curve.png`` and ``checkpoints/`` (the last step).
 """
 
 from __future__ import annotations
@@ -24,12 +27,16 @@ from verlings.capstone.launcher import RunConfig, choose_device, engine_missing,
 from verlings.capstone.summary import REWARD, not_finite, plot_reward
 from verlings.paths import STATE_DIR, display
 
-# The learning demo: more answers per step (a steadier signal) and two optimizer steps per batch.
-DEMO = {"train_batch_size": 8, "rollout_n": 4, "mini_batch_size": 4, "micro_batch_size": 8, "lr": 3e-3}
+# The learning demo, from the SFT warm start: more answers per step (a steadier signal), two
+# optimizer steps per batch, verl's validation on 64 never-trained prompts before step 1 and
+# every 5 steps, and the last step saved for --eval. Answers are a few tokens: 16 is plenty.
+DEMO = {"train_batch_size": 8, "rollout_n": 4, "mini_batch_size": 4, "micro_batch_size": 8, "lr": 3e-4,
+        "max_response_length": 16, "n_val": 64, "val_before_train": True, "test_freq": 5, "save_final": True}
 DEMO_STEPS = 30
 
 _STEP = re.compile(r"step:(\d+) - ")
 _SCORE = re.compile(r"critic/score/mean:([-\d.eE+]+|nan)")
+_ACC = re.compile(r"val-(?:core|aux)/[^ ]+/(?:acc|correct)/mean@1:([-\d.eE+]+)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,12 +46,71 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--solutions", action="store_true", help="run the reference solutions")
     which.add_argument("--target", metavar="DIR", help="run the implementation in DIR (laid out like exercises/)")
     p.add_argument("--plot", action="store_true", help=f"learning demo ({DEMO_STEPS} steps) and reward_curve.png")
+    p.add_argument("--eval", action="store_true", help="merge the demo's last checkpoint and evaluate it")
+    p.add_argument("--seed", type=int, default=1, help="the demo's data and rollout seed (default 1)")
+    p.add_argument("--rebuild-warm-start", action="store_true", help="retrain the cached SFT warm start")
+    p.add_argument("--vllm-sleep", choices=("on", "off"), default="off",
+                   help="GPU path: vLLM sleep mode between steps (default off; the CPU path never sleeps)")
     p.add_argument("--steps", type=int, default=None, help="training steps (default 2, or 30 with --plot)")
     p.add_argument("--out", metavar="DIR", default=None, help="output folder (emptied first)")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None, help="default: gpu when CUDA is available")
     p.add_argument("--timeout", type=float, default=None, help="seconds before the run is stopped")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
+
+
+def _warm_start(args: argparse.Namespace) -> Path | None:
+    from verlings.capstone.sft import WarmStartError, warm_start
+
+    try:
+        return warm_start(rebuild=args.rebuild_warm_start)
+    except WarmStartError as exc:
+        print(f"error: {exc}")
+        return None
+
+
+def _print_accuracy(summary: dict) -> None:
+    from verlings.capstone.evaluate import ACC_KEYS
+    from verlings.capstone.summary import accuracy_tag
+
+    tag = accuracy_tag(summary)
+    points = summary["series"].get(tag, []) if tag else []
+    if len(points) >= 1:
+        (s0, a0), (s1, a1) = points[0], points[-1]
+        print(f"held-out accuracy (verl's validation, {tag}): step {s0} {a0:.1%} → step {s1} {a1:.1%} "
+              f"({100 * (a1 - a0):+.1f} points)")
+    else:
+        print(f"verl logged no held-out accuracy (looked for {', '.join(ACC_KEYS)} in val-core/val-aux)")
+
+
+def _evaluate(args: argparse.Namespace, root: Path, out: Path) -> int:
+    from verlings import target as target_mod
+    from verlings.capstone.evaluate import ExportError, evaluate, export, logged_accuracy, write_report
+
+    n_val = DEMO["n_val"]
+    try:
+        hf = export(out)
+    except ExportError as exc:
+        print(f"error: {exc}")
+        return 1
+    print(f"merged with verl's model merger: {display(hf)}")
+    learner = target_mod.load_module("06", "capstone", root=root)
+    ev = evaluate(hf, learner.compute_score, n_val=n_val, max_new_tokens=DEMO["max_response_length"])
+    print(f"greedy exact-match accuracy on {ev.n} held-out prompts (transformers): {ev.accuracy:.1%}")
+    for smp in ev.samples:
+        mark = "✓" if smp["correct"] else "✗"
+        print(f"  {mark} {smp['question']!r} → {smp['answer']!r} (truth {smp['truth']})")
+    logged = logged_accuracy(out)
+    if logged is None:
+        print("verl logged no validation accuracy for this run: nothing to compare with")
+    else:
+        tag, points = logged
+        step, value = points[-1]
+        agree = abs(value - ev.accuracy) <= 1.5 / ev.n  # one prompt either way: vLLM vs transformers kernels
+        print(f"verl's validation at step {step} ({tag}): {value:.1%} — "
+              + ("agrees" if agree else "DISAGREES: see eval.json"))
+    print(f"report: {display(write_report(out, ev, logged))}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     if steps < 1:
         print("error: --steps must be at least 1")
         return 2
-    config = RunConfig(steps=steps, **(DEMO if args.plot else {}))
+    default_out = STATE_DIR / "capstone" / ("demo" if args.plot or args.eval else "run")
+    out = Path(args.out) if args.out else default_out
+    if args.eval and not args.plot:
+        return _evaluate(args, root, out)
+    config = RunConfig(steps=steps, seed=args.seed, vllm_sleep=args.vllm_sleep == "on",
+                       **(DEMO if args.plot else {}))
     device = args.device or choose_device()
     problem = preflight(root)  # milliseconds: a stub or a crash before minutes of start-up
     if problem:
@@ -71,23 +142,31 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"cannot train: {missing}")
         return 2
-    out = Path(args.out) if args.out else STATE_DIR / "capstone" / ("demo" if args.plot else "run")
+    start = time.monotonic()
+    model = None
+    if args.plot:
+        model = _warm_start(args)
+        if model is None:
+            return 1
     shutil.rmtree(out, ignore_errors=True)
     timeout = args.timeout or 600 + 60 * steps
 
-    start = time.monotonic()
-    print(f"verl GRPO, {steps} step(s) on the {device.upper()} path, code from {target_mod.describe(root)}")
-    print("starting Ray, the FSDP actor, vLLM and the reward worker — on 2 CPU cores the first step "
-          "comes after 1–3 minutes")
+    where = "2 CPU cores" if device == "cpu" else "the GPU"
+    print(f"verl GRPO, {steps} step(s) on the {device.upper()} path, code from {target_mod.describe(root)}"
+          + (f", from the warm start {display(model)}" if model else ""))
+    print(f"starting Ray, the FSDP actor, vLLM and the reward worker — on {where} the first step "
+          f"comes after {'1–3 minutes' if device == 'cpu' else 'about a minute'}")
 
     def progress(line: str) -> None:
         m = _STEP.search(line)
         if m and not args.quiet:
             score = _SCORE.search(line)
             shown = f"mean reward {float(score.group(1)):+.3f}" if score else ""
+            acc = _ACC.search(line)
+            shown += f"  held-out acc {float(acc.group(1)):.1%}" if acc else ""
             print(f"  step {int(m.group(1)):>3}/{steps}  {shown}  ({time.monotonic() - start:.0f} s)", flush=True)
 
-    result = run(config, out, target=root, device=device, timeout_s=timeout, on_line=progress)
+    result = run(config, out, target=root, device=device, timeout_s=timeout, on_line=progress, model=model)
     if not result.ok:
         print(result.failure())
         return 1
@@ -108,12 +187,17 @@ def main(argv: list[str] | None = None) -> int:
         if rewards:
             first, last = sum(rewards[:k]) / k, sum(rewards[-k:]) / k
             print(f"mean reward: first {k} steps {first:+.3f} → last {k} steps {last:+.3f}")
+        _print_accuracy(s)
+        print(f"total wall time, warm start included: {time.monotonic() - start:.0f} s")
         png = plot_reward(s, out / "reward_curve.png",
-                          title=f"verl GRPO, tiny Qwen2 on {device.upper()}: {steps} steps in {result.wall_s:.0f} s")
+                          title=f"verl GRPO from the SFT warm start, tiny Qwen2 on {device.upper()}: "
+                                f"{steps} steps in {result.wall_s:.0f} s")
         if png is None:
             print("no plot: matplotlib is not installed (pip install matplotlib); the numbers are in metrics.json")
         else:
-            print(f"reward curve: {display(png)}")
+            print(f"curves: {display(png)}")
+        if args.eval:
+            return _evaluate(args, root, out)
     return 0
 
 

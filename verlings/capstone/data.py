@@ -1,47 +1,90 @@
-"""The capstone's toy task, written procedurally in verl's dataset format (no download).
+"""The capstone's toy task, written procedurally in verl's dataset formats (no download).
 
-Each row is a tiny arithmetic question, ``What is 17 + 25?``, in the schema verl's
-``RLHFDataset`` reads (the same as chapter 02's GSM8K rows)::
+Each RL row is a small addition, ``What is 7 + 15?``, in the schema verl's ``RLHFDataset``
+reads (the same as chapter 02's GSM8K rows)::
 
     {"data_source": "verlings/arith",
-     "prompt": [{"role": "user", "content": "What is 17 + 25? Answer with digits only."}],
+     "prompt": [{"role": "user", "content": "What is 7 + 15? Answer with digits only."}],
      "ability": "math",
-     "reward_model": {"style": "rule", "ground_truth": "42"},
+     "reward_model": {"style": "rule", "ground_truth": "22"},
      "extra_info": {"split": "train", "index": 0}}
 
-A random model cannot add, but it can learn *how* an answer looks: digits, then stop. The
-toy reward (``exercises/06/capstone.py``) pays for that shape, so a few dozen GRPO steps
-visibly raise the mean reward.
+The SFT rows (:func:`sft_rows`, for verl's ``MultiTurnSFTDataset``) are the same questions
+with the answer as an assistant turn: ``{"messages": [user, assistant]}``.
+
+**Held-out means never trained on.** The task's pairs ``(a, b)`` are split once, by a seeded
+shuffle, into training pairs (SFT and GRPO draw from these) and held-out pairs (verl's
+validation and ``grader.py capstone --eval`` use only these): a question in the validation
+set never appears in any training row, so its accuracy measures generalisation.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 DATA_SOURCE = "verlings/arith"
-OPS = ("+", "-", "*")
 
 
-def make_rows(n: int, seed: int, split: str = "train") -> list[dict]:
-    """``n`` seeded rows (pure function of ``n``, ``seed`` and ``split``)."""
-    rng = random.Random(f"{seed}-{split}")
+@dataclass(frozen=True)
+class Task:
+    name: str = "add-0-19"
+    low: int = 0
+    high: int = 19  # inclusive: 400 pairs, digits are single tokens in the course tokenizer
+    held_out: int = 64  # pairs never trained on
+    split_seed: int = 20260101
+
+    def pairs(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """``(train_pairs, held_out_pairs)``, disjoint, the same on every call."""
+        every = [(a, b) for a in range(self.low, self.high + 1) for b in range(self.low, self.high + 1)]
+        random.Random(self.split_seed).shuffle(every)
+        return every[self.held_out :], sorted(every[: self.held_out])
+
+
+TASK = Task()
+
+
+def question(a: int, b: int) -> str:
+    return f"What is {a} + {b}? Answer with digits only."
+
+
+def _row(a: int, b: int, split: str, index: int) -> dict:
+    return {
+        "data_source": DATA_SOURCE,
+        "prompt": [{"role": "user", "content": question(a, b)}],
+        "ability": "math",
+        "reward_model": {"style": "rule", "ground_truth": str(a + b)},
+        "extra_info": {"split": split, "index": index},
+    }
+
+
+def make_rows(n: int, seed: int, split: str = "train", task: Task = TASK) -> list[dict]:
+    """``n`` seeded RL rows (pure function of the arguments). ``split="train"`` draws from the
+    training pairs (with repeats); ``split="val"`` lists the held-out pairs (at most all of them)."""
+    train, held_out = task.pairs()
+    if split == "train":
+        rng = random.Random(f"{seed}-{split}")
+        chosen = [rng.choice(train) for _ in range(n)]
+    else:
+        chosen = held_out[:n]
+    return [_row(a, b, split, i) for i, (a, b) in enumerate(chosen)]
+
+
+def sft_rows(n: int, seed: int, task: Task = TASK) -> list[dict]:
+    """``n`` SFT conversations (question, then the right answer) over the training pairs only."""
+    train, _ = task.pairs()
+    rng = random.Random(f"{seed}-sft")
     rows = []
-    for index in range(n):
-        a, b, op = rng.randint(2, 49), rng.randint(2, 49), rng.choice(OPS)
-        answer = a + b if op == "+" else a - b if op == "-" else a * b
-        rows.append({
-            "data_source": DATA_SOURCE,
-            "prompt": [{"role": "user", "content": f"What is {a} {op} {b}? Answer with digits only."}],
-            "ability": "math",
-            "reward_model": {"style": "rule", "ground_truth": str(answer)},
-            "extra_info": {"split": split, "index": index},
-        })
+    for _ in range(n):
+        a, b = rng.choice(train)
+        rows.append({"messages": [{"role": "user", "content": question(a, b)},
+                                  {"role": "assistant", "content": str(a + b)}]})
     return rows
 
 
 def write_task(folder: str | Path, n_train: int = 256, n_val: int = 16, seed: int = 0) -> tuple[Path, Path]:
-    """Write ``train.parquet`` and ``val.parquet`` into ``folder``; returns both paths."""
+    """Write ``train.parquet`` and ``val.parquet`` (held-out pairs) into ``folder``; returns both paths."""
     import pandas as pd
 
     folder = Path(folder)

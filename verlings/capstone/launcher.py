@@ -64,7 +64,13 @@ class RunConfig:
     max_response_length: int = 32
     temperature: float = 1.0
     n_train: int = 256
-    use_v1: bool = False  # legacy trainer: ~25 % faster on 2 cores and needs no TransferQueue
+    seed: int = 1  # data order and vLLM's sampling
+    n_val: int = 16  # held-out prompts (never trained on) for verl's validation
+    val_before_train: bool = False  # verl's validation before step 1 (the warm start's accuracy)
+    test_freq: int = -1  # validate every N steps (and after the last); -1: never
+    save_final: bool = False  # save the actor at the last step (for verl's model merger)
+    use_v1: bool = True  # verl 0.9.1's default trainer (TransferQueue); False: the deprecated legacy one
+    vllm_sleep: bool = False  # GPU only: vLLM sleep mode between steps (CPU never sleeps)
     extra: list[str] = field(default_factory=list)
 
     def overrides(self, model_path: Path, train_file: Path, val_file: Path, out_dir: Path) -> list[str]:
@@ -78,7 +84,8 @@ class RunConfig:
             f"data.max_prompt_length={self.max_prompt_length}",
             f"data.max_response_length={self.max_response_length}",
             "data.dataloader_num_workers=0",
-            "data.seed=1",
+            f"data.seed={self.seed}",
+            f"actor_rollout_ref.rollout.seed={self.seed}",
             # the algorithm: GRPO (the learner's overrides replace the estimator by theirs)
             "algorithm.adv_estimator=grpo",
             "algorithm.use_kl_in_reward=False",
@@ -88,7 +95,8 @@ class RunConfig:
             f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={self.micro_batch_size}",
             f"actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu={self.micro_batch_size}",
             f"actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu={self.micro_batch_size}",
-            # engines: FSDP2 for training, vLLM for rollout, plain attention, fp32 (tiny model)
+            # engines: FSDP2 for training (fp32 weights, bf16 compute: verl's default mixed
+            # precision), vLLM for rollout (dtype per device), PyTorch's own attention (no flash-attn)
             "actor_rollout_ref.actor.strategy=fsdp2",
             "actor_rollout_ref.ref.strategy=fsdp2",
             "+actor_rollout_ref.model.override_config.attn_implementation=sdpa",
@@ -98,7 +106,6 @@ class RunConfig:
             f"{r}.n={self.rollout_n}",
             f"{r}.temperature={self.temperature}",
             f"{r}.tensor_model_parallel_size=1",
-            f"{r}.dtype=float32",
             f"{r}.enforce_eager=True",
             f"{r}.agent.num_workers=1",
             f"{r}.max_num_seqs={max(self.train_batch_size * self.rollout_n, 8)}",
@@ -111,9 +118,12 @@ class RunConfig:
             "trainer.logger=[console,tensorboard]",
             "trainer.project_name=verlings",
             "trainer.experiment_name=capstone",
-            "trainer.val_before_train=False",
-            "trainer.test_freq=-1",
-            "trainer.save_freq=-1",
+            f"trainer.val_before_train={self.val_before_train}",
+            f"trainer.test_freq={self.test_freq}",
+            f"trainer.save_freq={self.steps if self.save_final else -1}",
+            # greedy validation, one answer per held-out prompt: exact-match accuracy
+            f"{r}.val_kwargs.do_sample=False",
+            f"{r}.val_kwargs.n=1",
             f"trainer.default_local_dir={out_dir / 'checkpoints'}",
             f"trainer.use_v1={self.use_v1}",
             "+ray_kwargs.ray_init.include_dashboard=False",  # one process less to start
@@ -121,20 +131,33 @@ class RunConfig:
         ]
 
 
-def cpu_overrides(use_v1: bool = False) -> list[str]:
-    """What only the CPU path adds: a logical Ray "GPU", and no CUDA-only vLLM features."""
+def sleep_overrides(on: bool) -> list[str]:
+    """vLLM's sleep mode (free the KV cache and weights between rollouts) on or off."""
     r = "actor_rollout_ref.rollout"
+    return [f"{r}.free_cache_engine={on}", f"+{r}.enable_sleep_mode={on}"]
+
+
+def cpu_overrides(use_v1: bool = True) -> list[str]:
+    """What only the CPU path adds: a logical Ray "GPU", fp32 rollout, no CUDA-only vLLM features."""
     return [
         "+ray_kwargs.ray_init.num_gpus=1",
+        # v1 starts more Ray actors (TransferQueue controller and storage): more logical CPUs
         f"+ray_kwargs.ray_init.num_cpus={32 if use_v1 else 8}",
-        f"{r}.free_cache_engine=False",
-        f"+{r}.enable_sleep_mode=False",
+        "actor_rollout_ref.rollout.dtype=float32",  # vLLM's CPU backend: fp32 is its fast path here
+        *sleep_overrides(False),  # sleep mode is CUDA memory management
     ]
 
 
-def gpu_overrides() -> list[str]:
-    """What only the GPU path adds: a modest KV-cache share (the model is tiny)."""
-    return ["actor_rollout_ref.rollout.gpu_memory_utilization=0.3"]
+def gpu_overrides(vllm_sleep: bool = False) -> list[str]:
+    """What only the GPU path adds: bf16 rollout (vLLM's FlashAttention path, as verl's examples),
+    a modest KV-cache share (the model is tiny), and the sleep-mode choice (default off: at this
+    size there is no memory to win, and the first GPU run should not also be the first test of
+    sleep level 2 with vLLM 0.32 and verl 0.9.1)."""
+    return [
+        "actor_rollout_ref.rollout.dtype=bfloat16",
+        "actor_rollout_ref.rollout.gpu_memory_utilization=0.3",
+        *sleep_overrides(vllm_sleep),
+    ]
 
 
 def choose_device(cuda_available: bool | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -208,7 +231,7 @@ def plan(
     val_file = val_file or out_dir / "data" / "val.parquet"
     learner_overrides = list(learner_overrides or [])
     overrides = config.overrides(model, train_file, val_file, out_dir)
-    overrides += cpu_overrides(config.use_v1) if device == "cpu" else gpu_overrides()
+    overrides += cpu_overrides(config.use_v1) if device == "cpu" else gpu_overrides(config.vllm_sleep)
     overrides += learner_overrides  # last: the learner's estimator and reward win
     modules = (CPU_MODULES if device == "cpu" else []) + [PROBE_MODULE]
     env = dict(os.environ)
@@ -419,8 +442,11 @@ def run(
     device: str | None = None,
     timeout_s: float = 900,
     on_line: Callable[[str], None] | None = None,
+    model: Path | None = None,
 ) -> RunResult:
-    """Make the model and data, plug in the learner's code and run verl; see :class:`RunResult`."""
+    """Make the model and data, plug in the learner's code and run verl; see :class:`RunResult`.
+
+    ``model``: the Hugging Face folder to start from (default: the tiny random Qwen2)."""
     from verlings import target as target_mod
     from verlings.capstone.data import write_task
     from verlings.capstone.model import model_path
@@ -435,9 +461,9 @@ def run(
     capstone_file = root / "06" / "capstone.py"
     learner = target_mod.load_module("06", "capstone", root=root)
     overrides = learner.plug_in_overrides(str(capstone_file))
-    train, val = write_task(out_dir / "data", n_train=config.n_train)
+    train, val = write_task(out_dir / "data", n_train=config.n_train, n_val=config.n_val, seed=config.seed)
     p = plan(config, out_dir, device, learner_overrides=list(overrides), target=root,
-             model=model_path(), train_file=train, val_file=val)
+             model=model or model_path(), train_file=train, val_file=val)
     code, timed_out, wall = execute(p, timeout_s, on_line)
     log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")
     learner_files = [capstone_file, root / "03" / "advantages.py", root / "04" / "rule_rewards.py"]

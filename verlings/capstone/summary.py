@@ -33,6 +33,21 @@ KEY_METRICS = (
     "timing_s/step",
 )
 REWARD = "critic/score/mean"
+ENTROPY = "actor/entropy"
+LENGTH = "response_length/mean"
+
+
+def _is_accuracy(tag: str) -> bool:
+    """verl's validation metric for one answer per prompt: ``val-core/<source>/acc/mean@1``
+    (``val-aux/.../correct/mean@1`` for a reward without ``acc``)."""
+    parts = tag.split("/")
+    return parts[0] in ("val-core", "val-aux") and parts[-1] == "mean@1" and parts[-2] in ("acc", "correct")
+
+
+def accuracy_tag(summary: dict[str, Any]) -> str | None:
+    """The held-out accuracy series in a summary (``acc`` preferred over ``correct``)."""
+    tags = sorted((t for t in summary.get("series", {}) if _is_accuracy(t)), key=lambda t: "/acc/" not in t)
+    return tags[0] if tags else None
 
 
 def read_scalars(logdir: str | Path) -> dict[str, list[tuple[int, float]]]:
@@ -64,7 +79,8 @@ def summarize(
         "calls": calls,
         "config": asdict(config) if is_dataclass(config) else config,
         "final": {tag: points[-1][1] for tag, points in sorted(scalars.items())},
-        "series": {tag: [[s, v] for s, v in scalars[tag]] for tag in KEY_METRICS if tag in scalars},
+        "series": {tag: [[s, v] for s, v in scalars[tag]] for tag in scalars
+                   if tag in KEY_METRICS or _is_accuracy(tag)},
         "tensorboard": str(logdir),
     }
     text = json.dumps(summary, indent=1, allow_nan=True)
@@ -103,15 +119,30 @@ def plot_reward(summary: dict[str, Any], png: str | Path, title: str = "") -> Pa
         import matplotlib.pyplot as plt
     except ImportError:
         return _plot_with_pillow(steps, values, png, title)
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    ax.plot(steps, values, marker="o", markersize=3, linewidth=1, alpha=0.6, label="mean reward per step")
-    if len(values) >= 5:
-        ax.plot(steps, _moving_average(values), linewidth=2.5, label="5-step moving average")
-    ax.set_xlabel("training step")
-    ax.set_ylabel(REWARD)
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend()
+    series = summary.get("series", {})
+    acc = accuracy_tag(summary)
+    panels = [(acc, "held-out accuracy (verl validation, greedy)")] if acc else []
+    panels += [(REWARD, "training reward (mean score)"), (ENTROPY, "policy entropy"), (LENGTH, "response length")]
+    panels = [(tag, label) for tag, label in panels if series.get(tag)]
+    cols = 2 if len(panels) > 1 else 1
+    rows = (len(panels) + 1) // 2 if cols == 2 else 1
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), dpi=110, squeeze=False)
+    for ax, (tag, label) in zip(axes.flat, panels):
+        pts = [(s, v) for s, v in series[tag] if math.isfinite(v)]
+        xs, ys = [s for s, _ in pts], [v for _, v in pts]
+        ax.plot(xs, ys, marker="o", markersize=3, linewidth=1, alpha=0.7, label="per step")
+        if tag == REWARD and len(ys) >= 5:
+            ax.plot(xs, _moving_average(ys), linewidth=2.5, label="5-step moving average")
+            ax.legend(fontsize=8)
+        if tag == acc:
+            ax.set_ylim(-0.02, 1.02)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("training step", fontsize=8)
+        ax.set_ylabel(tag, fontsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(png)
     plt.close(fig)

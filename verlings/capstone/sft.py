@@ -1,0 +1,196 @@
+"""The warm start: verl's own SFT trainer teaches the tiny Qwen2 the task before GRPO.
+
+``python -m torch.distributed.run -m verl.trainer.sft_trainer`` (the engine-based trainer of
+verl 0.9.1) runs on the CPU through the same platform plug-in as the GRPO run. It reads
+``messages`` rows (``[{"role": "user", ...}, {"role": "assistant", ...}]``) with verl's
+``MultiTurnSFTDataset``, which puts the loss on the assistant's tokens only, and saves a
+Hugging Face checkpoint (``checkpoint.save_contents`` includes ``hf_model``).
+
+The result is cached under ``.verlings/cache/capstone/sft-<key>/`` where ``key`` hashes the
+:class:`Recipe` (model, task, steps, lr, batch, verl version): a learner pays for it once, and
+a cached warm start made by another recipe is never picked up (its folder has another name,
+and ``recipe.json`` inside it is compared field by field before it is used)::
+
+    >>> from verlings.capstone.sft import Recipe
+    >>> Recipe().key() == Recipe().key() != Recipe(steps=1).key()
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from verlings.capstone.data import TASK, sft_rows
+from verlings.capstone.model import VERSION as MODEL_VERSION
+from verlings.capstone.model import model_path
+from verlings.fixtures.tokenizer import cache_root
+
+REBUILD_HINT = "python grader.py capstone --rebuild-warm-start"
+
+
+class WarmStartError(RuntimeError):
+    """The warm start could not be made or a cached one is unusable (the message says what to do)."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides the warm start's weights; its hash names the cache folder."""
+
+    steps: int = 120  # optimizer steps of SFT
+    batch_size: int = 32  # conversations per step
+    lr: float = 3e-3  # a random 0.5 M-parameter model: a large step
+    n_rows: int = 4096  # SFT conversations written (drawn from the training pairs only)
+    seed: int = 1
+    max_length: int = 64  # tokens: system + question + answer fit in ~40
+    task: str = TASK.name
+    model: str = MODEL_VERSION
+
+    def key(self) -> str:
+        import verl
+
+        blob = json.dumps({**asdict(self), "verl": verl.__version__}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    def overrides(self, model: Path, train_file: Path, out_dir: Path) -> list[str]:
+        return [
+            f"model.path={model}",
+            "+model.override_config.attn_implementation=sdpa",
+            "model.enable_gradient_checkpointing=False",
+            "engine.strategy=fsdp2",
+            "engine.use_torch_compile=False",
+            f"engine.seed={self.seed}",
+            f"data.train_files={train_file}",
+            "data.val_files=null",
+            "data.messages_key=messages",
+            "data.pad_mode=no_padding",
+            f"data.max_length={self.max_length}",
+            f"data.train_batch_size={self.batch_size}",
+            f"data.micro_batch_size_per_gpu={self.batch_size}",
+            "data.use_dynamic_bsz=False",
+            "data.num_workers=0",
+            f"optim.lr={self.lr}",
+            "optim.weight_decay=0.0",
+            f"trainer.total_training_steps={self.steps}",
+            "trainer.total_epochs=1000",
+            f"trainer.seed={self.seed}",
+            "trainer.logger=[console]",
+            "trainer.project_name=verlings",
+            "trainer.experiment_name=warm-start",
+            f"trainer.default_local_dir={out_dir / 'checkpoints'}",
+            "trainer.resume_mode=disable",
+            "trainer.device=cpu",
+            "checkpoint.save_contents=[model,hf_model]",
+        ]
+
+
+def cache_dir(recipe: Recipe) -> Path:
+    return cache_root() / "capstone" / f"sft-{recipe.key()}"
+
+
+def check_checkpoint(folder: Path, recipe: Recipe | None = None) -> Path:
+    """``folder/hf`` when it is a loadable warm start made by ``recipe``, else :class:`WarmStartError`."""
+    hf = Path(folder) / "hf"
+    if not hf.is_dir():
+        raise WarmStartError(f"no warm start in {folder} (missing {hf.name}/) — make it with: {REBUILD_HINT}")
+    if recipe is not None:
+        stored = folder / "recipe.json"
+        try:
+            seen = json.loads(stored.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            seen = None
+        if seen != asdict(recipe):
+            raise WarmStartError(
+                f"the warm start in {folder} was made by another recipe ({stored}: {seen}); "
+                f"it is not reused — remake it with: {REBUILD_HINT}"
+            )
+    weights = sorted(hf.glob("*.safetensors"))
+    if not (hf / "config.json").is_file() or not weights:
+        raise WarmStartError(f"the warm start in {hf} is incomplete (config.json or *.safetensors missing) — "
+                             f"remake it with: {REBUILD_HINT}")
+    try:
+        from safetensors import safe_open
+
+        for w in weights:
+            with safe_open(str(w), framework="pt") as f:
+                f.keys()
+        json.loads((hf / "config.json").read_text(encoding="utf-8"))
+    except Exception as exc:  # a truncated or garbled file: safetensors raises its own error types
+        raise WarmStartError(f"the warm start in {hf} is corrupt ({type(exc).__name__}: {exc}) — "
+                             f"remake it with: {REBUILD_HINT}") from None
+    return hf
+
+
+def command(recipe: Recipe, work: Path, python: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """verl's SFT trainer under ``torch.distributed.run`` (one process), CPU platform plug-in on."""
+    from verlings.capstone.launcher import CPU_ENV, CPU_MODULES
+    from verlings.paths import ROOT
+
+    env = dict(os.environ)
+    env.update({k: v for k, v in CPU_ENV.items() if k.startswith("VERL_")})
+    env.update({
+        "VERL_USE_EXTERNAL_MODULES": ",".join(CPU_MODULES),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
+        "PYTHONUNBUFFERED": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "2"),
+    })
+    train = work / "data" / "sft_train.parquet"
+    cmd = [python or sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1",
+           "-m", "verl.trainer.sft_trainer", *recipe.overrides(model_path(), train, work)]
+    return cmd, env
+
+
+def write_data(recipe: Recipe, folder: Path) -> Path:
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "sft_train.parquet"
+    pd.DataFrame(sft_rows(recipe.n_rows, seed=recipe.seed)).to_parquet(path, index=False)
+    return path
+
+
+def warm_start(recipe: Recipe | None = None, *, rebuild: bool = False, log=print, timeout_s: float = 1200) -> Path:
+    """The warm start's Hugging Face folder: from the cache, else trained now (and cached)."""
+    recipe = recipe or Recipe()
+    folder = cache_dir(recipe)
+    if rebuild:
+        shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        return check_checkpoint(folder, recipe)  # never silently remade or replaced: the error says how
+    work = folder.with_name(f".{folder.name}-{os.getpid()}")
+    shutil.rmtree(work, ignore_errors=True)
+    write_data(recipe, work / "data")
+    cmd, env = command(recipe, work)
+    log(f"warm start: verl's SFT trainer, {recipe.steps} steps of {recipe.batch_size} conversations "
+        f"(once; cached in {folder})")
+    start = time.monotonic()
+    with open(work / "sft.log", "w", encoding="utf-8") as out:
+        try:
+            code = subprocess.run(cmd, env=env, cwd=work, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, timeout=timeout_s).returncode
+        except subprocess.TimeoutExpired:
+            code = -1
+    tail = "\n".join((work / "sft.log").read_text(encoding="utf-8", errors="replace").splitlines()[-20:])
+    if code != 0:
+        raise WarmStartError(f"verl's SFT trainer failed (exit {code}) — log: {work / 'sft.log'}\n{tail}")
+    hf = work / "checkpoints" / f"global_step_{recipe.steps}" / "huggingface"
+    if not (hf / "config.json").is_file():
+        raise WarmStartError(f"verl's SFT trainer wrote no Hugging Face checkpoint at {hf}\n{tail}")
+    shutil.move(str(hf), str(work / "hf"))
+    shutil.rmtree(work / "checkpoints", ignore_errors=True)
+    (work / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1) + "\n", encoding="utf-8")
+    (work / "sft_seconds.txt").write_text(f"{time.monotonic() - start:.1f}\n", encoding="utf-8")
+    try:
+        work.rename(folder)
+    except OSError:  # another process finished the same recipe first
+        shutil.rmtree(work, ignore_errors=True)
+    log(f"warm start ready in {time.monotonic() - start:.0f} s")
+    return check_checkpoint(folder, recipe)
