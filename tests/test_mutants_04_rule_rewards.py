@@ -261,6 +261,18 @@ MUTANTS = [
         """,
     ),
     Mutant(
+        "combine_key_error_for_a_missing_weight",
+        "04.combine",
+        "rule_rewards",
+        """
+        def combine(components, weights):
+            if "score" in components or any(k not in components for k in weights):
+                raise ValueError(f"bad keys: {sorted(set(components) ^ set(weights))}")
+            total = sum(float(weights[k]) * float(v) for k, v in components.items())  # KeyError names the key
+            return {"score": total, **{k: float(v) for k, v in components.items()}}
+        """,
+    ),
+    Mutant(
         "combine_drops_zero_weight",
         "04.combine",
         "rule_rewards",

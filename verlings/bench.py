@@ -110,4 +110,17 @@ def run_bench(chapters: list[str], target: Path, *, benchmark_json: str | None =
         data = json.loads(out.read_text())
     failed = [line.split(" ")[1] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     render(summarise(data), failed, target, console)
+    for line in service_lines(data):
+        console.print(line)
     return 0
+
+
+def service_lines(data: dict) -> list[str]:
+    """Throughput and p95 latency, for benchmarks that record them in ``extra_info`` (the reward server's)."""
+    lines = []
+    for bench in data.get("benchmarks", []):
+        info = bench.get("extra_info") or {}
+        if all(isinstance(info.get(k), (int, float)) for k in ("requests_per_s", "p95_latency_ms")):
+            lines.append(f"{bench['name']}: {info['requests_per_s']:.0f} requests/s, "
+                         f"p95 latency {info['p95_latency_ms']:.1f} ms")
+    return lines

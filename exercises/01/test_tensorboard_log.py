@@ -54,7 +54,7 @@ def _check_frame(seen, expected, what, why=None):
                  what=f"{what}: (tag, step) rows in order", exercise="01.read_scalars",
                  why=why or "sort by tag, then step")
     assert_close(seen["value"].to_numpy(dtype=np.float64), expected["value"].to_numpy(), what=f"{what}: values",
-                 exercise="01.read_scalars")
+                 exercise="01.read_scalars", why=why)
     assert pd.api.types.is_integer_dtype(seen["step"]), f"{what}: step is {seen['step'].dtype}, expected int64"
     assert pd.api.types.is_float_dtype(seen["value"]), f"{what}: value is {seen['value'].dtype}, expected float64"
 
@@ -100,8 +100,11 @@ def test_read_scalars_resumed_run_keeps_the_last_written(tmp_path):
     _write(run, resumed, wall_start=5_000.0, suffix=".b")
     # Worked: steps 1, 2 from the first file; 3-6 from the resumed one (larger wall_time).
     expected = _expected({1: {"actor/pg_loss": 1.0}, 2: {"actor/pg_loss": 2.0}, **resumed})
-    _check_frame(tb.read_scalars(logdir=run), expected, "read_scalars on a resumed run",
-                 why="one row per (tag, step): keep the point with the largest wall_time")
+    _check_frame(tb.read_scalars(logdir=run), expected,
+                 "read_scalars on a resumed run (two event files: actor/pg_loss = step for steps 1-4 written first, "
+                 "then 100 + step for steps 3-6 after a restart from step 3)",
+                 why="one row per (tag, step): where a step was written twice, keep the point with the largest "
+                     "wall_time — the resumed run's (steps 3 and 4 are 103 and 104, not 3 and 4)")
 
 
 @pytest.fixture(scope="module")

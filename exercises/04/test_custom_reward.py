@@ -17,13 +17,13 @@ KEYS = ["correct", "format", "length", "score"]
 GOOD = "<think>2 + 2 = 4</think> The answer is \\boxed{4}."
 
 
-def _check(result, expected: dict, case: str) -> None:
+def _check(result, expected: dict, case: str, why: str | None = None) -> None:
     assert isinstance(result, dict), f"{case}: compute_score must return a dict, got {type(result).__name__}"
     assert_equal(sorted(result), KEYS, what=f"keys of compute_score on {case}", exercise="04.custom_reward",
                  why="return combine(...): 'score' plus every component, so verl logs each one")
     for key in ("correct", "format", "length", "score"):
         assert_close(result[key], expected[key], what=f"compute_score(...)[{key!r}] on {case}",
-                     exercise="04.custom_reward")
+                     exercise="04.custom_reward", why=why)
 
 
 @pytest.mark.exercise("04.custom_reward")
@@ -71,7 +71,12 @@ def test_compute_score_settings_from_keyword_arguments():
         penalty_factor=2.0,
     )
     # score = 2.0*1 + 0.0*1 + 1.0*(-1.0) = 1.0
-    _check(result, {"correct": 1.0, "format": 1.0, "length": -1.0, "score": 1.0}, "custom settings")
+    _check(result, {"correct": 1.0, "format": 1.0, "length": -1.0, "score": 1.0},
+           "custom settings (extra_info={'response_length': 56}, weights={'correct': 2.0, 'format': 0.0, "
+           "'length': 1.0}, max_response_length=64, overlong_buffer_len=16, penalty_factor=2.0)",
+           why="every setting is a keyword argument that wins over the default: score = combine(components, "
+               "weights or WEIGHTS) = 2.0*1 + 0.0*1 + 1.0*(-1.0) = 1.0; the length term uses the given limit, "
+               "buffer and factor: -(56 - 48) / 16 * 2.0 = -1.0")
 
 
 @pytest.mark.exercise("04.custom_reward")

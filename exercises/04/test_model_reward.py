@@ -130,7 +130,8 @@ async def test_score_texts_gives_up_after_the_retries(reward_server, retries):
     assert reward_server.url in str(err.value), f"the error should name the server: {err.value}"
     assert_equal(reward_server.stats()["score_requests"], retries + 1, what=f"attempts with retries={retries}",
                  exercise="04.score_texts", why="one attempt plus `retries` retries, then raise")
-    assert time.monotonic() - start < 5.0, "back-off should be short (tenths of a second), not seconds"
+    took = time.monotonic() - start
+    assert took < 5.0, f"{retries + 1} failed attempts took {took:.1f}s: back-off should be short (tenths of a second)"
 
 
 @pytest.mark.exercise("04.score_texts")
@@ -151,7 +152,8 @@ async def test_score_texts_retries_after_a_timeout(reward_server):
     seen = await _score(url=reward_server.url, texts=TEXTS[:4], batch_size=4, timeout_s=0.3, retries=1)
     assert_close(seen, reward_server.expected(TEXTS[:4]), what="scores after a timed-out first attempt",
                  exercise="04.score_texts", why="a timeout is worth retrying, like a 5xx")
-    assert time.monotonic() - start < 4.0, "the timed-out attempt should be abandoned after timeout_s"
+    took = time.monotonic() - start
+    assert took < 4.0, f"took {took:.1f}s: the timed-out attempt should be abandoned after timeout_s=0.3"
 
 
 @pytest.mark.exercise("04.score_texts")
@@ -169,7 +171,8 @@ async def test_score_texts_server_down_is_a_clear_error():
     with _raises_runtime_error() as err:
         await _score(url=url, texts=TEXTS[:2], retries=1)
     assert url in str(err.value), f"say which server is down: {err.value!r}"
-    assert time.monotonic() - start < 5.0
+    took = time.monotonic() - start
+    assert took < 5.0, f"took {took:.1f}s to notice that nothing listens at {url} (retries=1): fail fast"
 
 
 @pytest.mark.exercise("04.score_texts")

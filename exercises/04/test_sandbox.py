@@ -571,8 +571,10 @@ def test_reading_the_graders_files_is_blocked(tmp_path):
     )
     result, _ = _run(program, timeout_s=5.0)
     leaked = result.stdout + result.stderr
-    assert token not in leaked, "the program read a secret file outside its folder — install GUARD"
-    assert "def assert_close" not in leaked, "the program read the grader's own source code — install GUARD"
+    # Booleans first, so a failure does not print the whole leaked file (the grader's source) in its diff.
+    read_secret, read_grader = token in leaked, "def assert_close" in leaked
+    assert not read_secret, f"the program read {secret} (outside its folder) — install GUARD"
+    assert not read_grader, f"the program read the grader's own source, {grader_file} — install GUARD"
 
 
 @pytest.mark.exercise("04.sandbox_limits")
@@ -721,29 +723,34 @@ def _response(code: str, tag: str = "python") -> str:
 
 @pytest.mark.exercise("04.code_reward")
 @pytest.mark.parametrize(
-    ("solution", "expected"),
+    ("solution", "expected", "rule"),
     [
         # Hand-worked: prints n + 1 → 3 of 3 cases.
-        (_response("print(int(input()) + 1)\n"), 1.0),
+        (_response("print(int(input()) + 1)\n"), 1.0, "every case prints n + 1"),
         # Prints n + 1 only for positive n → cases 1 and 2 pass, case 3 (-5 → -5, expected -4) fails → 2/3.
-        (_response("n = int(input())\nprint(n + 1 if n > 0 else n)\n"), 2 / 3),
+        (_response("n = int(input())\nprint(n + 1 if n > 0 else n)\n"), 2 / 3,
+         "input -5 prints -5, not -4: 2 of 3 cases pass"),
         # Right answers with trailing spaces → every case passes after normalisation.
-        (_response("print(str(int(input()) + 1) + '   ')\n"), 1.0),
+        (_response("print(str(int(input()) + 1) + '   ')\n"), 1.0,
+         "trailing spaces are normalised away before comparing"),
         # Right answer, then a crash → exit code 1 → no case passes.
-        (_response("print(int(input()) + 1)\nraise SystemExit(1)\n"), 0.0),
+        (_response("print(int(input()) + 1)\nraise SystemExit(1)\n"), 0.0,
+         "the program prints the right answer, then exits with code 1: a case passes only on exit code 0, "
+         "whatever it printed (check result.exit_code, not just stdout)"),
         # No fenced block at all → 0.
-        ("print(int(input()) + 1)", 0.0),
+        ("print(int(input()) + 1)", 0.0, "no ```python block to run: 0.0"),
     ],
     ids=["all", "two_of_three", "trailing_spaces", "crash_after_output", "no_block"],
 )
-def test_code_reward_fraction_of_cases(solution, expected):
+def test_code_reward_fraction_of_cases(solution, expected, rule):
     seen = sandbox.code_reward(solution_str=solution, test_cases=ADD_ONE, timeout_s=5.0)
     assert_equal(
         round(seen, 6),
         round(expected, 6),
-        what="code_reward on the add-one cases",
+        what=f"code_reward(solution_str={solution!r}) on the add-one cases {ADD_ONE}",
         exercise="04.code_reward",
-        why="passed / len(test_cases); a case passes on exit 0, no timeout, equal normalised stdout",
+        why=f"{rule}; the reward is passed / len(test_cases), a case passes on exit code 0, no timeout and equal "
+            "normalised stdout",
     )
 
 
