@@ -27,15 +27,13 @@ import torch
 
 
 def _masked_whiten(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``(values - mean) * rsqrt(var + 1e-8)``, mean and *unbiased* var over ``mask == 1`` only.
+    """Whitening as ``masks.masked_whiten`` with ``shift_mean=True`` (§1.3): same result.
 
-    The same formula as ``masks.masked_whiten`` (§1.3): copy your version here. A chapter
-    module never imports another one (the grader may load them from different folders).
-    ``mean = sum(values * mask) / (sum(mask) + 1e-8)``,
-    ``var = sum((values - mean)**2 * mask) / (sum(mask) + 1e-8) * n / (n - 1)`` with ``n = sum(mask)``.
-    Every position is whitened (masked ones too); only the statistics ignore masked positions.
+    (x − μ) / √(σ² + 1e-8) at every position; μ and the **unbiased** σ² come from the
+    positions where ``mask == 1`` only. A chapter module never imports another one (the
+    grader may load them from different folders), so this module keeps its own copy.
     """
-    # TODO: a private copy of your masked_whiten (shift_mean=True).
+    # TODO: your implementation (the same as your masked_whiten).
     raise NotImplementedError("implement _masked_whiten — see exercises/03/README.md §1.3")
 
 
@@ -58,29 +56,25 @@ def compute_gae_advantage_return(
     Returns:
         ``(advantages, returns)``, both ``(bs, response_length)`` float32.
 
-    For ``t`` from the last column down to 0, with ``nextvalues = lastgaelam = 0`` at the start::
+    Conventions (verl's):
 
-        delta      = r[t] + gamma * nextvalues - V[t]
-        lastgaelam = delta + gamma * lam * lastgaelam        # only where mask[t] == 1
-        nextvalues = V[t]                                    # only where mask[t] == 1
-        advantages[t] = lastgaelam
+    - GAE runs over the *valid* tokens of each response only: a token with
+      ``response_mask == 0`` (padding, or a hole inside a response such as a tool's
+      output) is not a step of the policy. It contributes neither its reward nor its value,
+      and the valid token before a hole uses the value and advantage of the next *valid*
+      token. After the last valid token, the next value and advantage are 0.
+    - ``returns`` = the advantages **before** whitening + ``values`` (the critic's target).
+    - ``advantages`` are then whitened over all valid tokens of the whole batch: one mean
+      and one **unbiased** variance (as ``_masked_whiten``).
+    - Values on masked positions are not checked (verl leaves carried-over numbers there).
 
-    Where ``mask[t] == 0`` the token is not a step of the policy: ``nextvalues`` and
-    ``lastgaelam`` pass through unchanged, so the token before a hole looks straight past it
-    to the next generated token. Then ``returns = advantages + values`` (the critic's target,
-    from the advantages *before* whitening) and ``advantages = _masked_whiten(advantages,
-    response_mask)`` — one mean and std over all valid tokens of the batch.
-    The tests check valid positions only (verl leaves carried-over values on masked ones).
+    Example (one response, mask ``[1, 0, 1]``, ``gamma = lam = 0.5``,
+    ``r = [0, 5, 1]``, ``V = [0.5, 9, 0.25]``): returns on the valid tokens are
+    ``[0.3125, ·, 1.0]`` (the 5 and the 9 under the mask are never used).
 
-    Example (one response, mask ``[1, 0, 1]``, ``gamma = lam = 0.5``)::
-
-        r = [0, 0, 1], V = [0.5, 9, 0.25]
-        t=2: delta = 1 + 0 - 0.25 = 0.75,  lastgaelam = 0.75,  nextvalues = 0.25
-        t=1: masked — carry 0.75 and 0.25 (V = 9 is never used)
-        t=0: delta = 0 + 0.5*0.25 - 0.5 = -0.375,  lastgaelam = -0.375 + 0.25*0.75 = -0.1875
-        returns on valid tokens: [-0.1875 + 0.5, ·, 0.75 + 0.25] = [0.3125, ·, 1.0]
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_gae_advantage_return``.
     """
-    # TODO: loop t over reversed(range(response_length)); blend with the mask column by column.
+    # TODO: your implementation (lesson §2.2; `python grader.py hint 03.gae` when stuck).
     raise NotImplementedError("implement compute_gae_advantage_return — see exercises/03/README.md §2.2")
 
 
@@ -106,21 +100,24 @@ def compute_grpo_outcome_advantage(
     Returns:
         ``(advantages, returns)``: the same ``(bs, response_length)`` tensor twice.
 
-    ``score_i = sum_t r[i, t]``; over the group of ``i``: ``mean`` and *unbiased* ``std``
-    (``torch.std``, divides by n - 1). A group of one has ``mean = 0, std = 1``.
-    ``a_i = (score_i - mean) / (std + epsilon)`` (or ``score_i - mean`` without the std),
-    broadcast over the tokens and multiplied by ``response_mask`` (exactly 0 on masked tokens).
-    A group whose scores are all equal has std 0 and advantage 0 — never NaN.
+    Conventions (verl's):
 
-    Example: index ``["b", "a", "b", "a", "c"]``, scores ``[0.5, 3, 0.5, 1, 2]``::
+    - score of a response = Σ of its token rewards; a group = every response with an
+      equal uid, wherever it sits in the batch (ids are labels: str and int alike).
+    - advantage = (score − group mean) / (group std + ``epsilon``), with the **unbiased**
+      std (n − 1); with ``norm_adv_by_std_in_grpo=False``, score − group mean.
+    - a group of one has mean 0 and std 1; a group whose scores are all equal gets
+      advantage 0 — never NaN.
+    - the per-response advantage is broadcast over its tokens and is exactly 0 where
+      ``response_mask`` is 0.
 
-        a: mean 2, std sqrt(((3-2)**2 + (1-2)**2) / 1) = sqrt(2) → a = ±1 / (sqrt(2) + 1e-6)
-        b: all equal → 0;  c: alone → 2 / (1 + 1e-6)
+    Example: index ``["b", "a", "b", "a", "c"]``, scores ``[0.5, 3, 0.5, 1, 2]`` give
+    advantages ``[0, 1/(√2 + ε), 0, −1/(√2 + ε), 2/(1 + ε)]`` per response.
 
-    Make it vectorised: map uids to 0..G-1 with ``np.unique(index, return_inverse=True)``
-    and sum per group with ``index_add_`` / ``bincount`` — no Python loop over responses.
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_grpo_outcome_advantage`` (verl loops
+    over responses; ``python grader.py bench 03`` compares yours with it).
     """
-    # TODO: scores → group ids → per-group count, mean, unbiased std → scalars → × mask.
+    # TODO: your implementation (lesson §2.3; `python grader.py hint 03.grpo` when stuck).
     raise NotImplementedError("implement compute_grpo_outcome_advantage — see exercises/03/README.md §2.3")
 
 
@@ -144,18 +141,16 @@ def compute_rloo_outcome_advantage(
     Returns:
         ``(advantages, returns)``: the same ``(bs, response_length)`` tensor twice.
 
-    For a group of ``n > 1``: ``a_i = score_i - (sum_j score_j - score_i) / (n - 1)``,
-    the same as ``n / (n - 1) * (score_i - mean)``. A group of one keeps its raw score
-    (verl's ``compute_rloo_outcome_advantage`` leaves it unchanged). Broadcast over the tokens
-    and multiplied by ``response_mask``.
+    Conventions (verl's): in a group of n > 1 responses (equal uids, anywhere in the
+    batch), a response's advantage is its score minus the mean score of the *other*
+    n − 1 responses. A group of one keeps its raw score. Broadcast over the tokens,
+    exactly 0 where ``response_mask`` is 0.
 
-    Example: one group with scores ``[1, 2, 6]``::
+    Example: one group with scores ``[1, 2, 6]`` → advantages ``[-3, -1.5, 4.5]``.
 
-        a = [1 - (2+6)/2, 2 - (1+6)/2, 6 - (1+2)/2] = [-3, -1.5, 4.5]
-
-    Vectorised, as GRPO: group ids from ``np.unique``, per-group sums with ``index_add_``.
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_rloo_outcome_advantage``.
     """
-    # TODO: per-group count n and sum S; a = (n * score - S) / (n - 1) where n > 1; × mask.
+    # TODO: your implementation (lesson §2.4; `python grader.py hint 03.rloo` when stuck).
     raise NotImplementedError("implement compute_rloo_outcome_advantage — see exercises/03/README.md §2.4")
 
 
@@ -171,30 +166,26 @@ def compute_reinforce_plus_plus_outcome_advantage(
     Args:
         token_level_rewards: ``(bs, response_length)`` float32.
         response_mask: ``(bs, response_length)``, 1 = generated token.
-        gamma: discount factor γ. verl's trainer passes none and gives ``config.gamma``
-            instead; the first line below handles that.
+        gamma: discount factor γ. verl's trainer passes none: then ``config.gamma`` is γ.
         config, kwargs: what verl's trainer passes to every estimator.
 
     Returns:
         ``(advantages, returns)``, both ``(bs, response_length)`` float32.
 
-    Right to left, with ``running = 0``::
+    Conventions (verl's):
 
-        returns[t] = (r[t] + gamma * running) * mask[t]
-        running    = r[t] + gamma * running                 # only where mask[t] == 1
+    - ``returns[t]`` = the discounted sum (factor γ per *valid* step) of the rewards of the
+      valid tokens from t to the end of the response; a masked token adds no reward, is
+      not a step, and has return 0.
+    - ``advantages`` = the returns whitened over every valid token of the batch (one mean,
+      one **unbiased** variance, as ``_masked_whiten``), then exactly 0 on masked tokens.
 
-    A masked token is skipped: its reward is not added and ``running`` passes through it
-    unchanged (returns are 0 there). Then ``advantages = _masked_whiten(returns,
-    response_mask) * response_mask`` — one mean and std over every valid token of the batch.
+    Example (mask ``[1, 1, 0, 1]``, ``r = [0, 1, 7, 2]``, ``γ = 0.5``):
+    returns ``[1, 2, 0, 2]`` (the 7 under the mask is ignored).
 
-    Example (mask ``[1, 1, 0, 1]``, ``r = [0, 1, 7, 2]``, ``gamma = 0.5``)::
-
-        t=3: 2          t=2: masked, running stays 2 (the 7 is ignored)
-        t=1: 1 + 0.5*2 = 2     t=0: 0 + 0.5*2 = 1      returns = [1, 2, 0, 2]
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_reinforce_plus_plus_outcome_advantage``.
     """
-    if gamma is None:
-        gamma = config.gamma
-    # TODO: the reversed loop above, then whiten over the mask and zero the masked tokens.
+    # TODO: your implementation (lesson §2.5; `python grader.py hint 03.reinforce_pp` when stuck).
     raise NotImplementedError(
         "implement compute_reinforce_plus_plus_outcome_advantage — see exercises/03/README.md §2.5"
     )

@@ -43,20 +43,22 @@ def truncated_is_weights(
         threshold: upper bound of a weight (verl's ``rollout_is_threshold``, 1.5–5 is typical).
 
     Returns:
-        ``(bs, response_length)`` weights, ``old_log_prob``'s dtype::
+        ``(bs, response_length)`` weights, ``old_log_prob``'s dtype:
 
-            log_ratio = clamp(old_log_prob - rollout_log_prob, -20, 20)   # verl's SAFETY_BOUND
-            weight    = min(exp(log_ratio), threshold)                    # only truncated above
-            weight    = 0 where response_mask is 0                        # exactly 0
-
-        **detached**: the weight changes how much each token counts, it is not something
-        to optimise — no gradient may flow through it.
+        - weight = min(π_old / π_rollout, ``threshold``) per token: truncated above only;
+        - verl's safety bound: the log-ratio log π_old − log π_rollout is clamped to
+          [−20, 20] before exponentiating, so no weight is inf or NaN;
+        - exactly 0 where ``response_mask`` is 0, whatever padding holds;
+        - **detached**: the weight changes how much each token counts, it is not something
+          to optimise — no gradient may flow through it.
 
     Example:
         >>> old = torch.log(torch.tensor([[0.5, 0.9, 0.2]]))
         >>> rollout = torch.log(torch.tensor([[0.5, 0.3, 0.4]]))
         >>> truncated_is_weights(old, rollout, torch.tensor([[1, 1, 0]]))
         tensor([[1., 2., 0.]])   # 0.5/0.5 = 1;  0.9/0.3 = 3 → 2;  padding → 0
+
+    In verl: ``verl/trainer/ppo/rollout_corr_helper.py::compute_rollout_correction_weights``.
     """
-    # TODO: exp of the clamped log-ratio, truncate at threshold, zero the padding, detach.
+    # TODO: your implementation (lesson §5.3; `python grader.py hint 03.tis` when stuck).
     raise NotImplementedError("implement truncated_is_weights — see exercises/03/README.md §5.3")

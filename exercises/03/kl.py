@@ -27,21 +27,18 @@ def kl_penalty(logprob: torch.Tensor, ref_logprob: torch.Tensor, kl_penalty: str
     Args:
         logprob: ``(bs, response_length)`` float, log π(token) (may carry a gradient).
         ref_logprob: ``(bs, response_length)`` float, log π_ref(token).
-        kl_penalty: the estimator's name:
+        kl_penalty: the estimator's name. With δ = log π − log π_ref per token:
 
-            ``"kl"`` or ``"k1"``          ``logprob - ref_logprob``            unbiased, can be negative
-            ``"abs"``                     ``|logprob - ref_logprob|``
-            ``"mse"`` or ``"k2"``         ``0.5 · (logprob - ref_logprob)²``
-            ``"low_var_kl"`` or ``"k3"``  ``exp(x) - x - 1`` with ``x = ref_logprob - logprob``:
-                                          unbiased, never negative, low variance. For stability
-                                          ``x`` is clamped to ``[-20, 20]`` before ``exp`` and the
-                                          result is clamped to ``[-10, 10]``.
+            ``"kl"`` or ``"k1"``          δ                          unbiased, can be negative
+            ``"abs"``                     |δ|
+            ``"mse"`` or ``"k2"``         δ² / 2
+            ``"low_var_kl"`` or ``"k3"``  eᵘ − u − 1 with u = −δ     unbiased, never negative,
+                                          low variance. verl clamps u to [−20, 20] before
+                                          the exponential and the result to [−10, 10].
 
             Any of these with a ``"+"`` suffix (``"k3+"``, ``"k1+"``, ``"abs+"``, ...) is
-            *straight-through*: the forward value is the base estimator's, the gradient is
-            k2's (k2's gradient is the right one when the KL is a loss term)::
-
-                k2 - k2.detach() + base.detach()
+            *straight-through*: its value (forward) is the base estimator's, its gradient
+            with respect to ``logprob`` is k2's (the right one when the KL is a loss term).
 
             Any other name raises ``NotImplementedError`` (as verl does; verl names one
             more, ``"full"``, that needs the whole vocabulary and also raises).
@@ -50,14 +47,17 @@ def kl_penalty(logprob: torch.Tensor, ref_logprob: torch.Tensor, kl_penalty: str
         ``(bs, response_length)`` float, same dtype as ``logprob``.
 
     Example:
+        >>> import math
         >>> logprob = torch.tensor([math.log(0.5)])   # the policy gives the token 1/2
         >>> ref_logprob = torch.tensor([0.0])         # the reference is sure of it
         >>> kl_penalty(logprob, ref_logprob, "k1")    # ln 0.5
         tensor([-0.6931])
-        >>> kl_penalty(logprob, ref_logprob, "k3")    # x = ln 2: 2 - ln 2 - 1
+        >>> kl_penalty(logprob, ref_logprob, "k3")    # u = ln 2: 2 − ln 2 − 1
         tensor([0.3069])
+
+    In verl: ``verl/trainer/ppo/core_algos.py::kl_penalty`` (and ``kl_penalty_forward``).
     """
-    # TODO: strip a trailing "+", compute the base estimator, then apply straight-through if there was a "+".
+    # TODO: your implementation (lesson §4.1–4.2; `python grader.py hint 03.kl_penalty` when stuck).
     raise NotImplementedError("implement kl_penalty — see exercises/03/README.md §4.1")
 
 
@@ -86,22 +86,23 @@ def apply_kl_penalty(
         kl_penalty: the estimator's name, as for :func:`kl_penalty`.
 
     Returns:
-        ``(token_level_rewards, current_kl)``::
+        ``(token_level_rewards, current_kl)``:
 
-            kld                 = kl_penalty(old_log_prob, ref_log_prob, kl_penalty) * response_mask
-            token_level_rewards = token_level_scores - kl_coef * kld        # (bs, response_length)
-            current_kl          = mean over the bs rows of masked_mean(kld, response_mask, axis=-1)
-
-        ``masked_mean(x, m, axis=-1) = Σ x·m / (Σ m + 1e-8)`` per row, so a row without a
-        valid token contributes 0 and still counts in the batch mean. ``current_kl`` is a
-        Python float (verl takes ``.item()``); verl feeds it to the controller's ``update``.
+        - ``token_level_rewards`` ``(bs, response_length)`` = scores − β · KL, where KL is
+          the chosen per-token estimate with 0 on masked tokens (their scores pass through).
+        - ``current_kl``: a Python float (verl takes ``.item()``), the mean over the bs
+          rows of each row's masked mean of the KL (the ``masked_mean`` convention: Σ / (n +
+          1e-8)). A row without a valid token contributes 0 and still counts in the batch
+          mean. verl feeds it to the controller's ``update``.
 
     Example:
         one row, old_log_prob [-1, -1, -1], ref_log_prob [-1.5, -1.25, -9], mask [1, 1, 0],
-        scores [0, 1, 0], β = 0.1, "kl": kld = [0.5, 0.25, 0], rewards = [-0.05, 0.975, 0],
+        scores [0, 1, 0], β = 0.1, "kl": KL = [0.5, 0.25, 0], rewards = [-0.05, 0.975, 0],
         current_kl = (0.5 + 0.25) / 2 = 0.375.
+
+    In verl: ``verl/trainer/ppo/ray_trainer.py::apply_kl_penalty`` (on a DataProto there).
     """
-    # TODO: estimate (use _kl_penalty), mask, subtract β·kld, then the per-row masked mean and the batch mean.
+    # TODO: your implementation (lesson §4.3; `python grader.py hint 03.apply_kl_penalty` when stuck).
     raise NotImplementedError("implement apply_kl_penalty — see exercises/03/README.md §4.3")
 
 
@@ -111,21 +112,21 @@ class AdaptiveKLController:
     ``AdaptiveKLController(init_kl_coef, target_kl, horizon)`` starts with
     ``.value = init_kl_coef``. Each ``update(current_kl, n_steps)`` (``n_steps`` = the
     batch size that produced ``current_kl``) moves it towards the value that keeps the
-    measured KL at ``target_kl``::
+    measured KL at ``target_kl``: with the proportional error e = current_kl / target_kl − 1
+    clipped to [−0.2, 0.2], the new value is value · (1 + e · n_steps / horizon).
 
-        error = clip(current_kl / target_kl - 1, -0.2, 0.2)   # proportional error, clipped
-        value = value * (1 + error * n_steps / horizon)
+    In verl: ``verl/trainer/ppo/core_algos.py::AdaptiveKLController``.
 
     Example: value 0.1, target 1.0, horizon 100; ``update(current_kl=2.0, n_steps=50)``:
     error = clip(1.0) = 0.2, value = 0.1 · (1 + 0.2 · 50 / 100) = 0.11.
     """
 
     def __init__(self, init_kl_coef: float, target_kl: float, horizon: int) -> None:
-        # TODO: keep the three numbers; .value starts at init_kl_coef.
+        # TODO: your implementation (lesson §4.4).
         raise NotImplementedError("implement AdaptiveKLController — see exercises/03/README.md §4.4")
 
     def update(self, current_kl: float, n_steps: int) -> None:
-        # TODO: clipped proportional error, scaled by n_steps / horizon, multiplied into .value.
+        # TODO: your implementation (lesson §4.4).
         raise NotImplementedError("implement AdaptiveKLController.update — see exercises/03/README.md §4.4")
 
 
@@ -136,9 +137,9 @@ class FixedKLController:
     """
 
     def __init__(self, kl_coef: float) -> None:
-        # TODO: .value is kl_coef.
+        # TODO: your implementation (lesson §4.4).
         raise NotImplementedError("implement FixedKLController — see exercises/03/README.md §4.4")
 
     def update(self, current_kl: float, n_steps: int) -> None:
-        # TODO: nothing changes.
+        # TODO: your implementation (lesson §4.4).
         raise NotImplementedError("implement FixedKLController.update — see exercises/03/README.md §4.4")

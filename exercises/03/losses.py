@@ -95,7 +95,7 @@ def agg_loss(
 
     verl: ``agg_loss`` in ``verl/trainer/ppo/core_algos.py``.
     """
-    # TODO: one branch per mode; local counts only when the global ones are not given.
+    # TODO: your implementation (lesson §3.1; `python grader.py hint 03.agg_loss` when stuck).
     raise NotImplementedError("implement agg_loss — see exercises/03/README.md §3.1")
 
 
@@ -168,7 +168,7 @@ def compute_policy_loss_vanilla(
 
     verl: ``compute_policy_loss_vanilla`` in ``verl/trainer/ppo/core_algos.py``.
     """
-    # TODO: ratio, the clipped and dual-clipped losses, the three metrics, then agg_loss(**global_batch_info).
+    # TODO: your implementation (lesson §3.2; `python grader.py hint 03.policy_loss` when stuck).
     raise NotImplementedError("implement compute_policy_loss_vanilla — see exercises/03/README.md §3.2")
 
 
@@ -239,20 +239,23 @@ def compute_value_loss(
             to :func:`agg_loss` unchanged (verl's critic gets the global counts the same way).
 
     Returns:
-        ``(vf_loss, vf_clipfrac)``, two 0-d float tensors::
+        ``(vf_loss, vf_clipfrac)``, two 0-d float tensors:
 
-            vpredclipped = clamp(vpreds, values - cliprange_value, values + cliprange_value)
-            loss1        = (vpreds - returns)²
-            loss2        = (vpredclipped - returns)²
-            vf_loss      = 0.5 · agg_loss(max(loss1, loss2), response_mask, loss_agg_mode, ...)
-            vf_clipfrac  = masked_mean(loss2 > loss1)
+        - per token, the larger of two squared errors against ``returns``: the prediction's
+          own, and that of the prediction clipped to ``values ± cliprange_value``;
+        - ``vf_loss`` = ½ × those per-token losses aggregated by :func:`agg_loss` (mode and
+          global counts as given);
+        - ``vf_clipfrac`` = the masked mean (Σ / (n + 1e-8)) of "the clipped error is
+          strictly larger" over valid tokens.
 
     Example:
         values 0, cliprange_value 0.5, vpreds 2 (clipped to 0.5): with returns 3 the squared
         errors are 1 and 6.25 → 6.25; with returns 1 they are 1 and 0.25 → 1.
         vf_loss = 0.5 · (6.25 + 1) / 2 = 1.8125, vf_clipfrac = 1/2.
+
+    verl: ``compute_value_loss`` in ``verl/trainer/ppo/core_algos.py``.
     """
-    # TODO: clip the prediction around the old value, take the larger squared error, halve.
+    # TODO: your implementation (lesson §3.3; `python grader.py hint 03.value_loss` when stuck).
     raise NotImplementedError("implement compute_value_loss — see exercises/03/README.md §3.3")
 
 
@@ -267,12 +270,15 @@ def compute_entropy_loss(
         loss_agg_mode: passed on to :func:`agg_loss`.
 
     Returns:
-        0-d float tensor ``agg_loss(H, response_mask, loss_agg_mode)`` where the per-token
-        entropy ``H = logsumexp(z) - Σ_v softmax(z)_v · z_v`` is ``(bs, response_length)``.
+        0-d float tensor: the per-token entropy H = −Σ_v p_v log p_v of softmax(logits)
+        (``(bs, response_length)``, finite when probabilities underflow), aggregated over the
+        valid tokens by :func:`agg_loss` in ``loss_agg_mode``.
 
     Example:
         uniform logits over 4 tokens have H = ln 4 = 1.3863; a token whose logit is 100 above
         the others has H ≈ 0; with both valid the token-mean is 0.6931.
+
+    verl: ``compute_entropy_loss`` in ``verl/trainer/ppo/core_algos.py``.
     """
-    # TODO: entropy per token from the logits, then agg_loss with the mask.
+    # TODO: your implementation (lesson §3.4; `python grader.py hint 03.entropy_loss` when stuck).
     raise NotImplementedError("implement compute_entropy_loss — see exercises/03/README.md §3.4")

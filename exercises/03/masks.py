@@ -34,7 +34,7 @@ def compute_response_mask(responses: torch.Tensor, attention_mask: torch.Tensor)
         >>> compute_response_mask(torch.zeros(1, 3, dtype=torch.long), attention_mask)
         tensor([[1, 1, 0]])
     """
-    # TODO: slice the response columns out of attention_mask.
+    # TODO: your implementation (lesson §1.1; `python grader.py hint 03.response_mask` when stuck).
     raise NotImplementedError("implement compute_response_mask — see exercises/03/README.md §1.1")
 
 
@@ -56,7 +56,8 @@ def get_response_mask(
     Returns:
         ``(bs, response_length)`` mask of ``dtype``: 1 up to and **including** the first EOS
         token (the model chose to stop there: that choice is trained on too), 0 after it.
-        A row without EOS is all ones.
+        A row without EOS is all ones. An EOS id that appears again later changes nothing:
+        only the first one counts.
 
     Example:
         >>> response_id = torch.tensor([[20, 10, 1, 7, 1],
@@ -68,10 +69,9 @@ def get_response_mask(
         tensor([[1, 1, 1, 0, 0],
                 [1, 1, 0, 0, 0]])
 
-    One way: mark the EOS positions (``torch.isin``), count with ``cumsum`` along the
-    response how many EOS tokens came *before* each position; keep where that count is 0.
+    In verl: ``verl/utils/torch_functional.py::get_response_mask``.
     """
-    # TODO: mark EOS positions, count the EOS tokens before each position, keep count == 0.
+    # TODO: your implementation (lesson §1.2; `python grader.py hint 03.eos_mask` when stuck).
     raise NotImplementedError("implement get_response_mask — see exercises/03/README.md §1.2")
 
 
@@ -84,15 +84,18 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor, axis: int | None = Non
         axis: dimension to reduce; ``None`` reduces everything to a scalar.
 
     Returns:
-        ``sum(values * mask) / (sum(mask) + 1e-8)`` over ``axis``. Masked positions must not
-        influence the result even when they hold ``inf`` or ``NaN``; the ``1e-8`` keeps an
-        all-zero mask from dividing by zero (the result is then 0).
+        Σ values over valid positions / (number of valid positions + 1e-8), reduced over
+        ``axis`` (``values``' dtype). Masked positions must not influence the result even
+        when they hold ``inf`` or ``NaN``. The ``1e-8`` is added to the count, so an
+        all-zero mask gives 0, not NaN.
+
+    In verl: ``verl/utils/torch_functional.py::masked_mean``.
 
     Example:
         >>> masked_mean(torch.tensor([1.0, 2.0, 100.0]), torch.tensor([1, 1, 0]))
         tensor(1.5000)
     """
-    # TODO: zero the masked positions first (torch.where), then sum and divide.
+    # TODO: your implementation (lesson §1.3; `python grader.py hint 03.masked_mean` when stuck).
     raise NotImplementedError("implement masked_mean — see exercises/03/README.md §1.3")
 
 
@@ -106,13 +109,11 @@ def masked_var(values: torch.Tensor, mask: torch.Tensor, unbiased: bool = True) 
             like ``torch.var``; ``False`` gives the population variance.
 
     Returns:
-        A 0-dim tensor of ``values``' dtype::
-
-            mean = masked_mean(values, mask)
-            var  = masked_mean((values - mean) ** 2, mask)      # population
-            var  = var * n / (n - 1)                            # if unbiased
-
-        Masked positions must not influence it, even when they hold ``inf`` or ``NaN``.
+        A 0-dim tensor of ``values``' dtype: with μ the masked mean and n the number of
+        valid positions, Σ (x − μ)² / n over valid x (population), times n / (n − 1) when
+        ``unbiased``. The mean and the squared deviations use the same ``1e-8`` convention
+        as ``masked_mean``. Masked positions must not influence it, even when they hold
+        ``inf`` or ``NaN``.
 
     Raises:
         ValueError: when ``unbiased`` and ``n == 0`` or ``n == 1`` (as verl does: the
@@ -123,8 +124,10 @@ def masked_var(values: torch.Tensor, mask: torch.Tensor, unbiased: bool = True) 
         tensor(1.)       # mean 2, squared deviations 1 + 0 + 1 = 2, 2 / (3 - 1) = 1
         >>> masked_var(torch.tensor([1.0, 2.0, 3.0, 100.0]), torch.tensor([1, 1, 1, 0]), unbiased=False)
         tensor(0.6667)   # 2 / 3
+
+    In verl: ``verl/utils/torch_functional.py::masked_var``.
     """
-    # TODO: masked mean, masked mean of squared deviations, then the n / (n - 1) correction.
+    # TODO: your implementation (lesson §1.3; `python grader.py hint 03.masked_var` when stuck).
     raise NotImplementedError("implement masked_var — see exercises/03/README.md §1.3")
 
 
@@ -140,23 +143,22 @@ def masked_whiten(values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = T
             original mean (the mean is added back after scaling).
 
     Returns:
-        Same shape and dtype as ``values``::
-
-            mean = masked_mean(values, mask)
-            var  = masked_var(values, mask)                     # unbiased
-            out  = (values - mean) * rsqrt(var + 1e-8)
-            out  = out + mean                                   # if not shift_mean
-
-        verl applies the formula to every position, masked ones included, and callers
-        multiply by the mask afterwards; the tests look at valid positions only.
+        Same shape and dtype as ``values``: (x − μ) / √(σ² + 1e-8) at every position, with μ
+        the masked mean and σ² the **unbiased** masked variance of the valid positions;
+        with ``shift_mean=False``, μ is added back afterwards. The 1e-8 sits inside the
+        square root. verl applies this to every position, masked ones included, and
+        callers multiply by the mask afterwards; the tests look at valid positions only.
+        Fewer than two valid positions: the unbiased variance raises ``ValueError``.
 
     Example:
         >>> masked_whiten(torch.tensor([1.0, 2.0, 3.0, 100.0]), torch.tensor([1, 1, 1, 0]))
         tensor([-1.0000,  0.0000,  1.0000, 98.0000])   # mean 2, unbiased var 1
         >>> masked_whiten(torch.tensor([1.0, 2.0, 3.0, 100.0]), torch.tensor([1, 1, 1, 0]), shift_mean=False)
         tensor([  1.0000,   2.0000,   3.0000, 100.0000])  # var 1: only the scale could change
+
+    In verl: ``verl/utils/torch_functional.py::masked_whiten``.
     """
-    # TODO: masked mean and (unbiased) masked variance, then (values - mean) * rsqrt(var + 1e-8).
+    # TODO: your implementation (lesson §1.3; `python grader.py hint 03.masked_whiten` when stuck).
     raise NotImplementedError("implement masked_whiten — see exercises/03/README.md §1.3")
 
 
@@ -169,21 +171,19 @@ def logprobs_from_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Te
         labels: ``(bs, response_length)`` int64 (or ``(n,)``): the token ids that were sampled.
 
     Returns:
-        ``(bs, response_length)`` (or ``(n,)``), ``logits``' dtype::
-
-            log p(label) = logits[..., label] - logsumexp(logits, dim=-1)
-
-        Gradients flow back to ``logits`` (this is the policy's log-prob in every loss).
+        ``(bs, response_length)`` (or ``(n,)``), ``logits``' dtype: log softmax(logits)
+        at each label, finite even for logits in the thousands and for tokens whose
+        probability underflows float32. Gradients flow back to ``logits`` (this is the
+        policy's log-prob in every loss).
 
     Example:
         >>> logits = torch.tensor([[0.0, 0.0, 0.6931472]])       # log 2: p = [1/4, 1/4, 1/2]
         >>> logprobs_from_logits(logits, torch.tensor([2]))
         tensor([-0.6931])                                        # log(1/2)
 
-    ``softmax(...).log()`` is mathematically the same and numerically wrong: a token with
-    probability below ~1e-38 (float32) underflows to 0 and its log is ``-inf``.
+    In verl: ``verl/utils/torch_functional.py::logprobs_from_logits``.
     """
-    # TODO: a stable log-softmax over the vocabulary, then pick each label's entry (gather).
+    # TODO: your implementation (lesson §1.4; `python grader.py hint 03.logprobs` when stuck).
     raise NotImplementedError("implement logprobs_from_logits — see exercises/03/README.md §1.4")
 
 
@@ -194,20 +194,18 @@ def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
         logits: ``(bs, response_length, vocab_size)`` float (or any ``(..., vocab_size)``).
 
     Returns:
-        ``(bs, response_length)`` (the vocabulary dimension reduced), ``logits``' dtype::
-
-            p = softmax(logits)
-            H = -sum(p * log p) = logsumexp(logits) - sum(p * logits)
-
-        The second form never takes ``log p``, so a probability that underflows to 0
-        cannot turn into ``0 * -inf = NaN``. Gradients flow back to ``logits`` (the
-        entropy bonus is trained on).
+        ``(bs, response_length)`` (the vocabulary dimension reduced), ``logits``' dtype:
+        H = −Σ p log p with p = softmax(logits). Finite (never NaN) when some
+        probabilities underflow to 0, i.e. 0 · log 0 counts as 0. Gradients flow back to
+        ``logits`` (the entropy bonus is trained on).
 
     Example:
         >>> entropy_from_logits(torch.zeros(1, 4))      # uniform over 4 tokens
         tensor([1.3863])                                # log(4)
         >>> entropy_from_logits(torch.tensor([[0.0, -1e4]]))
         tensor([0.])                                    # all mass on one token
+
+    In verl: ``verl/utils/torch_functional.py::entropy_from_logits``.
     """
-    # TODO: logsumexp over the vocabulary minus the softmax-weighted sum of the logits.
+    # TODO: your implementation (lesson §1.4; `python grader.py hint 03.entropy` when stuck).
     raise NotImplementedError("implement entropy_from_logits — see exercises/03/README.md §1.4")
