@@ -1,10 +1,11 @@
 """The reference sandbox (solutions/04/sandbox.py) against hostile programs, layer by layer.
 
 The graded tests (exercises/04/test_sandbox.py) check the whole sandbox. These meta-tests
-also switch layers off one at a time (the audit hook, the namespaces) to show that each
-remaining layer still holds on its own — and, where a layer is *needed*, that the attack
-really gets through without it. Every hostile program is bounded; whatever a test starts is
-killed at the end of the test.
+also switch layers off one at a time (the jail, the audit hook, the namespaces) to show that
+each remaining layer still holds on its own — and, where a layer is *needed*, that the attack
+really gets through without it. The layer-by-layer tests run the weaker guard (``jail=False``);
+issue 19's hostile corpus, with and without the jail, is tests/test_sandbox_jail_corpus.py.
+Every hostile program is bounded; whatever a test starts is killed at the end of the test.
 """
 
 from __future__ import annotations
@@ -84,9 +85,12 @@ def _sleeper(marker: str) -> str:
 
 
 def test_layers_reported():
-    layers = ref.isolation_layers()
+    layers = ref.isolation_layers(jail=False)
     assert {"tempdir", "process-group", "rlimits", "output-cap", "clean-env", "audit-hook"} <= set(layers)
     assert ("netns" in layers) == HAS_NAMESPACES
+    assert "jail" not in layers
+    if ref.jail_available():
+        assert {"jail", "netns", "pidns", "mountns", "unprivileged"} <= set(ref.isolation_layers())
 
 
 def test_classic_fork_bomb_is_stopped_at_the_first_fork(marker):
@@ -183,8 +187,9 @@ def test_network_namespace_alone_blocks_loopback(no_hook):
     listener.settimeout(0.0)
     port = listener.getsockname()[1]
     try:
-        result = ref.run_code(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)\n",
-                              timeout_s=5.0)
+        result = ref.run_code(
+            f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)\n", timeout_s=5.0, jail=False
+        )
         with pytest.raises(BlockingIOError):
             listener.accept()
     finally:
@@ -195,9 +200,9 @@ def test_network_namespace_alone_blocks_loopback(no_hook):
 def test_audit_hook_alone_blocks_sockets_and_files(hook_only, tmp_path):
     secret = tmp_path / "s.txt"
     secret.write_text("s3cret")
-    result = ref.run_code("import socket\nsocket.socket()\n", timeout_s=3.0)
+    result = ref.run_code("import socket\nsocket.socket()\n", timeout_s=3.0, jail=False)
     assert "socket.__new__" in result.stderr
-    result = ref.run_code(f"print(open({str(secret)!r}).read())\n", timeout_s=3.0)
+    result = ref.run_code(f"print(open({str(secret)!r}).read())\n", timeout_s=3.0, jail=False)
     assert "s3cret" not in result.stdout and "PermissionError" in result.stderr
 
 
@@ -205,7 +210,7 @@ def test_without_the_hook_files_outside_are_readable(no_hook, tmp_path):
     # Why the audit hook is needed at all: namespaces and rlimits do not hide files.
     secret = tmp_path / "s.txt"
     secret.write_text("s3cret")
-    result = ref.run_code(f"print(open({str(secret)!r}).read())\n", timeout_s=3.0)
+    result = ref.run_code(f"print(open({str(secret)!r}).read())\n", timeout_s=3.0, jail=False)
     assert result.stdout.strip() == "s3cret"
 
 
@@ -220,36 +225,31 @@ def test_pid_namespace_kills_a_setsid_escapee(no_hook, marker):
         f"    os.execv(sys.executable, {_sleeper(marker)})\n"
         "print('parent exits')\n"
     )
-    result = ref.run_code(program, timeout_s=3.0)
+    result = ref.run_code(program, timeout_s=3.0, jail=False)
     assert result.exit_code == 0, result.stderr
     assert not _wait_gone(marker), "a setsid() escapee survived despite the PID namespace"
 
 
 def test_without_namespaces_or_hook_a_setsid_escapee_survives(no_hook, hook_only, marker):
     # The reason for the PID namespace: killpg alone misses a process that left the group.
-    program = (
-        "import os, sys\n"
-        "if os.fork() == 0:\n"
-        "    os.setsid()\n"
-        f"    os.execv(sys.executable, {_sleeper(marker)})\n"
-    )
-    ref.run_code(program, timeout_s=3.0)
+    program = f"import os, sys\nif os.fork() == 0:\n    os.setsid()\n    os.execv(sys.executable, {_sleeper(marker)})\n"
+    ref.run_code(program, timeout_s=3.0, jail=False)
     time.sleep(0.3)
     assert _processes_with(marker), "expected the escapee to survive without pidns (the layer would be pointless)"
 
 
 def test_rlimits_alone_stop_memory_and_files(no_hook, hook_only):
-    result = ref.run_code("x = b'x' * (1 << 30)\nprint('allocated')\n", timeout_s=5.0, memory_mb=128)
+    result = ref.run_code("x = b'x' * (1 << 30)\nprint('allocated')\n", timeout_s=5.0, memory_mb=128, jail=False)
     assert "MemoryError" in result.stderr and "allocated" not in result.stdout
-    result = ref.run_code("open('big', 'wb').write(b'x' * (8 << 20))\nprint('wrote')\n", timeout_s=5.0)
+    result = ref.run_code("open('big', 'wb').write(b'x' * (8 << 20))\nprint('wrote')\n", timeout_s=5.0, jail=False)
     assert "File too large" in result.stderr and "wrote" not in result.stdout
-    result = ref.run_code("import sys\nwhile True:\n    sys.stdout.write('y' * 4096)\n", timeout_s=5.0)
+    result = ref.run_code("import sys\nwhile True:\n    sys.stdout.write('y' * 4096)\n", timeout_s=5.0, jail=False)
     assert len(result.stdout) == ref.MAX_OUTPUT_CHARS and result.exit_code != 0
 
 
 def test_process_group_alone_kills_children_on_timeout(no_hook, hook_only, marker):
-    program = "import subprocess, sys, time\n" f"subprocess.Popen({_sleeper(marker)})\n" "time.sleep(60)\n"
-    result = ref.run_code(program, timeout_s=1.0)
+    program = f"import subprocess, sys, time\nsubprocess.Popen({_sleeper(marker)})\ntime.sleep(60)\n"
+    result = ref.run_code(program, timeout_s=1.0, jail=False)
     assert result.timed_out
     assert not _wait_gone(marker), "killpg missed a child in the group"
 
@@ -268,21 +268,41 @@ def test_rlimit_nproc_alone_stops_a_fork_loop(no_hook, hook_only, marker):
         "    pass\n"
         "print(n)\n"
     )
-    result = ref.run_code(program, timeout_s=5.0)
+    result = ref.run_code(program, timeout_s=5.0, jail=False)
     assert int(result.stdout) <= ref.MAX_PROCESSES + 5
     assert not _wait_gone(marker)
 
 
-def test_cpu_limit_alone_kills_a_busy_loop(no_hook, hook_only, monkeypatch):
-    # With the wall clock out of the way (huge timeout), RLIMIT_CPU still ends a busy loop: the
-    # limit is ceil(timeout)+1 CPU seconds, so use a 1 s limit by calling set_limits directly.
-    import functools
+def test_cpu_limit_alone_kills_a_busy_loop(no_hook, hook_only):
+    # With the wall clock out of the way (no timeout here), RLIMIT_CPU still ends a busy loop: the
+    # limit is ceil(timeout)+1 CPU seconds, so prlimit_args(0.5, ...) gives 2 s soft, 3 s hard.
     import subprocess
 
-    proc = subprocess.Popen([sys.executable, "-S", "-c", "while True: pass"],
-                            preexec_fn=functools.partial(ref.set_limits, 0.5, 256))
+    proc = subprocess.Popen([*ref.prlimit_args(0.5, 256, 10_000), sys.executable, "-S", "-c", "while True: pass"])
     try:
         code = proc.wait(timeout=15)
     finally:
         proc.kill()
     assert code in (-signal.SIGXCPU, -signal.SIGKILL), code
+
+
+@pytest.mark.skipif(not ref.jail_available(), reason=f"no jail here: {ref.JAIL_FIX}")
+def test_rlimit_nproc_holds_in_the_jail(no_hook, marker):
+    # Inside the jail the program is uid 65534, not root: the kernel applies RLIMIT_NPROC, so a fork
+    # loop stops near MAX_PROCESSES even without the audit hook (and even as root outside).
+    program = (
+        "import os, sys, time\n"
+        "n = 0\n"
+        "try:\n"
+        "    for _ in range(500):\n"
+        "        if os.fork() == 0:\n"
+        f"            os.execv(sys.executable, {_sleeper(marker)})\n"
+        "        n += 1\n"
+        "except OSError:\n"
+        "    pass\n"
+        "print(n)\n"
+    )
+    result = ref.run_code(program, timeout_s=5.0)
+    assert result.exit_code == 0, result.stderr[-300:]
+    assert int(result.stdout) <= ref.MAX_PROCESSES + 5, result.stdout
+    assert not _wait_gone(marker)
