@@ -4,7 +4,7 @@
     python grader.py list                      progress
     python grader.py hint 03.gae               the next staged hint
     python grader.py reset 03.gae              restore the stub (your file is backed up)
-    python grader.py watch                     re-grade the current exercise on every save
+    python grader.py watch [03|03.grpo]        re-grade what you save; starts at the first unfinished
     python grader.py doctor                    check the environment
     python grader.py bench [CHAPTER]           benchmarks: yours vs reference vs verl
     python grader.py capstone [--plot]         chapter 06: a real verl training run with your code
@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("exercise", help="exercise id, e.g. 03.gae")
     r.add_argument("--target", metavar="DIR", help="reset in DIR instead of exercises/")
 
-    w = sub.add_parser("watch", help="re-grade the current exercise on every save (h hint, n next, l list, q quit)")
+    w = sub.add_parser("watch", help="re-grade what you save, follow the first unfinished exercise "
+                       "(h hint, n next, l list, q quit)")
+    w.add_argument("where", nargs="?", default=None, metavar="CHAPTER|EXERCISE",
+                   help="start here (e.g. 03 or 03.grpo); default: the first unfinished exercise")
     _common(w)
 
     d = sub.add_parser("doctor", help="check the environment and say how to fix what is missing")
@@ -173,39 +176,14 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
-    from rich.table import Table
-    from rich.text import Text
-
-    from verlings.report import MARKS, words
+    from verlings.listing import passed_line, progress_table
     from verlings.state import Progress
 
     lang = _lang(args)
-    w = words(lang)
     progress = Progress.load()
-    table = Table(title="verlings — " + ("进度" if lang == "zh" else "progress"))
-    for col in (w["exercise"], w["name"], w["points"], w["status"], w["hint"]):
-        table.add_column(col)
-    done = total = 0
-    current_marked = False
-    for ch in chapters_mod.all_chapters():
-        table.add_section()
-        for ex in ch.exercises:
-            total += 1
-            status = progress.status.get(ex.id)
-            done += status == "passed"
-            if status in MARKS:
-                mark, colour = MARKS[status]
-                cell = Text(f"{mark} {w[status]}", style=colour)
-            else:
-                cell = Text("· " + ("未评分" if lang == "zh" else "not graded"), style="dim")
-            name = Text(ex.id, style="bold")
-            if status != "passed" and not current_marked:
-                name.append("  ←", style="bold cyan")
-                current_marked = True
-            shown = progress.hints.get(ex.id, 0)
-            table.add_row(name, ex.title_in(lang), str(ex.points), cell, f"{shown}/{len(ex.hints)}")
+    table, done, total = progress_table(progress.status, progress.hints, lang)
     console.print(table)
-    console.print(f"{done}/{total} " + ("个练习已通过" if lang == "zh" else "exercises passed"))
+    console.print(passed_line(done, total, lang))
     return 0
 
 
@@ -243,7 +221,7 @@ def cmd_reset(args: argparse.Namespace, console: Console) -> int:
 def cmd_watch(args: argparse.Namespace, console: Console) -> int:
     from verlings.watch import watch
 
-    return watch(_target(args), _lang(args), console)
+    return watch(_target(args), _lang(args), console, where=args.where)
 
 
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:

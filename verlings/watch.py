@@ -1,9 +1,16 @@
-"""``python grader.py watch``: rustlings-style loop on the current exercise.
+"""``python grader.py watch [CHAPTER|EXERCISE]``: a rustlings-style loop that follows the learner.
 
-The current exercise is the first one (in course order) that has not passed.
-Every save under the target folder re-grades it in a fresh process; keys:
-``h`` next hint, ``n`` skip to the next exercise, ``l`` list, ``q`` quit.
-Keys are read in cbreak mode on a terminal, or as lines (``h⏎``) otherwise.
+* It starts at the first unfinished exercise (of the chapter or from the exercise named).
+* Every save re-grades each exercise whose module changed, not only the one shown, so the
+  statuses (``l``) are always those of the files on disk. A status saved before its file last
+  changed is not trusted: ``n`` grades such an exercise before it skips it.
+* One screen, redrawn in place (rich Live), keeps the last diagnosis visible while hints or the
+  list are shown. Without a terminal each screen is printed in turn (tests, logs).
+* Grading runs in children forked from a warm worker (:mod:`verlings.worker`), so a save is
+  answered in about a second; if the worker dies it is restarted, and the screen says so.
+
+Keys: ``h`` next hint (the only thing that counts a hint as used), ``n`` next unfinished exercise,
+``l`` list, ``q`` quit. Keys are read in cbreak mode on a terminal, or as lines (``h⏎``) otherwise.
 """
 
 from __future__ import annotations
@@ -12,23 +19,33 @@ import contextlib
 import queue
 import sys
 import threading
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
-from verlings.chapters import Exercise, all_chapters, load_chapter
-from verlings.grading import PASSED, grade_chapter
+from verlings.chapters import Exercise, all_chapters, find_exercise, load_chapter
+from verlings.grading import PASSED, ExerciseResult, grade_chapter
+from verlings.listing import STALE, passed_line, progress_table
 from verlings.paths import EXERCISES
-from verlings.report import render_hints, render_next
+from verlings.report import MARKS, render_hints, render_next, words
 from verlings.state import Progress
 
-KEYS_HELP = {"en": "h hint · n next · l list · q quit  (save a file to re-grade)",
-             "zh": "h 提示 · n 下一个 · l 列表 · q 退出（保存文件即重新评分）"}
-
-
+KEYS_HELP = {
+    "en": "h hint · n next · l list · q quit  (save a file to re-grade)",
+    "zh": "h 提示 · n 下一个 · l 列表 · q 退出（保存文件即重新评分）",
+}
 NEXT_HELP = {"en": "press n for the next exercise", "zh": "按 n 进入下一个练习"}
+PASSED_MSG = {"en": "passed! Compare with the reference:", "zh": "通过！参考答案"}
+ALL_DONE = {"en": "All exercises pass. 🎉", "zh": "所有练习都已通过。🎉"}
+RESTARTED = {
+    "en": "the grading worker had stopped; started a new one",
+    "zh": "评分进程已退出，已重新启动",
+}
 
 
 def _exercises() -> list[Exercise]:
@@ -36,7 +53,7 @@ def _exercises() -> list[Exercise]:
 
 
 def current_exercise(progress: Progress, after: str | None = None) -> Exercise | None:
-    """First exercise not yet passed; with ``after``, the first one after it."""
+    """First exercise not yet passed (by saved status); with ``after``, the first one after it."""
     exercises = _exercises()
     start = 0
     if after is not None:
@@ -46,6 +63,34 @@ def current_exercise(progress: Progress, after: str | None = None) -> Exercise |
         if progress.status.get(ex.id) != PASSED and ex.id != after:
             return ex
     return None
+
+
+def module_path(target: Path, ex: Exercise) -> Path:
+    return target / ex.chapter / f"{ex.module}.py"
+
+
+def changed_exercises(target: Path, paths: Iterable[str]) -> list[Exercise]:
+    """The exercises (course order) whose module is one of ``paths`` under ``target``."""
+    changed = set()
+    for p in paths:
+        path = Path(p)
+        with contextlib.suppress(ValueError):
+            rel = path.resolve().relative_to(target.resolve())
+            if len(rel.parts) == 2 and rel.suffix == ".py":
+                changed.add((rel.parts[0], rel.stem))
+    return [e for e in _exercises() if (e.chapter, e.module) in changed]
+
+
+def fresh_status(progress: Progress, target: Path, ex: Exercise) -> str | None:
+    """The saved status if the module has not changed since it was graded; else STALE (or None)."""
+    status = progress.status.get(ex.id)
+    if status is None:
+        return None
+    try:
+        mtime = module_path(target, ex).stat().st_mtime
+    except OSError:
+        return STALE
+    return status if progress.graded_at.get(ex.id, 0.0) >= mtime else STALE
 
 
 @contextlib.contextmanager
@@ -76,62 +121,245 @@ def _read_keys(keys: queue.Queue) -> None:
             keys.put(ch.strip().lower())
 
 
-def _grade_one(ex: Exercise, target: Path, progress: Progress, lang: str, console: Console) -> bool:
-    chapter = load_chapter(ex.chapter)
-    console.print(Text(f"grading {ex.id} …", style="dim"))
-    result = grade_chapter(chapter, target, only={ex.id}).exercises[0]
-    progress.record(ex.id, result.status)  # in memory for any target; saved only for the learner's own
-    if target == EXERCISES.resolve():
-        progress.save()
-    exercises = _exercises()
-    done = sum(progress.status.get(e.id) == PASSED for e in exercises)
-    console.print(ProgressBar(total=len(exercises), completed=done, width=50))
-    console.print(f"{done}/{len(exercises)}")
-    if result.status == PASSED:
-        msg = "通过！参考答案" if lang == "zh" else "passed! Compare with the reference:"
-        console.print(Text(f"✓ {ex.id} {msg} solutions/{ex.chapter}/{ex.module}.py", style="bold green"))
+class WatchSession:
+    """State and screen of one watch run; ``grade``, ``next``, ``hint`` and ``show_list`` act on it."""
+
+    def __init__(self, target: Path, lang: str, console: Console, progress: Progress, worker=None) -> None:
+        self.target = target
+        self.lang = lang
+        self.console = console
+        self.progress = progress
+        self.worker = worker
+        self.status: dict[str, str] = {}  # graded in this session: the files on disk
+        self.results: dict[str, ExerciseResult] = {}
+        self.current: Exercise | None = None
+        self.panel: RenderableType | None = None  # hints or the list, until the next key or save
+        self.others: list[str] = []  # other exercises re-graded by the last save
+        self.note = ""
+        self.busy = ""
+        self.refresh: Callable[[], None] = lambda: None
+        self.verdicts = 0  # screens with a new verdict (the benchmark and tests count them)
+
+    # --- statuses -------------------------------------------------------------------------------
+    def status_of(self, ex: Exercise) -> str | None:
+        if ex.id in self.status:
+            return self.status[ex.id]
+        return fresh_status(self.progress, self.target, ex)
+
+    def statuses(self) -> dict[str, str]:
+        return {e.id: s for e in _exercises() if (s := self.status_of(e)) is not None}
+
+    # --- grading --------------------------------------------------------------------------------
+    def _ensure_worker(self) -> None:
+        if self.worker is None:
+            return
+        from verlings.worker import WorkerDied
+
+        try:
+            if self.worker.ensure():
+                self.note = RESTARTED[self.lang]
+        except WorkerDied:
+            self.worker = None  # fresh interpreters from now on: slower, same results
+            self.note = RESTARTED[self.lang].split(";")[0]
+
+    def grade(self, exercises: list[Exercise]) -> None:
+        """Grade these exercises (one run per chapter) and record what the files on disk give."""
+        by_chapter: dict[str, list[Exercise]] = {}
+        for ex in exercises:
+            by_chapter.setdefault(ex.chapter, []).append(ex)
+        for chapter_id, exs in by_chapter.items():
+            self.busy = ("评分中 " if self.lang == "zh" else "grading ") + ", ".join(e.id for e in exs) + " …"
+            self.refresh()
+            self._ensure_worker()
+            result = grade_chapter(load_chapter(chapter_id), self.target, only={e.id for e in exs}, worker=self.worker)
+            if self.worker is not None and not self.worker.alive():
+                self._ensure_worker()  # it died during the run (the run itself was retried in a fresh interpreter)
+            for r in result.exercises:
+                self.status[r.exercise.id] = r.status
+                self.results[r.exercise.id] = r
+                self.progress.record(r.exercise.id, r.status)  # saved only for the learner's own folder
+        self.busy = ""
+        if self.target == EXERCISES.resolve():
+            self.progress.save()
+        self.verdicts += 1
+
+    def advance(self, start: int) -> Exercise | None:
+        """From index ``start`` on (course order), the first exercise that does not pass on disk."""
+        for ex in _exercises()[start:]:
+            if self.status_of(ex) == PASSED:
+                continue
+            if ex.id not in self.status:  # never graded, or changed since: grade before deciding
+                self.grade([ex])
+                if self.status[ex.id] == PASSED:
+                    continue
+            return ex
+        return None
+
+    def on_save(self, paths: Iterable[str]) -> None:
+        changed = changed_exercises(self.target, paths)
+        if not changed:
+            return
+        self.panel = None
+        self.grade(changed)
+        w = words(self.lang)
+        self.others = []
+        for ex in changed:
+            if self.current is not None and ex.id == self.current.id:
+                continue
+            mark, _ = MARKS.get(self.status[ex.id], ("?", ""))
+            self.others.append(f"{mark} {ex.id} {w.get(self.status[ex.id], self.status[ex.id])}")
+
+    def next(self) -> bool:
+        """``n``: the next exercise that does not pass on disk; False when there is none."""
+        ids = [e.id for e in _exercises()]
+        start = ids.index(self.current.id) + 1 if self.current is not None else 0
+        self.panel, self.others = None, []
+        nxt = self.advance(start)
+        if nxt is None:
+            return False
+        self.current = nxt
+        if nxt.id not in self.results:
+            self.grade([nxt])  # its diagnosis; the status alone may come from the saved progress
         return True
-    render_next(result, lang, console, hints_shown=progress.hints.get(ex.id, 0))
-    return False
+
+    def hint(self) -> None:
+        ex = self.current
+        if ex is None:
+            return
+        shown = self.progress.reveal_hint(ex.id, len(ex.hints))
+        if self.target == EXERCISES.resolve():
+            self.progress.save()
+        self.panel = self._capture(lambda c: render_hints(ex, shown, self.lang, c))
+
+    def show_list(self) -> None:
+        table, done, total = progress_table(self.statuses(), self.progress.hints, self.lang)
+        self.panel = Group(table, Text(passed_line(done, total, self.lang)))
+
+    # --- screen ---------------------------------------------------------------------------------
+    def _capture(self, draw: Callable[[Console], None]) -> Text:
+        with self.console.capture() as cap:
+            draw(self.console)
+        return Text.from_ansi(cap.get().rstrip("\n"))
+
+    def screen(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        exercises = _exercises()
+        done = sum(self.status_of(e) == PASSED for e in exercises)
+        parts.append(Text(f"verlings watch — {done}/{len(exercises)}", style="bold"))
+        parts.append(ProgressBar(total=len(exercises), completed=done, width=50))
+        ex = self.current
+        if ex is None:
+            parts.append(Text(ALL_DONE[self.lang], style="bold green"))
+        else:
+            result = self.results.get(ex.id)
+            status = self.status_of(ex)
+            if result is None:
+                parts.append(Text(f"{ex.id} — {ex.title_in(self.lang)}", style="bold"))
+            elif status == PASSED:
+                parts.append(Text(f"✓ {ex.id} {PASSED_MSG[self.lang]} solutions/{ex.chapter}/{ex.module}.py",
+                                  style="bold green"))
+                parts.append(Text(NEXT_HELP[self.lang], style="bold"))
+            else:
+                hints = self.progress.hints.get(ex.id, 0)
+                parts.append(self._capture(lambda c: render_next(result, self.lang, c, hints_shown=hints)))
+        if self.others:
+            also = "同时重新评分：" if self.lang == "zh" else "also re-graded: "
+            parts.append(Text(also + " · ".join(self.others), style="dim"))
+        if self.panel is not None:
+            parts.append(self.panel)
+        if self.note:
+            parts.append(Text(self.note, style="yellow"))
+        if self.busy:
+            parts.append(Text(self.busy, style="dim"))
+        parts.append(Text(KEYS_HELP[self.lang], style="dim"))
+        return Group(*parts)
 
 
-def watch(target: Path, lang: str, console: Console) -> int:
+def starting_point(session: WatchSession, where: str | None) -> Exercise | None:
+    """``watch``: first unfinished in the course; ``watch 03``: in chapter 03 on; ``watch 03.gae``: it."""
+    exercises = _exercises()
+    if where is None:
+        return session.advance(0)
+    if where.isdigit():
+        chapter = where.zfill(2)
+        load_chapter(chapter)  # a clear error for a chapter that does not exist
+        start = next(i for i, e in enumerate(exercises) if e.chapter == chapter)
+        return session.advance(start)
+    return find_exercise(where)  # the one asked for, passed or not; suggests the nearest id on a typo
+
+
+def _start_worker(console: Console):
+    from verlings.worker import Worker, WorkerDied
+
+    try:
+        return Worker().start()
+    except (WorkerDied, OSError) as exc:
+        console.print(Text(f"no warm grading worker ({exc}); each run starts a fresh interpreter", style="yellow"))
+        return None
+
+
+def watch(target: Path, lang: str, console: Console, where: str | None = None, use_worker: bool = True) -> int:
     from watchfiles import watch as watch_files
 
     progress = Progress.load()
-    ex = current_exercise(progress)
-    if ex is None:
-        console.print("All exercises pass. 🎉")
-        return 0
+    if where is not None:  # a clear error before the worker loads
+        if where.isdigit():
+            load_chapter(where.zfill(2))
+        else:
+            find_exercise(where)
+    with console.status("starting the grading worker (torch, verl: imported once) …") if console.is_terminal \
+            else contextlib.nullcontext():
+        worker = _start_worker(console) if use_worker else None
+    session = WatchSession(target, lang, console, progress, worker)
+    live_screen = console.is_terminal and not console.is_dumb_terminal
     keys: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_read_keys, args=(keys,), daemon=True).start()
-    stop = threading.Event()
-    with _cbreak():
-        passed = _grade_one(ex, target, progress, lang, console)
-        console.print(Text(KEYS_HELP[lang], style="dim"))
-        for changes in watch_files(target, stop_event=stop, rust_timeout=300, yield_on_timeout=True,
-                                   watch_filter=lambda _change, path: path.endswith(".py")):
-            key = None
-            with contextlib.suppress(queue.Empty):
-                key = keys.get_nowait()
-            if key == "q":
-                break
-            if key == "h":
-                render_hints(ex, progress.reveal_hint(ex.id, len(ex.hints)), lang, console)
-                progress.save()
-            elif key == "l":
-                from verlings.cli import build_parser, cmd_list
+    try:
+        with _cbreak(), (Live(console=console, auto_refresh=False, redirect_stderr=False) if live_screen
+                         else contextlib.nullcontext()) as live:
 
-                cmd_list(build_parser().parse_args(["list", "--lang", lang]), console)
-            elif key == "n":
-                nxt = current_exercise(progress, after=ex.id)
-                if nxt is None:
-                    console.print("All exercises pass. 🎉")
+            def refresh() -> None:
+                if live is not None:
+                    live.update(session.screen(), refresh=True)
+
+            session.refresh = refresh
+            session.current = starting_point(session, where)
+            if session.current is not None and session.current.id not in session.results:
+                session.grade([session.current])
+            _show(session, live)
+            if session.current is None:
+                return 0
+            threading.Thread(target=_read_keys, args=(keys,), daemon=True).start()
+            for changes in watch_files(target, rust_timeout=100, yield_on_timeout=True,
+                                       watch_filter=lambda _change, path: path.endswith(".py")):
+                if changes:
+                    session.on_save(path for _, path in changes)
+                    _show(session, live)
+                key = None
+                with contextlib.suppress(queue.Empty):
+                    key = keys.get_nowait()
+                if key is None:
+                    continue
+                if key == "q":
                     break
-                ex = nxt
-                passed = _grade_one(ex, target, progress, lang, console)
-            elif changes:
-                passed = _grade_one(ex, target, progress, lang, console)
-            if passed and (key or changes):
-                console.print(Text(NEXT_HELP[lang], style="bold"))
+                if key == "h":
+                    session.hint()
+                elif key == "l":
+                    session.show_list()
+                elif key == "n" and not session.next():
+                    session.current = None
+                _show(session, live)
+                if session.current is None:
+                    break
+    finally:
+        if session.worker is not None:
+            session.worker.close()
     return 0
+
+
+def _show(session: WatchSession, live: Live | None) -> None:
+    if live is not None:
+        live.update(session.screen(), refresh=True)
+    else:  # no terminal: each screen in turn, with a rule between them
+        session.console.rule(time.strftime("%H:%M:%S"), style="dim")
+        session.console.print(session.screen())
+        session.console.file.flush()
