@@ -54,7 +54,7 @@ def real_train_batch_size(train_batch_size: int, rollout_n: int) -> int:
         >>> real_train_batch_size(train_batch_size=8, rollout_n=4)
         32
     """
-    # TODO: one line.
+    # TODO: your implementation (stuck? `python grader.py hint 01.real_batch`).
     raise NotImplementedError("implement real_train_batch_size — see exercises/01/README.md §3.1")
 
 
@@ -96,8 +96,7 @@ def validate_batch_sizes(config: Mapping[str, Any], n_gpus: int) -> None:
         8 per GPU on 2 GPUs, cut into micro batches of m=2 → 4 micro batches (gradient accumulation).
         With m=3 instead, 8 responses cannot be cut into micro batches of 3: rule 6 fails.
     """
-    # TODO: read T, n, M, m and the flags from config (use .get for the optional keys),
-    #       then check the six rules in order.
+    # TODO: your implementation (stuck? `python grader.py hint 01.validate_batch`).
     raise NotImplementedError("implement validate_batch_sizes — see exercises/01/README.md §3.2")
 
 
@@ -119,5 +118,5 @@ def optimizer_steps_per_batch(config: Mapping[str, Any]) -> int:
         T=8 prompts, n=4, M=4 prompts, ppo_epochs=2 → 32 responses in mini batches of 16
         → 2 mini batches × 2 epochs = 4 optimizer steps.
     """
-    # TODO: count mini batches per epoch, times epochs. Does n (or n_gpus) change the count?
+    # TODO: your implementation (stuck? `python grader.py hint 01.optimizer_steps`).
     raise NotImplementedError("implement optimizer_steps_per_batch — see exercises/01/README.md §3.3")

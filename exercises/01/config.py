@@ -57,9 +57,7 @@ def compose_config(overrides: list[str]) -> DictConfig:
         >>> cfg.data.train_batch_size, cfg.actor_rollout_ref.rollout.n, cfg.algorithm.adv_estimator
         (4, 2, 'gae')
     """
-    # TODO: hydra.initialize_config_dir(config_dir=str(verl_config_dir()), version_base=None) as a
-    #       context manager, then hydra.compose(config_name="ppo_trainer", overrides=...). Hydra keeps
-    #       global state: hydra.core.global_hydra.GlobalHydra.instance().clear() first is a good habit.
+    # TODO: your implementation (stuck? `python grader.py hint 01.compose`).
     raise NotImplementedError("implement compose_config — see exercises/01/README.md §4.2")
 
 
@@ -123,5 +121,5 @@ def first_run_overrides(
         >>> first_run_overrides("/models/tiny", "/data/train.parquet", "/data/test.parquet")[:2]
         ['algorithm.adv_estimator=grpo', "data.train_files='/data/train.parquet'"]
     """
-    # TODO: build the list row by row from the table; a helper that quotes one path helps.
+    # TODO: your implementation (stuck? `python grader.py hint 01.first_run`).
     raise NotImplementedError("implement first_run_overrides — see exercises/01/README.md §4.3")

@@ -56,19 +56,16 @@ def read_scalars(logdir: str | Path) -> pd.DataFrame:
         1     2      actor/pg_loss -0.003100
         2     1  critic/score/mean  0.250000
     """
-    # TODO: collect (wall_time, step, tag, value) from every event file, drop repeated
-    #       (tag, step) keeping the last written, sort, keep the three columns.
+    # TODO: your implementation (stuck? `python grader.py hint 01.read_scalars`).
     raise NotImplementedError("implement read_scalars — see exercises/01/README.md §7.1")
 
 
 def smooth(values: Iterable[float], weight: float = 0.6) -> np.ndarray:
     """TensorBoard's "Smoothing" slider: a debiased exponential moving average.
 
-    For each finite value ``v`` in order::
-
-        last  = last * weight + (1 - weight) * v        # last starts at 0
-        count = count + 1
-        out   = last / (1 - weight ** count)            # debias: early points are not pulled to 0
+    Output k (over the finite values seen so far, v₁ … v_k) is the exponential moving average
+    m_k = w · m_{k−1} + (1 − w) · v_k with m_0 = 0, debiased by dividing by 1 − w^k (so early
+    points are not pulled towards 0), with w = ``weight``.
 
     A non-finite value (NaN, ±inf) is output unchanged and does not touch ``last`` or ``count``.
 
@@ -83,7 +80,7 @@ def smooth(values: Iterable[float], weight: float = 0.6) -> np.ndarray:
         >>> smooth([1.0, 2.0, 3.0], weight=0.5)   # 0.5/0.5, 1.25/0.75, 2.125/0.875
         array([1.        , 1.66666667, 2.42857143])
     """
-    # TODO: one loop, two running numbers.
+    # TODO: your implementation (stuck? `python grader.py hint 01.smooth`).
     raise NotImplementedError("implement smooth — see exercises/01/README.md §7.2")
 
 

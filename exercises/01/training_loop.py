@@ -84,8 +84,7 @@ def repeat_batch(batch: Batch, repeat_times: int, interleave: bool = True) -> Ba
         >>> repeat_batch({"x": torch.tensor([[1], [2]])}, 2, interleave=False)["x"].tolist()
         [[1], [2], [1], [2]]
     """
-    # TODO: torch: repeat_interleave(dim=0) / repeat; numpy: np.repeat(axis=0) / np.tile.
-    #       Mind columns with more than one dimension.
+    # TODO: your implementation (stuck? `python grader.py hint 01.repeat`).
     raise NotImplementedError("implement repeat_batch — see exercises/01/README.md §5.1")
 
 
@@ -121,5 +120,5 @@ def fit_step(batch: Batch, workers: Workers) -> dict[str, float]:
         2 prompts, n = 2 → generate/reward/old log-prob/advantage/actor each see 4 rows whose
         ``uid`` column reads ``[u0, u0, u1, u1]``.
     """
-    # TODO: follow the ten steps; a dict's .update adds the returned columns.
+    # TODO: your implementation (stuck? `python grader.py hint 01.fit_step`).
     raise NotImplementedError("implement fit_step — see exercises/01/README.md §5.2")

@@ -115,9 +115,9 @@ def check_dataset(path: str | os.PathLike, tokenizer: Any = None, max_prompt_len
         path: the ``.parquet`` file.
         tokenizer: optional; a Hugging Face tokenizer with a chat template. When given,
             every valid prompt is measured in tokens exactly as verl's ``RLHFDataset``
-            measures it: ``len(tokenizer.apply_chat_template(prompt, add_generation_prompt=True,
-            tokenize=True))`` (with transformers 5 the call returns a ``BatchEncoding``:
-            take its ``["input_ids"]``).
+            measures it: the number of token ids of the prompt's chat template, tokenized,
+            with the generation prompt added (with transformers 5 the tokenizer returns a
+            ``BatchEncoding``: count its ``input_ids``).
         max_prompt_length: optional; needs ``tokenizer`` (``ValueError`` otherwise). verl
             keeps prompts of ``<= max_prompt_length`` tokens and silently drops the others
             (with ``data.filter_overlong_prompts=True``; without it, the rollout cuts off their
@@ -148,8 +148,7 @@ def check_dataset(path: str | os.PathLike, tokenizer: Any = None, max_prompt_len
         >>> report.ok, report.num_rows, [p.code for p in report.problems]
         (False, 100, ['duplicate_prompt'])
     """
-    # TODO: read (pyarrow.parquet.read_table → to_pylist) inside checks that raise
-    #       DataCheckError; then file-level problems; then one pass over the rows.
+    # TODO: your implementation (stuck? `python grader.py hint 02.check_dataset`).
     raise NotImplementedError("implement check_dataset — see exercises/02/README.md §2.1")
 
 
@@ -167,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         no traceback. ``--tokenizer PATH`` is loaded with
         ``transformers.AutoTokenizer.from_pretrained(PATH)``.
     """
-    # TODO: argparse, then check_dataset inside try/except DataCheckError.
+    # TODO: your implementation (stuck? `python grader.py hint 02.check_cli`).
     raise NotImplementedError("implement main — see exercises/02/README.md §2.4")
 
 

@@ -75,7 +75,7 @@ def extract_gsm8k_answer(answer: str) -> str:
         >>> extract_gsm8k_answer("4 * $300 = $<<4*300=1200>>1,200.\\n#### 1,200")
         '1200'
     """
-    # TODO: re.search, then remove commas; raise ValueError when nothing matches.
+    # TODO: your implementation (stuck? `python grader.py hint 02.extract_answer`).
     raise NotImplementedError("implement extract_gsm8k_answer — see exercises/02/README.md §1.2")
 
 
@@ -121,7 +121,7 @@ def make_row(example: dict, index: int, split: str, style: str = "chat") -> dict
         ([{'role': 'user', 'content': '1+1? Let\\'s think step by step and output the final answer after "####".'}],
          {'style': 'rule', 'ground_truth': '2'}, 7)
     """
-    # TODO: build the prompt for the style, then the row; extras for multi_turn and tool.
+    # TODO: your implementation (stuck? `python grader.py hint 02.make_row`).
     raise NotImplementedError("implement make_row — see exercises/02/README.md §1.3")
 
 
@@ -140,5 +140,5 @@ def write_parquet(rows: list[dict], path: str | os.PathLike) -> None:
         ValueError: when ``rows`` is empty (a parquet file without rows has no schema,
             and a training run on it would fail much later).
     """
-    # TODO: mkdir the parent, build a table, write it.
+    # TODO: your implementation (stuck? `python grader.py hint 02.write_parquet`).
     raise NotImplementedError("implement write_parquet — see exercises/02/README.md §1.5")

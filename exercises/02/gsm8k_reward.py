@@ -40,7 +40,7 @@ def extract_solution(solution_str: str, method: str = "strict") -> str | None:
         >>> extract_solution("I got 5, then 72.", method="flexible")
         '72.'
     """
-    # TODO: clip to the tail, re.findall, pick the last match, clean it.
+    # TODO: your implementation (stuck? `python grader.py hint 02.extract_solution`).
     raise NotImplementedError("implement extract_solution — see exercises/02/README.md §3.1")
 
 
@@ -67,5 +67,5 @@ def compute_score(
         >>> compute_score("no idea", "1200", format_score=0.1)
         0
     """
-    # TODO: extract, then compare strings.
+    # TODO: your implementation (stuck? `python grader.py hint 02.compute_score`).
     raise NotImplementedError("implement compute_score — see exercises/02/README.md §3.2")

@@ -60,7 +60,7 @@ def place_scores(scores: torch.Tensor | Sequence[float], response_mask: torch.Te
                 [0.0000, 0.0000, 0.5000],
                 [0.0000, 0.0000, 2.0000]])
     """
-    # TODO: the index of the last real token per row, then one scatter/index assignment.
+    # TODO: your implementation (stuck? `python grader.py hint 02.place_scores`).
     raise NotImplementedError("implement place_scores — see exercises/02/README.md §4.1")
 
 
@@ -97,7 +97,7 @@ def compute_reward(batch: dict, compute_score: Callable[..., Any]) -> tuple[torc
         scores (``"score"`` included) to a list in batch order, e.g.
         ``{"score": [1.0, 0.0], "acc": [True, False]}``; ``{}`` when the scores are numbers.
     """
-    # TODO: loop over i, call compute_score by keyword, collect dict entries, place the scores.
+    # TODO: your implementation (stuck? `python grader.py hint 02.compute_reward`).
     raise NotImplementedError("implement compute_reward — see exercises/02/README.md §4.2")
 
 
@@ -127,5 +127,5 @@ def default_compute_score(
         >>> default_compute_score("openai/gsm8k", "#### 12", "12")
         1.0
     """
-    # TODO: if/elif on data_source, then normalise the result type.
+    # TODO: your implementation (stuck? `python grader.py hint 02.default_score`).
     raise NotImplementedError("implement default_compute_score — see exercises/02/README.md §4.3")

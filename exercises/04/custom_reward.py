@@ -100,5 +100,5 @@ def compute_score(
         >>> compute_score("toy", r"\boxed{1/2}", "0.5", {"response_length": 480})   # -(480-384)/128 = -0.75
         {'score': 0.625, 'correct': 1.0, 'format': 0.0, 'length': -0.75}
     """
-    # TODO: length from extra_info or words; the three components; rules.combine with the weights.
+    # TODO: your implementation (stuck? `python grader.py hint 04.custom_reward`).
     raise NotImplementedError("implement compute_score — see exercises/04/README.md §4.1")

@@ -67,12 +67,8 @@ async def score_texts(url: str, texts: Sequence[str], batch_size: int = 8, max_c
     Example:
         >>> await score_texts("http://127.0.0.1:8000", ["a", "b", "c"], batch_size=2)
         [0.021..., -0.187..., 0.138...]      # 2 requests: ["a", "b"] and ["c"]
-
-    Shape of a solution: one ``async def`` that posts one batch inside ``async with semaphore:``
-    with a ``for attempt in range(retries + 1)`` loop, one ``httpx.AsyncClient`` shared by all
-    batches, and ``asyncio.gather`` over the batches.
     """
-    # TODO: validate, split into batches, gather one bounded, retried POST per batch, flatten.
+    # TODO: your implementation (stuck? `python grader.py hint 04.score_texts`).
     raise NotImplementedError("implement score_texts — see exercises/04/README.md §3.2")
 
 
@@ -102,5 +98,5 @@ async def compute_score(data_source: str, solution_str: str, ground_truth: Any, 
         ``{"score": s, "rm_score": s}`` where ``s`` is the model's score of ``solution_str``
         (verl logs every key; ``"score"`` is the reward).
     """
-    # TODO: check url, await score_texts on [solution_str], return the dict.
+    # TODO: your implementation (stuck? `python grader.py hint 04.rm_reward`).
     raise NotImplementedError("implement compute_score — see exercises/04/README.md §3.3")

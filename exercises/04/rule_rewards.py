@@ -41,7 +41,7 @@ def last_boxed(text: str) -> str | None:
         >>> last_boxed("no box") is None
         True
     """
-    # TODO: rfind the last "\\boxed{", then walk forward counting braces.
+    # TODO: your implementation (stuck? `python grader.py hint 04.last_boxed`).
     raise NotImplementedError("implement last_boxed — see exercises/04/README.md §1.1")
 
 
@@ -79,7 +79,7 @@ def math_equal(pred: str | None, truth: str) -> bool:
         >>> math_equal("0.333", "1/3"), math_equal(None, "1")
         (False, False)
     """
-    # TODO: clean both strings, parse them to Fraction where you can, compare.
+    # TODO: your implementation (stuck? `python grader.py hint 04.math_equal`).
     raise NotImplementedError("implement math_equal — see exercises/04/README.md §1.2")
 
 
@@ -101,7 +101,7 @@ def format_reward(response: str, pattern: str | re.Pattern) -> float:
         >>> format_reward("<think>x</think><answer>4</answer> bye", P)
         0.0
     """
-    # TODO: compile (str → re.DOTALL), fullmatch the stripped response.
+    # TODO: your implementation (stuck? `python grader.py hint 04.format_reward`).
     raise NotImplementedError("implement format_reward — see exercises/04/README.md §1.3")
 
 
@@ -112,11 +112,9 @@ def overlong_penalty(
 
     A response cut at ``max_response_length`` gets no answer and reward 0 — the same as a wrong
     answer, so the model cannot tell "too long" from "wrong". DAPO adds a linear ramp in the last
-    ``overlong_buffer_len`` tokens before the limit::
-
-        expected_len = max_response_length - overlong_buffer_len
-        exceed_len   = response_length - expected_len
-        penalty      = min(-exceed_len / overlong_buffer_len * penalty_factor, 0)
+    ``overlong_buffer_len`` tokens before the limit: with L = ``max_response_length``,
+    B = ``overlong_buffer_len`` and f = ``penalty_factor``, the penalty is 0 up to L − B
+    tokens, then falls linearly by f / B per token beyond L − B (−f at L; longer keeps falling).
 
     Args:
         response_length: valid tokens in the response.
@@ -126,13 +124,15 @@ def overlong_penalty(
         penalty_factor: the penalty at the limit is ``-penalty_factor``.
 
     Returns:
-        A float <= 0: 0 up to ``expected_len``, ``-penalty_factor`` at ``max_response_length``.
+        A float <= 0: 0 up to L − B tokens, ``-penalty_factor`` at ``max_response_length``.
+
+    In verl: the overlong branch of ``verl/workers/reward_manager/dapo.py``.
 
     Example (max 20, buffer 4, factor 1):
         >>> [overlong_penalty(n, 20, 4, 1.0) for n in (10, 16, 18, 20)]
         [0.0, 0.0, -0.5, -1.0]
     """
-    # TODO: validate, then the three lines above.
+    # TODO: your implementation (stuck? `python grader.py hint 04.overlong_penalty`).
     raise NotImplementedError("implement overlong_penalty — see exercises/04/README.md §1.4")
 
 
@@ -154,7 +154,7 @@ def repetition_penalty(text: str, ngram: int = 4) -> float:
         >>> repetition_penalty("a b c d a b c d")   # 4-grams: abcd bcda cdab dabc abcd → 1 repeat of 5
         -0.2
     """
-    # TODO: split, collect n-gram tuples, count the repeats.
+    # TODO: your implementation (stuck? `python grader.py hint 04.repetition_penalty`).
     raise NotImplementedError("implement repetition_penalty — see exercises/04/README.md §1.5")
 
 
@@ -178,5 +178,5 @@ def combine(components: Mapping[str, float], weights: Mapping[str, float]) -> di
         ...         {"correct": 1.0, "format": 0.2, "length": 0.5})
         {'score': 0.75, 'correct': 1.0, 'format': 0.0, 'length': -0.5}
     """
-    # TODO: check the keys, sum the weighted terms, return score + components.
+    # TODO: your implementation (stuck? `python grader.py hint 04.combine`).
     raise NotImplementedError("implement combine — see exercises/04/README.md §1.6")

@@ -279,7 +279,7 @@ def bwrap_args(work: str, prefix: str, as_root: bool, bwrap: str = "bwrap") -> l
     In verl 0.9.1 the code rewards (``sandbox_fusion``) send programs to a remote sandbox service
     that does this job; here the jail is on this machine.
     """
-    # TODO: the namespaces, --die-with-parent --new-session, the mount tree, the environment, --, setpriv.
+    # TODO: your implementation (stuck? `python grader.py hint 04.jail`).
     raise NotImplementedError("implement bwrap_args — see exercises/04/README.md §2.2")
 
 
@@ -384,40 +384,40 @@ def prlimit_args(timeout_s: float, memory_mb: int, max_processes: int) -> list[s
         >>> prlimit_args(2.0, 256, 40)[:3]
         ['prlimit', '--as=268435456:268435456', '--cpu=3:4']
     """
-    # TODO: one "--name=soft:hard" string per limit, between "prlimit" and "--".
+    # TODO: your implementation (stuck? `python grader.py hint 04.sandbox_limits`).
     raise NotImplementedError("implement prlimit_args — see exercises/04/README.md §2.4")
 
 
 def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int = 256, jail: bool = True) -> RunResult:
     """Run untrusted Python ``code`` in the jail (or, if asked, under the weaker guard) and report what happened.
 
-    The recipe (each step is one layer; §2.2–§2.4 of the lesson explain them):
+    What it guarantees (each guarantee is one layer; §2.2–§2.4 of the lesson explain them, the
+    staged hints say how):
 
-    0. ``jail=True`` and not :func:`jail_available` → raise :class:`JailUnavailableError` naming the
-       fix (:data:`JAIL_FIX`). Never fall back silently: the caller must opt in with ``jail=False``.
-    1. ``root = tempfile.mkdtemp()``; :func:`hand_over` ``(root, as_root=os.geteuid() == 0 and jail)``
-       creates ``root/work``; write ``code`` to ``root/work/main.py`` and ``stdin`` to a file.
-    2. Open ``stdin``, ``stdout`` and ``stderr`` **files** in ``root`` (not in ``work``: the
-       program must not touch them). Files instead of pipes: no pipe buffer fills up and
-       blocks, and RLIMIT_FSIZE stops a stdout flood for you.
-    3. The command, then ``subprocess.Popen(cmd, cwd=work, stdin=..., stdout=..., stderr=...,
-       env=CHILD_ENV, start_new_session=True)`` — no ``preexec_fn``:
+    0. ``jail=True`` where :func:`jail_available` is false raises :class:`JailUnavailableError`
+       naming the fix (:data:`JAIL_FIX`). Never a silent fallback: the caller opts in with
+       ``jail=False``.
+    1. The program runs as ``main.py`` in ``work/`` inside a fresh temporary folder prepared by
+       :func:`hand_over` (handed to :data:`JAIL_UID` when running as root in the jail); the whole
+       folder is removed afterwards, whatever happened.
+    2. Its stdin is ``stdin``; its stdout and stderr go to files outside ``work/`` (never pipes:
+       nothing can block on a full pipe, and the file-size limit stops a flood). At most
+       :data:`MAX_OUTPUT_CHARS` of each is kept, decoded with ``errors="replace"``.
+    3. It runs in its own session, with :data:`CHILD_ENV` as its whole environment, Python in
+       isolated mode without site-packages and unbuffered output (what was printed before a
+       timeout is kept), :data:`GUARD` installed — no ``preexec_fn``:
 
-       * jailed: ``[*prlimit_args(timeout_s, memory_mb, processes_of(uid) + MAX_PROCESSES),
-         *bwrap_args(str(work), python_prefix(), as_root), python_executable(), *PYTHON]``
-         where ``uid`` is :data:`JAIL_UID` as root, else ``os.getuid()``;
-       * ``jail=False``: ``[*prlimit_args(..., processes_of(os.getuid()) + MAX_PROCESSES),
-         *unshare_prefix(), sys.executable, *PYTHON]``;
+       * jailed: under the limits of :func:`prlimit_args` (``timeout_s``, ``memory_mb``, and
+         :data:`MAX_PROCESSES` more processes than the jail's user — :data:`JAIL_UID` as root,
+         else you — already runs), inside :func:`bwrap_args` for ``work/``, with
+         :func:`python_executable`;
+       * ``jail=False``: the same limits for your own user, inside :func:`unshare_prefix`'s
+         namespaces when they work, with ``sys.executable``.
 
-       with ``PYTHON = ["-I", "-S", "-u", "-X", "utf8", "-c", GUARD, "main.py"]``. ``-I``: isolated
-       mode (no environment variables, no user site); ``-S``: no site-packages; ``-u``:
-       unbuffered, so output printed before a timeout is kept.
-    4. ``proc.wait(timeout=timeout_s)``; on ``subprocess.TimeoutExpired`` set ``timed_out``.
-    5. **Always** (``finally``), also after a normal exit — a grandchild may still run:
-       ``os.killpg(proc.pid, signal.SIGKILL)`` (ignore ``ProcessLookupError``), then
-       ``exit_code = proc.wait()``.
-    6. Read at most :data:`MAX_OUTPUT_CHARS` of each output file, decode with
-       ``errors="replace"``; ``shutil.rmtree(root)`` in a ``finally``. ``jailed=jail``.
+    4. ``timeout_s`` of wall-clock time at most: then ``timed_out=True``.
+    5. Nothing it started survives the call: its whole process group is killed afterwards,
+       after a normal exit too (a grandchild may still run). ``exit_code`` is the process's
+       return code (negative: the signal that killed it). ``jailed`` is ``jail``.
 
     Args:
         code: the program's source.
@@ -441,8 +441,7 @@ def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int 
         >>> run_code("while True: pass", timeout_s=0.5).timed_out
         True
     """
-    # TODO: check the jail → temp folder → Popen(prlimit + bwrap + python) in its own session → wait with
-    # timeout → killpg → read → clean up.
+    # TODO: your implementation (stuck? `python grader.py hint 04.run_code`).
     raise NotImplementedError("implement run_code — see exercises/04/README.md §2.3")
 
 
@@ -459,7 +458,7 @@ def isolation_layers(jail: bool = True) -> list[str]:
         >>> isolation_layers(jail=False)
         ['tempdir', 'process-group', 'rlimits', 'output-cap', 'clean-env', 'audit-hook', 'netns', 'pidns']
     """
-    # TODO: the fixed layers, plus the jail's or the namespaces' names.
+    # TODO: your implementation (stuck? `python grader.py hint 04.run_code`).
     raise NotImplementedError("implement isolation_layers — see exercises/04/README.md §2.3")
 
 
@@ -476,7 +475,7 @@ def extract_code(solution_str: str) -> str | None:
         ...              "Output:\\n```text\\n2\\n```")
         'print(2)\\n'
     """
-    # TODO: re.findall over fences with re.DOTALL, keep the Python tags, take the last body.
+    # TODO: your implementation (stuck? `python grader.py hint 04.code_reward`).
     raise NotImplementedError("implement extract_code — see exercises/04/README.md §2.5")
 
 
@@ -497,7 +496,7 @@ def code_reward(
         timeout_s, memory_mb, jail: passed to :func:`run_code` for every case.
 
     Returns:
-        ``passed / len(test_cases)``, where a case passes when the run did not time out, exited
+        The fraction of test cases that pass, where a case passes when the run did not time out, exited
         with code 0, and its stdout equals ``output`` after normalising both: strip the whole
         text, then strip trailing whitespace from every line (``"4 \\n"`` == ``"4"``).
         No code block, or no test case → ``0.0`` (nothing was shown to work).
@@ -507,5 +506,5 @@ def code_reward(
         ...             [{"input": "1", "output": "2"}, {"input": "5", "output": "7"}])
         0.5
     """
-    # TODO: parse JSON, validate, extract, run every case, count passes.
+    # TODO: your implementation (stuck? `python grader.py hint 04.code_reward`).
     raise NotImplementedError("implement code_reward — see exercises/04/README.md §2.5")

@@ -75,10 +75,8 @@ def tool_response_delta(tokenizer: Any, tool_messages: list[dict], tools: list[d
     After the model's tool-calling turn, the tool answers come back as ``{"role": "tool",
     "content": text}`` messages. Their tokens, plus the generation prompt of the next
     assistant turn, are what the chat template would add to the conversation — computed
-    without re-rendering the conversation itself: render any short conversation that ends
-    with an assistant turn, once without and once with the tool messages (the second with
-    ``add_generation_prompt=True``), and keep the token suffix. This is verl's
-    ``ContinuousTokenBuilder.render_delta_token_id`` with a synthetic prefix.
+    without re-rendering the conversation itself (the model's own tokens must stay exactly as
+    sampled). This is verl's ``ContinuousTokenBuilder.render_delta_token_id``.
 
     Args:
         tokenizer: the course tokenizer (ChatML template).
@@ -91,8 +89,7 @@ def tool_response_delta(tokenizer: Any, tool_messages: list[dict], tools: list[d
         Consecutive tool messages share one ``user`` turn. The ``"\\n"`` that follows the
         model's own ``<|im_end|>`` is *not* part of it (see ``run_agent``).
     """
-    # TODO: prefix = chat_ids(base); full = chat_ids(base + tool_messages, add_generation_prompt=True);
-    #       check full starts with prefix; return the rest.
+    # TODO: your implementation (stuck? `python grader.py hint 05.tool_delta`).
     raise NotImplementedError("implement tool_response_delta — see exercises/05/README.md §3.2")
 
 
@@ -122,37 +119,39 @@ async def run_agent(
         tools_kwargs: ``{tool_name: {"create_kwargs": {...}}}`` from the dataset row; a tool with
             no entry gets ``create_kwargs={}``.
 
-    Steps:
-        1. ``schemas = [t.tool_schema.model_dump(exclude_unset=True, exclude_none=True) for t in tools]``;
-           ``prompt_ids = chat_ids(tokenizer, messages, tools=schemas, add_generation_prompt=True)``
-           — the only time anything is templated from messages. One ``request_id`` (e.g.
-           ``uuid4().hex``) for all turns: the server keeps the KV cache of the shared prefix.
-        2. Inside ``try``: create one instance per tool,
-           ``instance_id, _ = await tool.create(create_kwargs=...)``.
-        3. Repeat: ``out = await server.generate(request_id=..., prompt_ids=prompt_ids + response_ids,
-           sampling_params=sampling_params)``; append ``out.token_ids`` as they are (mask 1,
-           ``out.log_probs``). Stop if the response has reached ``response_length`` tokens or
-           this was the ``max_turns``-th generation; else parse the turn
-           (``parse_tool_calls``); stop if it has no tool call.
-        4. Run the calls **concurrently** (``asyncio.gather``; results in call order). For each:
-           unknown name → text ``f"Unknown function '{name}'. Available tools: {names}"``
-           (``names``: list of tool names in ``tools`` order), reward 0.0;
-           ``arguments = json.loads(call["arguments"])``;
-           ``response, reward, _ = await tool.execute(instance_id, arguments)``, text
-           ``response.text or ""``; if it raises → text ``f"Error executing tool '{name}': {exc}"``,
-           reward 0.0. Collect the rewards (``extra_fields["tool_rewards"]``).
-        5. ``delta = tool_response_delta(tokenizer, [{"role": "tool", "content": text}, ...], schemas)``;
-           if the response so far ends with ``tokenizer.eos_token_id``, put ``turn_separator(tokenizer)``
-           in front (verl's Qwen builder: the template has ``<|im_end|>\\n``). If
-           ``len(response) + len(delta) >= response_length``, stop *without* appending it
-           (a tool answer the model could never read). Else append it: mask 0, log-prob 0.0.
-        6. After the loop: ``tool_scores = {name: await tool.calc_reward(instance_id)}``.
-           In ``finally``: ``await tool.release(instance_id)`` for every created instance — also
-           when the server or a tool raised (an exception from the server propagates).
-        7. Return ``AgentLoopOutput(prompt_ids=..., response_ids=ids[:response_length],
-           response_mask=mask[:response_length], response_logprobs=logprobs[:response_length],
-           num_turns=generations + appended tool turns + 1, metrics={}, extra_fields={"turn_scores": [],
-           "tool_rewards": [...], "tool_scores": {...}})`` — one cut for the three lists.
+    Returns:
+        ``AgentLoopOutput`` with
+
+        * ``prompt_ids``: the chat template of ``messages`` with the tool schemas
+          (``tool_schema.model_dump(exclude_unset=True, exclude_none=True)`` of each tool, in
+          order) and the generation prompt — the only time anything is templated from messages;
+        * ``response_ids`` / ``response_mask`` / ``response_logprobs``: the model's tokens exactly
+          as generated (mask 1, the server's log-probs), and between them the tool turns (mask 0,
+          log-prob 0.0); the three lists are cut together at ``response_length``;
+        * ``num_turns``: the number of model generations plus the number of tool turns
+          appended, plus one; ``metrics={}``;
+        * ``extra_fields``: ``"turn_scores": []``, ``"tool_rewards"`` (every call's step reward,
+          in order) and ``"tool_scores"`` (``{tool name: calc_reward(...)}`` at the end).
+
+    Conventions (verl's ToolAgentLoop):
+
+    * one ``request_id`` for every ``generate`` call of the trajectory (the server keeps the
+      KV cache of the shared prefix); each call's prompt is ``prompt_ids`` + the response so
+      far; ``sampling_params`` unchanged;
+    * one instance per tool, created with its ``create_kwargs``; every created instance is
+      released at the end — also when the server or a tool raised (a server error propagates);
+    * the loop stops after ``max_turns`` generations, when the response has reached
+      ``response_length``, when a model turn has no tool call (``parse_tool_calls``), or when
+      the next tool turn would not fit (``len(response) + len(turn) >= response_length``: it is
+      not appended — a tool answer the model could never read);
+    * the calls of one turn run **concurrently**, results in call order. Arguments are the
+      call's JSON-decoded ``"arguments"``. Unknown name → text
+      ``f"Unknown function '{name}'. Available tools: {names}"`` (the list of tool names, in
+      ``tools`` order); a tool that raises → ``f"Error executing tool '{name}': {exc}"``; both
+      with reward 0.0. Otherwise the response's text (``""`` when ``None``) and its reward;
+    * a tool turn is :func:`tool_response_delta` of the turn's tool messages, preceded by
+      :func:`turn_separator` when the response so far ends with ``tokenizer.eos_token_id``
+      (verl's Qwen builder: the template has ``<|im_end|>\n``).
 
     Example (one tool call, then an answer: 30 + 15 + 8 tokens):
         response_mask = [1] * 30 + [0] * 15 + [1] * 8
@@ -160,7 +159,7 @@ async def run_agent(
         # tool:   '\\n<|im_start|>user\\n<tool_response>\\n42\\n</tool_response><|im_end|>\\n<|im_start|>assistant\\n'
         # model:  'The answer is 42.<|im_end|>'
     """
-    # TODO: follow the steps; keep ids, mask and log-probs the same length at every step.
+    # TODO: your implementation (stuck? `python grader.py hint 05.run_agent`).
     raise NotImplementedError("implement run_agent — see exercises/05/README.md §3.3")
 
 
@@ -180,16 +179,16 @@ class ToolAgentLoop(AgentLoopBase):
       keep ``tools.tools`` (a ``ToolListWrap``; ``[]`` when ``None``);
       ``max_turns = rollout_config.multi_turn.max_assistant_turns or DEFAULT_MAX_TURNS``;
       ``response_length = rollout_config.response_length``.
-    * ``async run(self, sampling_params, **kwargs) -> AgentLoopOutput``: ``run_agent`` on
-      ``list(kwargs["raw_prompt"])`` with ``tools_kwargs=kwargs.get("tools_kwargs") or {}``.
+    * ``async run(self, sampling_params, **kwargs) -> AgentLoopOutput``: ``run_agent`` on the
+      row's ``raw_prompt`` (as a list) with the row's ``tools_kwargs`` (``{}`` when missing or ``None``).
     """
 
     def __init__(self, *args: Any, tools: Any = None, **kwargs: Any) -> None:
-        # TODO: super().__init__(...), then the tools, max_turns and response_length.
+        # TODO: your implementation (stuck? `python grader.py hint 05.agent_registry`).
         raise NotImplementedError("implement ToolAgentLoop.__init__ — see exercises/05/README.md §3.4")
 
     async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> AgentLoopOutput:
-        # TODO: run_agent on the row's raw_prompt with its tools_kwargs.
+        # TODO: your implementation (stuck? `python grader.py hint 05.agent_registry`).
         raise NotImplementedError("implement ToolAgentLoop.run — see exercises/05/README.md §3.4")
 
 
@@ -218,5 +217,5 @@ async def gsm8k_episode(
         (``extra_fields["tool_scores"]["calc_gsm8k_reward"]`` as a float; 0.0 without that tool).
         verl turns ``reward_score`` into ``rm_scores`` on the last response token.
     """
-    # TODO: find the tools' kwargs, run_agent, set reward_score from the answer tool.
+    # TODO: your implementation (stuck? `python grader.py hint 05.gsm8k_agent`).
     raise NotImplementedError("implement gsm8k_episode — see exercises/05/README.md §5.1")

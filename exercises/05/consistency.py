@@ -44,8 +44,8 @@ def check_trajectory(
           the model's (at most one message per run).
         * ``logprob`` — a non-zero log-prob where mask is 0; a log-prob that is not finite or is
           ``> 0`` where mask is 1.
-        * ``prompt`` — ``prompt_ids`` differ from ``apply_chat_template(messages, tools=tools,
-          add_generation_prompt=True, tokenize=True)``.
+        * ``prompt`` — ``prompt_ids`` differ from the chat template of ``messages`` with ``tools``
+          and the generation prompt, tokenized.
         * ``drift`` — for a model run ``ids``: ``tokenizer.encode(tokenizer.decode(ids),
           add_special_tokens=False) != ids`` (one message per run): the ids are not what
           re-tokenising the text gives, so a text-based pipeline would train on other tokens
@@ -55,5 +55,5 @@ def check_trajectory(
         >>> check_trajectory(output_with_logprobs_one_short, tokenizer, messages, tools)
         ['length: response_logprobs has 52 entries for 53 response_ids']
     """
-    # TODO: lengths; model runs of the mask; tokens in runs; log-probs; the prompt; drift per run.
+    # TODO: your implementation (stuck? `python grader.py hint 05.consistency`).
     raise NotImplementedError("implement check_trajectory — see exercises/05/README.md §4.1")

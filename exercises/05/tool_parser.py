@@ -35,7 +35,7 @@ def parse_hermes(text: str) -> tuple[str, list[dict[str, str]]]:
           A block is what lies between ``<tool_call>`` and the *next* ``</tool_call>``
           (non-greedy, across newlines). Its text must be a JSON object with a string
           ``"name"`` and an ``"arguments"`` key (any JSON value); otherwise the block is
-          skipped. ``"arguments"`` is re-serialised with ``json.dumps(value, ensure_ascii=False)``:
+          skipped. ``"arguments"`` is re-serialised as JSON (default separators, non-ASCII kept as is):
           always a JSON *string* (``'{"x": 1}'``, ``'null'``, ``'"a string"'``), never a dict.
         * ``content``: ``text`` with every matched ``<tool_call>...</tool_call>`` block removed
           (markers included, valid or not); nothing else is stripped. A text without both
@@ -47,6 +47,5 @@ def parse_hermes(text: str) -> tuple[str, list[dict[str, str]]]:
         >>> parse_hermes('<tool_call>{"name": "add", "arguments": {</tool_call>')  # broken JSON: skipped
         ('', [])
     """
-    # TODO: find the blocks (re.DOTALL, non-greedy), json.loads each, keep the valid ones,
-    #       re-serialise the arguments, and remove every matched block from the content.
+    # TODO: your implementation (stuck? `python grader.py hint 05.parse_hermes`).
     raise NotImplementedError("implement parse_hermes — see exercises/05/README.md §1.2")

@@ -61,8 +61,7 @@ def calculate(expression: Any) -> str:
         >>> calculate("(48 + 24) / 2"), calculate("2**-1"), calculate("abs(-3)")[:6]
         ('36', '0.5', 'Error:')
     """
-    # TODO: bounds on the text, ast.parse(mode="eval"), a recursive whitelist evaluator with
-    #       bounds on every result, formatting; every failure becomes "Error: ...".
+    # TODO: your implementation (stuck? `python grader.py hint 05.calculator`).
     raise NotImplementedError("implement calculate — see exercises/05/README.md §2.2")
 
 
@@ -75,9 +74,9 @@ class CalculatorTool(BaseTool):
       ``OpenAIFunctionToolSchema`` (``OpenAIFunctionToolSchema.model_validate(dict)``).
     * ``create(instance_id=None, **kwargs) -> (instance_id, ToolResponse())``: a new id
       (``str(uuid4())``) when none is given; an entry in ``self._instance_dict``.
-    * ``execute(instance_id, parameters, **kwargs) -> (ToolResponse(text=calculate(...)), 0.0, {})``
-      with ``parameters["expression"]``; a missing or non-string expression is an
-      ``"Error: ..."`` answer too.
+    * ``execute(instance_id, parameters, **kwargs)`` returns a ``ToolResponse`` whose text is
+      :func:`calculate` of ``parameters["expression"]``, a step reward of ``0.0`` and an empty
+      metrics dict; a missing or non-string expression is an ``"Error: ..."`` answer too.
     * ``calc_reward(instance_id, **kwargs) -> 0.0`` (a calculator earns nothing by itself).
     * ``release(instance_id, **kwargs) -> None``: forget the instance.
 
@@ -93,25 +92,25 @@ class CalculatorTool(BaseTool):
         super().__init__(config or {}, tool_schema)
 
     def get_openai_tool_schema(self) -> OpenAIFunctionToolSchema:
-        # TODO: the default schema (BaseTool.__init__ calls this when tool_schema is None).
+        # TODO: your implementation (stuck? `python grader.py hint 05.calculator`).
         raise NotImplementedError("implement CalculatorTool.get_openai_tool_schema — see exercises/05/README.md §2.2")
 
     async def create(self, instance_id: str | None = None, **kwargs: Any) -> tuple[str, ToolResponse]:
-        # TODO: pick an id, store the instance's state, return (id, ToolResponse()).
+        # TODO: your implementation (stuck? `python grader.py hint 05.calculator`).
         raise NotImplementedError("implement CalculatorTool.create — see exercises/05/README.md §2.2")
 
     async def execute(
         self, instance_id: str, parameters: dict[str, Any], **kwargs: Any
     ) -> tuple[ToolResponse, float, dict]:
-        # TODO: (ToolResponse(text=calculate(expression)), 0.0, {}) — errors are answers, not exceptions.
+        # TODO: your implementation (stuck? `python grader.py hint 05.calculator`).
         raise NotImplementedError("implement CalculatorTool.execute — see exercises/05/README.md §2.2")
 
     async def calc_reward(self, instance_id: str, **kwargs: Any) -> float:
-        # TODO: a calculator earns no reward by itself.
+        # TODO: your implementation (stuck? `python grader.py hint 05.calculator`).
         raise NotImplementedError("implement CalculatorTool.calc_reward — see exercises/05/README.md §2.2")
 
     async def release(self, instance_id: str, **kwargs: Any) -> None:
-        # TODO: forget the instance.
+        # TODO: your implementation (stuck? `python grader.py hint 05.calculator`).
         raise NotImplementedError("implement CalculatorTool.release — see exercises/05/README.md §2.2")
 
 
@@ -124,16 +123,18 @@ class Gsm8kAnswerTool(BaseTool):
       ``kwargs["create_kwargs"]["ground_truth"]`` (the dataset row's
       ``extra_info.tools_kwargs.calc_gsm8k_reward.create_kwargs``). State:
       ``{"response": "", "ground_truth": ..., "reward": 0.0}``. Returns ``(instance_id, ToolResponse())``.
-    * ``execute(instance_id, parameters)``: ``answer = parameters.get("answer", "")`` (``str()`` of
-      a non-string); the stored response is ``answer`` if it starts with ``"#### "``, else
-      ``"#### " + answer``; ``reward = await self.calc_reward(instance_id)``; the step reward is
-      ``0.0`` if ``reward`` beats the reward stored by the previous submission (``0.0`` before the
-      first), else ``-0.05`` (submitting without improving costs a little); then store ``reward``
-      (the latest, not the best: answers 72, 5, 72 for truth 72 give steps 0.0, -0.05, 0.0). Returns
-      ``(ToolResponse(text=f"Current parsed {answer=} {reward=}"), step_reward, {})``.
+    * ``execute(instance_id, parameters)``: the answer is ``parameters["answer"]`` (``""`` when
+      missing, ``str()`` of a non-string); the stored response is the answer if it starts with
+      ``"#### "``, else ``"#### "`` + the answer. Its reward is :meth:`calc_reward` of the new
+      response. The step reward is ``0.0`` if that reward beats the reward stored by the
+      previous submission (``0.0`` before the first), else ``-0.05`` (submitting without
+      improving costs a little); then the new reward is stored (the latest, not the best:
+      answers 72, 5, 72 for truth 72 give steps 0.0, -0.05, 0.0). Returns a ``ToolResponse``
+      with the text ``f"Current parsed {answer=} {reward=}"``, the step reward and ``{}``.
     * ``calc_reward(instance_id)``: verl's GSM8K rule on the stored response,
-      ``verl.utils.reward_score.gsm8k.compute_score(response, ground_truth, method="flexible",
-      format_score=0.0, score=1.0)`` (the last number in the text must equal the ground truth).
+      ``verl.utils.reward_score.gsm8k.compute_score`` in its ``"flexible"`` mode, 1.0 for a
+      right answer and 0.0 otherwise, format included (the last number in the text must equal
+      the ground truth).
     * ``release(instance_id)``: forget the instance.
 
     Example (ground truth "72"):
@@ -149,25 +150,25 @@ class Gsm8kAnswerTool(BaseTool):
         super().__init__(config or {}, tool_schema)
 
     def get_openai_tool_schema(self) -> OpenAIFunctionToolSchema:
-        # TODO: the calc_gsm8k_reward schema.
+        # TODO: your implementation (stuck? `python grader.py hint 05.gsm8k_tool`).
         raise NotImplementedError("implement Gsm8kAnswerTool.get_openai_tool_schema — see exercises/05/README.md §2.3")
 
     async def create(
         self, instance_id: str | None = None, ground_truth: str | None = None, **kwargs: Any
     ) -> tuple[str, ToolResponse]:
-        # TODO: ground truth from the keyword or from kwargs["create_kwargs"]; store the state.
+        # TODO: your implementation (stuck? `python grader.py hint 05.gsm8k_tool`).
         raise NotImplementedError("implement Gsm8kAnswerTool.create — see exercises/05/README.md §2.3")
 
     async def execute(
         self, instance_id: str, parameters: dict[str, Any], **kwargs: Any
     ) -> tuple[ToolResponse, float, dict]:
-        # TODO: store "#### <answer>", score it, the step reward, the text.
+        # TODO: your implementation (stuck? `python grader.py hint 05.gsm8k_tool`).
         raise NotImplementedError("implement Gsm8kAnswerTool.execute — see exercises/05/README.md §2.3")
 
     async def calc_reward(self, instance_id: str, **kwargs: Any) -> float:
-        # TODO: gsm8k.compute_score(..., method="flexible", format_score=0.0, score=1.0).
+        # TODO: your implementation (stuck? `python grader.py hint 05.gsm8k_tool`).
         raise NotImplementedError("implement Gsm8kAnswerTool.calc_reward — see exercises/05/README.md §2.3")
 
     async def release(self, instance_id: str, **kwargs: Any) -> None:
-        # TODO: forget the instance.
+        # TODO: your implementation (stuck? `python grader.py hint 05.gsm8k_tool`).
         raise NotImplementedError("implement Gsm8kAnswerTool.release — see exercises/05/README.md §2.3")

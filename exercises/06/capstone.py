@@ -67,8 +67,7 @@ def grpo_estimator(
     Example: rewards 1.0 and 0.0 in one group of two → advantages ≈ +0.7071 and -0.7071
     on every answer token (std is the unbiased one, √0.5).
     """
-    # TODO: get your chapter-03 module with load_module("03", "advantages") and call its
-    # compute_grpo_outcome_advantage with keywords; take the norm flag from config.
+    # TODO: your implementation (stuck? `python grader.py hint 06.estimator`).
     raise NotImplementedError("implement grpo_estimator — see exercises/06/README.md §2.1")
 
 
@@ -82,23 +81,26 @@ def register_estimator(name: str = ESTIMATOR_NAME) -> Any:
     Example: after ``register_estimator("my_grpo")``,
     ``core_algos.get_adv_estimator_fn("my_grpo") is grpo_estimator``.
     """
-    # TODO: import register_adv_est inside the function and apply it to grpo_estimator.
+    # TODO: your implementation (stuck? `python grader.py hint 06.estimator`).
     raise NotImplementedError("implement register_estimator — see exercises/06/README.md §2.1")
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
     """The toy task's reward, built from *your* chapter-04 ``rule_rewards`` functions.
 
-    With ``text = solution_str.strip()`` and ``rules = load_module("04", "rule_rewards")``,
-    four components, then ``rules.combine(components, WEIGHTS)``:
+    On the solution text with surrounding whitespace stripped, four components, scored with
+    your chapter-04 module (``load_module("04", "rule_rewards")``, never an import by path) and
+    weighted by its ``combine`` with :data:`WEIGHTS`:
 
-    * ``correct``: 1.0 when the *last* match of ``ANSWER`` in ``text`` is ``math_equal`` to
+    * ``correct``: 1.0 when the *last* match of ``ANSWER`` in the text is ``math_equal`` to
       ``ground_truth``, else 0.0 (no number → 0.0);
-    * ``format``: ``rules.format_reward(text, ANSWER)`` — the whole answer is one number;
-    * ``digits``: the share of ``text``'s characters that are digits (0.0 for empty text) —
+    * ``format``: your ``format_reward`` of the text against ``ANSWER`` — the whole answer is
+      one number;
+    * ``digits``: the share of the text's characters that are digits (0.0 for empty text) —
       the dense term that lets a random model improve before it is ever right;
-    * ``length``: ``rules.overlong_penalty(min(len(text), MAX_CHARS), MAX_CHARS, BUFFER_CHARS, 1.0)``
-      — free up to 8 characters, then down to -1.0 at 24 and beyond.
+    * ``length``: your ``overlong_penalty`` with the text's length capped at :data:`MAX_CHARS`,
+      limit :data:`MAX_CHARS`, buffer :data:`BUFFER_CHARS` and factor 1.0 — free up to 8
+      characters, then down to -1.0 at 24 and beyond.
 
     Returns:
         ``{"score": weighted total, "correct": ..., "format": ..., "digits": ..., "length": ...}``
@@ -107,7 +109,7 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
     Example: ``compute_score("verlings/arith", " 42", "42")`` → correct 1, format 1, digits 1.0,
     length 0.0 → score 1 + 0.5 + 1 + 0 = 2.5.
     """
-    # TODO: compute the four components with your chapter-04 functions, then combine them.
+    # TODO: your implementation (stuck? `python grader.py hint 06.reward`).
     raise NotImplementedError("implement compute_score — see exercises/06/README.md §2.2")
 
 
@@ -122,5 +124,5 @@ def plug_in_overrides(capstone_file: str, estimator_name: str = ESTIMATOR_NAME) 
     Example: ``plug_in_overrides("/x/capstone.py")`` → three strings, the first
     ``"algorithm.adv_estimator=verlings_grpo"``.
     """
-    # TODO: return the three overrides.
+    # TODO: your implementation (stuck? `python grader.py hint 06.overrides`).
     raise NotImplementedError("implement plug_in_overrides — see exercises/06/README.md §2.3")
