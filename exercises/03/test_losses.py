@@ -293,9 +293,17 @@ def test_compute_policy_loss_vanilla_ignores_masked_positions(case):
 
 @pytest.mark.exercise("03.policy_loss")
 def test_compute_policy_loss_vanilla_is_registered():
-    assert losses.get_policy_loss_fn("vanilla") is losses.compute_policy_loss_vanilla, (
+    fn = losses.get_policy_loss_fn("vanilla")
+    assert fn is losses.compute_policy_loss_vanilla, (
         "compute_policy_loss_vanilla must stay registered as 'vanilla' (keep the @register_policy_loss decorator)"
     )
+    # What verl's trainer does with it: look it up by loss_mode, call it with keywords.
+    # ratio 1 everywhere, A = [2, -1]: the loss is the token-mean of -A = (-2 + 1) / 2 = -0.5.
+    pg_loss, _ = fn(old_log_prob=torch.zeros(1, 2), log_prob=torch.zeros(1, 2), advantages=torch.tensor([[2.0, -1.0]]),
+                    response_mask=torch.ones(1, 2), loss_agg_mode="token-mean", config=ActorConfig(),
+                    rollout_is_weights=None)
+    assert_close(pg_loss, torch.tensor(-0.5), what="get_policy_loss_fn('vanilla')(...) → pg_loss",
+                 exercise="03.policy_loss")
 
 
 @pytest.mark.exercise("03.policy_loss")
