@@ -69,6 +69,8 @@ class Machine:
         monkeypatch.setattr(doctor, "free_disk_bytes", lambda path=None: int(self.free_gib * 2**30))
         monkeypatch.setattr(doctor, "python_version", lambda: self.python)
         monkeypatch.setattr(doctor, "engine_imports", self._engine_imports)
+        self.jail_problem: str | None = None  # why a jailed print(1) fails; None: it runs
+        monkeypatch.setattr(doctor, "jail_problem", lambda: self.jail_problem)
         # The course's other packages: a fixed list, so the tests do not follow pyproject.toml edits.
         monkeypatch.setattr(doctor, "course_dependencies", lambda: [*COURSE_DEPENDENCIES, *OWN_ROW_DEPENDENCIES])
 
@@ -380,3 +382,33 @@ def test_engine_that_cannot_see_the_course_is_caught_for_real(tmp_path):
     assert check["status"] == "fail", check
     assert check["fix"] == "bash install.sh", check
     assert "cannot import torch" in check["note"]["en"] and str(engine) in check["note"]["en"], check
+
+
+# ---------------------------------------------------------------- the code jail (chapter 04)
+
+
+def test_missing_bubblewrap_fails_with_the_install_command(machine, monkeypatch):
+    machine.jail_problem = "bwrap is not installed"
+    monkeypatch.setattr(doctor.os, "geteuid", lambda: 1000)
+    jail = machine.checks()["jail"]
+    assert (jail.status, jail.required, jail.fix) == ("fail", True, "sudo apt-get install -y bubblewrap")
+    assert "jail=False" in jail.note_in("en") and "jail=False" in jail.note_in("zh")
+    assert machine.code() == 1
+
+
+def test_bubblewrap_refused_by_the_kernel_names_the_reason(machine):
+    machine.jail_problem = "bwrap is installed, but a jailed print(1) failed: 'No permissions to create new namespace'"
+    jail = machine.checks()["jail"]
+    assert jail.status == "fail" and jail.fix == "" and "namespace" in jail.found
+    assert "kernel" in jail.note_in("en")
+
+
+def test_the_real_jail_probe_agrees_with_the_sandbox():
+    # The doctor loads solutions/04/sandbox.py on its own; it must say what the sandbox itself finds.
+    from verlings.paths import SOLUTIONS
+    from verlings.target import load_module
+
+    available = load_module("04", "sandbox", root=SOLUTIONS).jail_available()
+    problem = doctor.jail_problem()
+    assert (problem is None) == available, problem
+    assert problem is None or problem.strip()

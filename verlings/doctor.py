@@ -24,6 +24,7 @@ import argparse
 import importlib.metadata as md
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -77,6 +78,7 @@ LABELS = {
     "disk": ("free disk", "剩余磁盘"),
     "pytest": ("pytest + plug-ins", "pytest 及插件"),
     "packages": ("course packages", "课程依赖包"),
+    "jail": ("code jail (bubblewrap, ch. 04)", "代码监狱 bubblewrap（第 04 章）"),
 }
 
 TEXT = {
@@ -490,6 +492,40 @@ def check_packages() -> Check:
     return Check("packages", OK, f"{len(fine)} installed", "pyproject.toml")
 
 
+def jail_problem() -> str | None:
+    """Why chapter 04's jail cannot run a jailed ``print(1)`` here, or ``None`` when it can.
+
+    Asks the reference sandbox (solutions/04/sandbox.py, standard library only), so the answer does
+    not depend on the learner's own ``bwrap_args``.
+    """
+    path = ROOT / "solutions" / "04" / "sandbox.py"
+    if not path.exists():
+        return None if shutil.which("bwrap") else "bwrap is not installed"
+    try:
+        spec = importlib.util.spec_from_file_location("_verlings_doctor_sandbox", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.jail_problem()
+    except Exception as exc:  # the check must report, never crash the doctor
+        return f"the jail check failed: {exc}"
+
+
+def check_jail() -> Check:
+    needed = "a jailed print(1) runs"
+    problem = jail_problem()
+    if problem is None:
+        return Check("jail", OK, "bwrap: a jailed print(1) runs", needed)
+    installed = "not installed" not in problem
+    fix = "" if installed else ("apt-get install -y bubblewrap" if os.geteuid() == 0
+                                else "sudo apt-get install -y bubblewrap")
+    return Check("jail", FAIL, problem, needed, fix,
+                 _note("chapter 04's run_code refuses untrusted code without it (unless asked for jail=False)"
+                       + ("; bwrap is there, so the kernel or the container refused the namespaces" if installed
+                          else ""),
+                       "没有它，第 04 章的 run_code 会拒绝运行不可信代码（除非明确传入 jail=False）"
+                       + ("；bwrap 已安装，说明是内核或容器拒绝了命名空间" if installed else "")))
+
+
 def run_checks() -> list[Check]:
     found_gpus = gpus()
     verdict = machine_device(found_gpus)
@@ -505,6 +541,7 @@ def run_checks() -> list[Check]:
         check_disk(),
         check_pytest(),
         check_packages(),
+        check_jail(),
     ]
 
 
