@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from verlings.chapters import Chapter, Exercise
+from verlings.messages import CAUSE_EN
 from verlings.paths import EXERCISES, ROOT
 
 if TYPE_CHECKING:
@@ -288,8 +289,10 @@ def _score(
     if not ran:
         return ExerciseResult(exercise, SKIPPED, tests, tests[0].headline)
     if failed:
-        # a test past its budget (or not run because of one) marks the exercise as timed out
-        first = next((t for t in failed if t.outcome == TIMEOUT), failed[0])
+        # a test past its budget (or not run because of one) marks the exercise as timed out;
+        # else the message shown is one that names a cause, when a test's inputs isolated one
+        first = next((t for t in failed if t.outcome == TIMEOUT), None) or next(
+            (t for t in failed if CAUSE_EN in t.headline), failed[0])
         status = TIMEOUT if first.outcome == TIMEOUT else FAILED
         score = exercise.points * (len(ran) - len(failed)) / len(ran) if partial else 0.0
         return ExerciseResult(exercise, status, tests, first.headline, first.details, score)

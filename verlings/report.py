@@ -92,7 +92,7 @@ def graded_passed(report: GradeReport, lang: str) -> str:
     return w["graded_passed"].format(what=what)
 
 
-MAX_WHY_LINES = 8
+MAX_WHY_LINES = 10
 
 
 def why_lines(message: str, lang: str = "en") -> list[str]:
@@ -111,8 +111,10 @@ def why_lines(message: str, lang: str = "en") -> list[str]:
             break
     lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
     lines = [ln for ln in lines if not ln.strip().startswith("hint: python grader.py hint")]
+    if len(lines) > MAX_WHY_LINES:  # the row's inputs go first: the why and the cause must stay
+        lines = [ln for ln in lines if not ln.startswith(("    ", "  inputs of row"))]
     if len(lines) > MAX_WHY_LINES:
-        lines = [*lines[: MAX_WHY_LINES - 1], "…"]
+        lines = [*lines[: MAX_WHY_LINES - 2], "…", lines[-1]]
     return [translate(ln, lang) for ln in lines]
 
 
@@ -129,7 +131,7 @@ def render_next(result: ExerciseResult, lang: str, console: Console, hints_shown
     if lines:
         console.print(Text(f"  {w['error']}: ", style="red") + Text(lines[0]))
         for line in lines[1:]:
-            console.print(Text(f"    {line.strip()}"))
+            console.print(Text("    " + line.removeprefix("  ")))  # keep the message's own indentation
     n = len(ex.hints)
     if n:
         key = "hints_left" if hints_shown == 0 else "hints_seen" if hints_shown < n else "hints_all_seen"

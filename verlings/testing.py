@@ -124,6 +124,18 @@ def assert_close(
     raise AssertionError("\n".join(lines))
 
 
+def matches(seen: Any, expected: Any, *, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """``assert_close`` as a question: lets a test name a cause only when a control case passes.
+
+    E.g. "the reshuffled batch differs but the original order matches" isolates grouping by
+    position; when both differ, the test says what differs, not why.
+    """
+    s, e = _numpy(seen), _numpy(expected)
+    if s.shape != e.shape:
+        return False
+    return bool(np.isclose(s.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True).all())
+
+
 ROW_WIDTH = 60  # characters of one input row: the message stays inside 80 columns
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from verlings import learner_module
-from verlings.testing import assert_close, golden, tensors
+from verlings.testing import assert_close, golden, matches, tensors
 
 adv = learner_module("03", "advantages")
 
@@ -62,15 +62,16 @@ def test_compute_gae_advantage_return_matches_verl(setting):
         f"{what}: NaN or inf in the output — a masked value leaking through 0 * inf, or a zero variance?"
     )
     # Only valid tokens are compared: verl leaves carried-over numbers on masked positions.
+    rows = {"rewards": g["token_level_rewards"], "values": g["values"], "mask": mask}
     assert_close(
         _on_valid(returns, mask), _on_valid(g[f"returns_{setting}"], mask), what=f"{what} → returns (valid tokens)",
-        exercise="03.gae",
+        exercise="03.gae", inputs=rows,
         why="returns = advantages BEFORE whitening + values; a masked token carries nextvalues and lastgaelam "
         "through unchanged (the golden batch has holes inside responses)",
     )
     assert_close(
         _on_valid(advantages, mask), _on_valid(g[f"advantages_{setting}"], mask),
-        what=f"{what} → advantages (valid tokens)", exercise="03.gae",
+        what=f"{what} → advantages (valid tokens)", exercise="03.gae", inputs=rows,
         why="if returns match, check the whitening: mean and unbiased var over valid tokens of the whole batch",
     )
 
@@ -143,17 +144,24 @@ def test_compute_gae_advantage_return_whitens_advantages():
 # --------------------------------------------------------------------------- GRPO (§2.3)
 
 GRPO = "compute_grpo_outcome_advantage"
+# What each case compares (neutral: the golden batch mixes groups of every size, so a miss here
+# alone does not isolate one mistake). Causes are named by the tests below whose inputs isolate them.
 GRPO_WHY = {
-    "norm": "per group (same uid, anywhere in the batch): (score - mean) / (unbiased std + epsilon); "
+    "norm": "convention: per group (same uid, anywhere in the batch), (score - mean) / (unbiased std + epsilon); "
     "a group of one: mean 0, std 1; broadcast × response_mask",
-    "no_norm": "with norm_adv_by_std_in_grpo=False the advantage is score - group mean, not divided by the std",
-    "eps": "divide by (std + epsilon) with the epsilon given, not a constant",
+    "no_norm": "convention: with norm_adv_by_std_in_grpo=False the advantage is score - group mean",
+    "eps": "convention: divide by (std + epsilon) with the epsilon given",
 }
 GRPO_KWARGS = {
     "norm": {"norm_adv_by_std_in_grpo": True},
     "no_norm": {"norm_adv_by_std_in_grpo": False},
     "eps": {"epsilon": 0.1},
 }
+
+
+def _grpo_rows(g: dict, index) -> dict:
+    """A row's inputs for a failure message: the response's rewards, mask and uid."""
+    return {"rewards": g["token_level_rewards"], "mask": g["response_mask"], "uid": index}
 
 
 def _grpo(token_level_rewards, response_mask, index, **kwargs):
@@ -170,8 +178,13 @@ def test_compute_grpo_outcome_advantage_matches_verl(case):
     mask = g["response_mask"]
     advantages, returns = _grpo(g["token_level_rewards"], mask, raw["index"], **GRPO_KWARGS[case])
     what = f"{GRPO}({', '.join(f'{k}={v}' for k, v in GRPO_KWARGS[case].items())})"
+    cause = None
+    if case != "norm":  # the default call is the control: only this case's argument differs from it
+        default, _ = _grpo(g["token_level_rewards"], mask, raw["index"])
+        if matches(default, g["advantages_norm"]):
+            cause = {"eps": "grpo_fixed_epsilon", "no_norm": "grpo_ignores_norm_flag"}[case]
     assert_close(advantages, g[f"advantages_{case}"], what=f"{what} → advantages", exercise="03.grpo",
-                 mask=mask, why=GRPO_WHY[case])
+                 mask=mask, why=GRPO_WHY[case], cause=cause, inputs=_grpo_rows(g, raw["index"]))
     assert_close(returns, g[f"returns_{case}"], what=f"{what} → returns", exercise="03.grpo", mask=mask,
                  why="GRPO has no critic: returns are the advantages")
 
@@ -181,8 +194,11 @@ def test_compute_grpo_outcome_advantage_integer_uids():
     raw, g = _load("grpo")
     index = raw["index_int"]  # the same groups, labelled 100, 107, 114, ... instead of "q0", "q1", ...
     advantages, _ = _grpo(g["token_level_rewards"], g["response_mask"], index)
+    # the same batch with str uids is the control: if it matches, only the uids' type differs
+    with_str, _ = _grpo(g["token_level_rewards"], g["response_mask"], raw["index"])
     assert_close(advantages, g["advantages_norm"], what=f"{GRPO} with int uids", exercise="03.grpo",
-                 why="uids are labels: group by equal ids, whatever their type or value")
+                 why="the same groups as the golden batch, labelled with ints instead of strings",
+                 cause="uid_type" if matches(with_str, g["advantages_norm"]) else None)
 
 
 @pytest.mark.exercise("03.grpo")
@@ -190,8 +206,11 @@ def test_compute_grpo_outcome_advantage_groups_anywhere_in_batch():
     raw, g = _load("grpo")
     perm = torch.randperm(len(raw["index"]), generator=torch.Generator().manual_seed(5))
     advantages, _ = _grpo(g["token_level_rewards"][perm], g["response_mask"][perm], raw["index"][perm.numpy()])
+    # the batch in its original order is the control: if it matches, only the order differs
+    in_order, _ = _grpo(g["token_level_rewards"], g["response_mask"], raw["index"])
     assert_close(advantages, g["advantages_norm"][perm], what=f"{GRPO} on a reshuffled batch", exercise="03.grpo",
-                 why="group by uid, never by position (responses of one prompt need not be contiguous)")
+                 why="the golden batch with its rows reshuffled (the responses of one uid are no longer neighbours)",
+                 cause="grpo_groups_by_position" if matches(in_order, g["advantages_norm"]) else None)
 
 
 @pytest.mark.exercise("03.grpo")
@@ -212,9 +231,14 @@ def test_compute_grpo_outcome_advantage_hand_worked():
     assert not torch.isnan(advantages).any(), (
         f"{GRPO}: NaN — a group with all-equal scores has std 0; add epsilon to the std before dividing"
     )
+    # What the population std gives on these inputs (only group a changes: std 1): the one
+    # mistake that produces exactly this output, so the message may name it.
+    population = torch.tensor([0.0, 1 / (1 + 1e-6), 0.0, -1 / (1 + 1e-6), 2 / (1 + 1e-6), 0.0, 0.0])
     assert_close(
         advantages, scalar[:, None] * mask, what=f"{GRPO} (hand-worked)", exercise="03.grpo", mask=mask,
-        why="unbiased std (torch.std divides by n - 1); singleton group: mean 0, std 1; × response_mask",
+        why="convention: unbiased std (n - 1); singleton group: mean 0, std 1; × response_mask",
+        cause="grpo_population_std" if matches(advantages, population[:, None] * mask) else None,
+        inputs={"rewards": rewards, "mask": mask, "uid": index},
     )
 
 

@@ -42,10 +42,18 @@ class Mutant:
     exercise: str
     module: str
     code: str
+    # The mistake it embodies, as a key of verlings.messages.CAUSES; by default its name (the
+    # names already say the mistake: "grpo_population_std"). A graded test that fails on this
+    # mutant and names a cause must name this one.
+    mistake: str = ""
 
     @property
     def chapter(self) -> str:
         return self.exercise.split(".")[0]
+
+    @property
+    def cause(self) -> str:
+        return self.mistake or self.name
 
     def __str__(self) -> str:
         return self.name
@@ -68,6 +76,7 @@ class _Outcomes:
         self.failed: list[str] = []
         self.passed: list[str] = []
         self.broken: list[str] = []
+        self.messages: dict[str, str] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
@@ -77,12 +86,14 @@ class _Outcomes:
                 self.broken.append(f"{report.nodeid}: {text.strip().splitlines()[0]}")
             else:
                 self.failed.append(report.nodeid)
+                self.messages[report.nodeid] = text
         elif report.passed and report.when == "call":
             self.passed.append(report.nodeid)
 
 
 def graded_failures(
-    target: Path, exercise: str, extra_args: tuple[str, ...] = (), module: str | None = None
+    target: Path, exercise: str, extra_args: tuple[str, ...] = (), module: str | None = None,
+    messages: dict[str, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Run one exercise's graded tests against ``target`` in-process: (failed, passed) test ids.
 
@@ -114,11 +125,33 @@ def graded_failures(
             os.environ[target_mod.ENV_VAR] = saved_env
     if outcomes.broken:
         raise RuntimeError("the mutant itself is broken:\n" + "\n".join(outcomes.broken))
+    if messages is not None:
+        messages.update(outcomes.messages)
     return outcomes.failed, outcomes.passed
 
 
+def wrong_causes(mutant: Mutant, messages: dict[str, str]) -> list[str]:
+    """Failing tests whose message names a cause other than the mistake the mutant embodies."""
+    from verlings.messages import named_causes
+
+    return [f"{nodeid.split('::')[-1]} names {', '.join(sorted(named))}"
+            for nodeid, text in messages.items() if (named := named_causes(text)) and mutant.cause not in named]
+
+
 def caught(mutant: Mutant) -> list[str]:
-    """The graded tests of the mutant's exercise that fail on it (must not be empty)."""
+    """The graded tests of the mutant's exercise that fail on it (must not be empty).
+
+    Also holds the tests to their word: a failing test whose message names a cause
+    (``cause=`` of :func:`verlings.testing.assert_close`) must name this mutant's mistake;
+    otherwise ``AssertionError`` — that test blames a cause its inputs do not isolate.
+    """
+    messages: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:
-        failed, _ = graded_failures(build_target(mutant, Path(tmp)), mutant.exercise, module=mutant.module)
+        failed, _ = graded_failures(build_target(mutant, Path(tmp)), mutant.exercise, module=mutant.module,
+                                    messages=messages)
+    wrong = wrong_causes(mutant, messages)
+    assert not wrong, (
+        f"on the known-wrong variant {mutant.name!r} (mistake: {mutant.cause}) a test names another cause:\n  "
+        + "\n  ".join(wrong)
+    )
     return failed
