@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from verlings import target as target_mod
-from verlings.paths import display
+from verlings.paths import ROOT, display
 
 _report_file = None
 _item_exercise: dict[str, str] = {}
@@ -44,7 +44,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("verlings_target", "default target folder (CLI and environment win)", default="")
 
 
+def check_course_root(rootdir: Path, harness_root: Path = ROOT) -> None:
+    """The course root is the checkout pytest runs in (its rootdir), never where verlings was installed from.
+
+    pyproject's ``pythonpath = ["."]`` puts the rootdir first on ``sys.path`` before this plug-in
+    is imported, so a checkout grades itself even when ``pip install -e`` was run in another clone.
+    When that did not happen (an older pytest, ``-o pythonpath=``), the two disagree: stop.
+    """
+    rootdir = Path(rootdir).resolve()
+    if not (rootdir / "verlings" / "pytest_plugin.py").is_file():
+        return  # not a course checkout (a teacher's folder of extra tests): the imported harness decides
+    if rootdir != Path(harness_root).resolve():
+        raise pytest.UsageError(
+            f"pytest runs in the course checkout {rootdir} but imported the verlings harness from {harness_root} "
+            f"(installed from another clone), so it would grade the wrong exercises: run `python -m pytest` in "
+            f"{rootdir}, or `pip install -e .` there."
+        )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    check_course_root(config.rootpath)
     config.addinivalue_line("markers", "exercise(id): ties a graded test to an exercise of chapter.toml (03.gae)")
     config.addinivalue_line("markers", "gpu: needs a CUDA GPU; skipped with a reason where there is none")
     config.addinivalue_line("markers", "slow: a longer integration test (verl imports, training runs)")
@@ -73,7 +92,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"verlings target: {target_mod.describe(target_mod.active())}"
+    active = target_mod.active()
+    return f"verlings target: {active} — {target_mod.describe(active)}"
 
 
 def exercise_of(item: pytest.Item) -> str | None:
