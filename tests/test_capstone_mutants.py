@@ -33,7 +33,7 @@ _REWARD_OK = {
     "format": "rules.format_reward(text, ANSWER)",
     "digits": "sum(c.isdigit() for c in text) / len(text) if text else 0.0",
     "length": "rules.overlong_penalty(min(len(text), MAX_CHARS), MAX_CHARS, BUFFER_CHARS, 1.0)",
-    "ret": "rules.combine(components, WEIGHTS)",
+    "ret": "{**rules.combine(components, WEIGHTS), 'acc': components['correct']}",
 }
 
 
@@ -88,6 +88,7 @@ def register_estimator(name=ESTIMATOR_NAME):
            _reward(digits="sum(c.isdigit() for c in text) / len(text)")),
     Mutant("reward_returns_only_the_total", "06.reward", "capstone",
            _reward(ret="rules.combine(components, WEIGHTS)['score']")),
+    Mutant("reward_without_acc", "06.reward", "capstone", _reward(ret="rules.combine(components, WEIGHTS)")),
     Mutant("reward_own_weighted_sum", "06.reward", "capstone",
            _reward(ret="{'score': sum(WEIGHTS[k] * v for k, v in components.items()), **components}")),
     Mutant("reward_string_compare", "06.reward", "capstone", '''
@@ -116,6 +117,67 @@ def plug_in_overrides(capstone_file, estimator_name=ESTIMATOR_NAME):
     return [f"algorithm.adv_estimator={estimator_name}", f"reward.custom_reward_function.path={capstone_file}",
             "reward.custom_reward_function.name=score"]
 '''),
+    # --- 06.sft
+    Mutant("sft_mask_whole_conversation", "06.sft", "capstone", '''
+_solution_mask = sft_loss_mask
+def sft_loss_mask(messages, tokenizer, system_prompt_len, generation_prompt_len):
+    ids, mask = _solution_mask(messages, tokenizer, system_prompt_len, generation_prompt_len)
+    return ids, [1] * len(ids)
+'''),
+    Mutant("sft_mask_trains_the_role_header", "06.sft", "capstone", '''
+_solution_mask = sft_loss_mask
+def sft_loss_mask(messages, tokenizer, system_prompt_len, generation_prompt_len):
+    return _solution_mask(messages, tokenizer, system_prompt_len, 0)
+'''),
+    Mutant("sft_keeps_repeated_system_prompt", "06.sft", "capstone", '''
+_solution_mask = sft_loss_mask
+def sft_loss_mask(messages, tokenizer, system_prompt_len, generation_prompt_len):
+    return _solution_mask(messages, tokenizer, 0, generation_prompt_len)
+'''),
+    Mutant("sft_whole_conversation_template", "06.sft", "capstone", '''
+def sft_loss_mask(messages, tokenizer, system_prompt_len, generation_prompt_len):
+    prompt = list(tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=True,
+                                                return_dict=True)["input_ids"])
+    ids = list(tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)["input_ids"])
+    return ids, [0] * len(prompt) + [1] * (len(ids) - len(prompt))
+'''),
+    Mutant("sft_mask_without_stop_token", "06.sft", "capstone", '''
+_solution_mask = sft_loss_mask
+def sft_loss_mask(messages, tokenizer, system_prompt_len, generation_prompt_len):
+    ids, mask = _solution_mask(messages, tokenizer, system_prompt_len, generation_prompt_len)
+    stop = set(tokenizer.convert_tokens_to_ids(["<|im_end|>"]))
+    return ids, [0 if i in stop else m for i, m in zip(ids, mask)]
+'''),
+    # --- 06.majority
+    Mutant("majority_ties_to_the_last", "06.majority", "capstone", '''
+def majority_vote(preds, values):
+    counts, first = {}, {}
+    for p, v in zip(preds, values):
+        counts[p] = counts.get(p, 0) + 1
+        first.setdefault(p, v)
+    top = max(counts.values())
+    return first[[p for p in counts if counts[p] == top][-1]]
+'''),
+    Mutant("majority_last_value", "06.majority", "capstone", '''
+def majority_vote(preds, values):
+    counts, last = {}, {}
+    for p, v in zip(preds, values):
+        counts[p] = counts.get(p, 0) + 1
+        last[p] = v
+    return last[max(counts, key=counts.get)]
+'''),
+    Mutant("majority_best_value", "06.majority", "capstone", '''
+def majority_vote(preds, values):
+    return max(values)
+'''),
+    Mutant("majority_sorted_ties", "06.majority", "capstone", '''
+def majority_vote(preds, values):
+    counts, first = {}, {}
+    for p, v in zip(preds, values):
+        counts[p] = counts.get(p, 0) + 1
+        first.setdefault(p, v)
+    return first[max(sorted(counts), key=counts.get)]
+'''),
 ]
 
 
@@ -142,6 +204,6 @@ def test_solution_passes_the_same_way():
         root = Path(tmp)
         for chapter in ("03", "04", "06"):
             shutil.copytree(SOLUTIONS / chapter, root / chapter)
-        for exercise in ("06.estimator", "06.reward", "06.overrides"):
+        for exercise in ("06.estimator", "06.reward", "06.overrides", "06.sft", "06.majority"):
             failed, passed = graded_failures(root, exercise)
             assert not failed and passed, (exercise, failed)

@@ -103,11 +103,13 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
       characters, then down to -1.0 at 24 and beyond.
 
     Returns:
-        ``{"score": weighted total, "correct": ..., "format": ..., "digits": ..., "length": ...}``
-        — verl uses ``score`` as the reward and logs every other key.
+        ``{"score": weighted total, "correct": ..., "format": ..., "digits": ..., "length": ...,
+        "acc": correct}`` — what ``combine`` returns, plus ``acc`` (a copy of ``correct``, not
+        weighted): verl uses ``score`` as the reward and logs every other key; its validation
+        reports a key named ``acc`` as the headline accuracy (``val-core/<data_source>/acc/mean@1``).
 
     Example: ``compute_score("verlings/arith", " 42", "42")`` → correct 1, format 1, digits 1.0,
-    length 0.0 → score 1 + 0.5 + 1 + 0 = 2.5.
+    length 0.0 → score 1 + 0.5 + 1 + 0 = 2.5, acc 1.0.
     """
     # TODO: your implementation (stuck? `python grader.py hint 06.reward`).
     raise NotImplementedError("implement compute_score — see exercises/06/README.md §2.2")
@@ -126,3 +128,52 @@ def plug_in_overrides(capstone_file: str, estimator_name: str = ESTIMATOR_NAME) 
     """
     # TODO: your implementation (stuck? `python grader.py hint 06.overrides`).
     raise NotImplementedError("implement plug_in_overrides — see exercises/06/README.md §2.3")
+
+
+def sft_loss_mask(
+    messages: list[dict], tokenizer: Any, system_prompt_len: int, generation_prompt_len: int
+) -> tuple[list[int], list[int]]:
+    """One conversation as verl's SFT trainer sees it: its token ids and its loss mask.
+
+    verl's ``MultiTurnSFTDataset`` (``verl/utils/dataset/multiturn_sft_dataset.py``) tokenizes
+    **each message on its own** with
+    ``tokenizer.apply_chat_template([message], add_generation_prompt=False, tokenize=True,
+    return_dict=True)["input_ids"]`` and concatenates the pieces:
+
+    * the chat template puts its default system prompt before *every* call, so every message
+      after the first (unless it is itself a ``system`` message) drops its first
+      ``system_prompt_len`` tokens;
+    * the loss mask is 1 on an ``assistant`` message's tokens — its answer, its end-of-turn token
+      and what follows it — except the first ``generation_prompt_len`` tokens (the
+      ``<|im_start|>assistant\\n`` header, which the prompt supplies at generation time);
+    * every other message (system, user, tool) is 0: the model is not trained to write prompts.
+
+    Args:
+        messages: ``[{"role": ..., "content": ...}, ...]`` (one row's ``messages``).
+        tokenizer: a Hugging Face tokenizer with a chat template (the course tokenizer in tests).
+        system_prompt_len, generation_prompt_len: the lengths verl gets from
+            ``verl.utils.tokenizer.chat_template.extract_system_prompt_and_generation(tokenizer)``.
+
+    Returns:
+        ``(input_ids, loss_mask)``: two lists of ints of the same length — exactly what verl's
+        dataset returns with ``pad_mode=no_padding``.
+
+    Example (course tokenizer): user "What is 1 + 2?", assistant "3" → the mask is 1 on the three
+    tokens ``3``, ``<|im_end|>``, ``\\n`` and 0 everywhere else.
+    """
+    # TODO: tokenize each message, drop the repeated system prompt, build the mask per role.
+    raise NotImplementedError("implement sft_loss_mask — see exercises/06/README.md §5.2")
+
+
+def majority_vote(preds: list[str], values: list[float]) -> float:
+    """maj@n for one prompt, as verl's validation computes it (``metric_utils.calc_maj_val``).
+
+    ``preds[i]`` is the i-th sampled answer (e.g. the extracted number), ``values[i]`` its score
+    (e.g. ``acc``). The majority answer is the most frequent pred; on a tie, the one that
+    appears **first** in ``preds`` wins. Return the value of that answer's **first** occurrence.
+
+    Example: preds ``["3", "4", "4", "3"]``, values ``[1, 0, 0.5, 1]`` → "3" and "4" tie with two
+    votes, "3" came first → 1.0.
+    """
+    # TODO: count the votes in order of first appearance; keep each answer's first value.
+    raise NotImplementedError("implement majority_vote — see exercises/06/README.md §6.3")

@@ -196,21 +196,22 @@ def test_grpo_estimator_uses_your_chapter_03_code(stand_in_chapters):
 # WEIGHTS correct 1, format 0.5, digits 1, length 0.5:
 REWARD_CASES = [
     # " 42" → "42": right, one number, all digits, 2 chars → length 0 → 1 + 0.5 + 1 + 0 = 2.5
-    (" 42", "42", {"correct": 1.0, "format": 1.0, "digits": 1.0, "length": 0.0, "score": 2.5}),
+    (" 42", "42", {"correct": 1.0, "acc": 1.0, "format": 1.0, "digits": 1.0, "length": 0.0, "score": 2.5}),
     # 16 chars, 2 digits: digits 2/16; length -(16-8)/16 = -0.5 → 0.125 - 0.25 = -0.125
-    ("The answer is 41", "42", {"correct": 0.0, "format": 0.0, "digits": 0.125, "length": -0.5, "score": -0.125}),
+    ("The answer is 41", "42",
+     {"correct": 0.0, "acc": 0.0, "format": 0.0, "digits": 0.125, "length": -0.5, "score": -0.125}),
     # the LAST number counts: 13 is right; 10 chars, 4 digits; length -(10-8)/16 = -0.125
     # → 1 + 0 + 0.4 - 0.0625 = 1.3375
-    ("12 then 13", "13", {"correct": 1.0, "format": 0.0, "digits": 0.4, "length": -0.125, "score": 1.3375}),
+    ("12 then 13", "13", {"correct": 1.0, "acc": 1.0, "format": 0.0, "digits": 0.4, "length": -0.125, "score": 1.3375}),
     # a minus sign is part of a well-formed answer; digits 2/3 → 1 + 0.5 + 2/3 = 2.1667
-    ("-12", "-12", {"correct": 1.0, "format": 1.0, "digits": 2 / 3, "length": 0.0, "score": 1.5 + 2 / 3}),
+    ("-12", "-12", {"correct": 1.0, "acc": 1.0, "format": 1.0, "digits": 2 / 3, "length": 0.0, "score": 1.5 + 2 / 3}),
     # noise longer than MAX_CHARS: the length term stops at -1 → 0.5 * -1 = -0.5
     ("abc def ghi jkl mno pqr stu vwx yz", "3",
-     {"correct": 0.0, "format": 0.0, "digits": 0.0, "length": -1.0, "score": -0.5}),
+     {"correct": 0.0, "acc": 0.0, "format": 0.0, "digits": 0.0, "length": -1.0, "score": -0.5}),
     # nothing at all (a model that stops at once): every component 0, no division by zero
-    ("", "7", {"correct": 0.0, "format": 0.0, "digits": 0.0, "length": 0.0, "score": 0.0}),
+    ("", "7", {"correct": 0.0, "acc": 0.0, "format": 0.0, "digits": 0.0, "length": 0.0, "score": 0.0}),
     # " 007 " → "007" equals "7" as a number (math_equal), 3 digits of 3 chars
-    (" 007 ", "7", {"correct": 1.0, "format": 1.0, "digits": 1.0, "length": 0.0, "score": 2.5}),
+    (" 007 ", "7", {"correct": 1.0, "acc": 1.0, "format": 1.0, "digits": 1.0, "length": 0.0, "score": 2.5}),
 ]
 
 
@@ -219,7 +220,7 @@ def _check_score(result, expected: dict, what: str) -> None:
         f"{what} returned {type(result).__name__}; return combine(...)'s dict so that verl logs every component"
     )
     assert_equal(sorted(result), sorted(expected), what=f"{what}: keys", exercise="06.reward")
-    for key in ("correct", "format", "digits", "length", "score"):
+    for key in ("correct", "format", "digits", "length", "score", "acc"):
         assert_close(float(result[key]), expected[key], what=f"{what}[{key!r}]", exercise="06.reward")
 
 
@@ -313,6 +314,110 @@ def test_plug_in_overrides_default_estimator_name():
     assert "reward.custom_reward_function.path=/somewhere/capstone.py" in overrides, (
         f"the reward path should be the capstone_file argument, as given: {overrides}"
     )
+
+
+# --- 06.sft -------------------------------------------------------------------------------------
+
+SFT_CONVERSATIONS = [
+    # the capstone's SFT rows: one question, one answer
+    [{"role": "user", "content": "What is 1 + 2? Answer with digits only."}, {"role": "assistant", "content": "3"}],
+    # two turns: the second user turn must lose its repeated system prompt and stay unmasked
+    [{"role": "user", "content": "What is 7 + 5?"}, {"role": "assistant", "content": "12"},
+     {"role": "user", "content": "And 2 + 2?"}, {"role": "assistant", "content": "4"}],
+    # an explicit system turn first: the template then adds no default one
+    [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "What is 0 + 0?"},
+     {"role": "assistant", "content": "0"}],
+]
+
+
+def _verl_sft_row(tmp_path, messages):
+    import pandas as pd
+    from omegaconf import OmegaConf
+    from verl.utils.dataset.multiturn_sft_dataset import MultiTurnSFTDataset
+
+    from verlings.fixtures.tokenizer import local_tokenizer
+
+    path = tmp_path / "sft.parquet"
+    pd.DataFrame([{"messages": messages}]).to_parquet(path)
+    config = OmegaConf.create({"pad_mode": "no_padding", "max_length": 512, "messages_key": "messages"})
+    row = MultiTurnSFTDataset(str(path), local_tokenizer(), config)[0]
+    return row["input_ids"].tolist(), row["loss_mask"].tolist()
+
+
+def _sft_args():
+    from verl.utils.tokenizer.chat_template import extract_system_prompt_and_generation
+
+    from verlings.fixtures.tokenizer import local_tokenizer
+
+    tok = local_tokenizer()
+    system, generation = extract_system_prompt_and_generation(tok)
+    return tok, len(system), len(generation)
+
+
+@pytest.mark.exercise("06.sft")
+@pytest.mark.parametrize("case", range(len(SFT_CONVERSATIONS)), ids=["one-turn", "two-turns", "system-first"])
+def test_sft_loss_mask_matches_verls_sft_dataset(tmp_path, case):
+    messages = SFT_CONVERSATIONS[case]
+    tok, system_len, generation_len = _sft_args()
+    out = cap.sft_loss_mask(messages, tok, system_len, generation_len)
+    assert isinstance(out, tuple) and len(out) == 2, f"sft_loss_mask must return (input_ids, loss_mask), got {out!r}"
+    ids, mask = (list(map(int, x)) for x in out)
+    want_ids, want_mask = _verl_sft_row(tmp_path, messages)
+    assert_equal(ids, want_ids, what="sft_loss_mask → input_ids (vs verl's MultiTurnSFTDataset)", exercise="06.sft",
+                 why="each message is tokenized on its own; turns after the first drop the repeated system prompt")
+    trained = tok.decode([i for i, m in zip(want_ids, want_mask) if m])
+    assert_equal(mask, want_mask, what="sft_loss_mask → loss_mask (vs verl's MultiTurnSFTDataset)", exercise="06.sft",
+                 why=f"only assistant tokens after the '<|im_start|>assistant\\n' header are trained: {trained!r}")
+
+
+@pytest.mark.exercise("06.sft")
+def test_sft_loss_mask_trains_the_answer_and_its_stop_token():
+    tok, system_len, generation_len = _sft_args()
+    ids, mask = cap.sft_loss_mask(SFT_CONVERSATIONS[0], tok, system_len, generation_len)
+    # hand-checked with the course template: the answer "3", then "<|im_end|>" and "\n" end the turn
+    assert_equal(tok.decode([i for i, m in zip(ids, mask) if m]), "3<|im_end|>\n", what="the trained tokens",
+                 exercise="06.sft", why="the model learns the answer *and* to stop; the prompt is never trained")
+
+
+# --- 06.majority ------------------------------------------------------------------------------------
+
+MAJORITY_CASES = [
+    # hand-worked: "4" has three votes of five → the value of its first occurrence, 0.0
+    (["4", "3", "4", "4", "3"], [0.0, 1.0, 0.5, 0.25, 1.0], 0.0),
+    # a tie, 2 votes each: "3" appears first → its first value, 1.0 (not "4", not the best)
+    (["3", "4", "4", "3"], [1.0, 0.0, 0.5, 1.0], 1.0),
+    # one sample: maj@1 is that sample's value
+    (["7"], [0.75], 0.75),
+    # the majority answer's *first* value, not its last or mean
+    (["9", "8", "9"], [0.2, 1.0, 0.6], 0.2),
+]
+
+
+@pytest.mark.exercise("06.majority")
+@pytest.mark.parametrize(("preds", "values", "expected"), MAJORITY_CASES, ids=["majority", "tie", "single", "first"])
+def test_majority_vote_hand_worked(preds, values, expected):
+    from verl.trainer.ppo.metric_utils import calc_maj_val
+
+    data = [{"pred": p, "val": v} for p, v in zip(preds, values)]
+    assert calc_maj_val(data, vote_key="pred", val_key="val") == expected  # the worked value is verl's too
+    assert_close(float(cap.majority_vote(list(preds), list(values))), expected,
+                 what=f"majority_vote({preds}, {values})", exercise="06.majority")
+
+
+@pytest.mark.exercise("06.majority")
+def test_majority_vote_matches_verl_on_random_groups():
+    import random
+
+    from verl.trainer.ppo.metric_utils import calc_maj_val
+
+    rng = random.Random(0)
+    for trial in range(300):
+        n = rng.randint(1, 9)
+        preds = [rng.choice("abc") for _ in range(n)]  # three answers: ties are common
+        values = [rng.choice([0.0, 0.5, 1.0]) for _ in range(n)]
+        want = calc_maj_val([{"pred": p, "val": v} for p, v in zip(preds, values)], vote_key="pred", val_key="val")
+        assert_close(float(cap.majority_vote(preds, values)), want, exercise="06.majority",
+                     what=f"majority_vote({preds}, {values}) vs verl's calc_maj_val (trial {trial})")
 
 
 # --- 06.training --------------------------------------------------------------------------------

@@ -58,7 +58,8 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
         # DAPO's ramp on characters; clipped to MAX_CHARS so the penalty stays in [-1, 0]
         "length": rules.overlong_penalty(min(len(text), MAX_CHARS), MAX_CHARS, BUFFER_CHARS, 1.0),
     }
-    return rules.combine(components, WEIGHTS)
+    # "acc" is the name verl's validation looks for: it reports val-core/<data_source>/acc/mean@N
+    return {**rules.combine(components, WEIGHTS), "acc": components["correct"]}
 
 
 def plug_in_overrides(capstone_file: str, estimator_name: str = ESTIMATOR_NAME) -> list[str]:
@@ -67,3 +68,35 @@ def plug_in_overrides(capstone_file: str, estimator_name: str = ESTIMATOR_NAME) 
         f"reward.custom_reward_function.path={capstone_file}",
         "reward.custom_reward_function.name=compute_score",
     ]
+
+
+def sft_loss_mask(
+    messages: list[dict], tokenizer: Any, system_prompt_len: int, generation_prompt_len: int
+) -> tuple[list[int], list[int]]:
+    ids: list[int] = []
+    mask: list[int] = []
+    for i, message in enumerate(messages):
+        # verl tokenizes each turn on its own; the template puts its system prompt before every one,
+        # so all turns after the first drop it again (a real system turn keeps its own tokens)
+        tokens = list(tokenizer.apply_chat_template([message], add_generation_prompt=False, tokenize=True,
+                                                    return_dict=True)["input_ids"])
+        if i != 0 and message["role"] != "system":
+            tokens = tokens[system_prompt_len:]
+        if message["role"] == "assistant":
+            # the "<|im_start|>assistant\n" header is the prompt's, not the model's to learn
+            turn_mask = [0] * generation_prompt_len + [1] * (len(tokens) - generation_prompt_len)
+        else:
+            turn_mask = [0] * len(tokens)
+        ids += tokens
+        mask += turn_mask
+    return ids, mask
+
+
+def majority_vote(preds: list[str], values: list[float]) -> float:
+    counts: dict[str, int] = {}
+    first: dict[str, float] = {}
+    for pred, value in zip(preds, values):
+        counts[pred] = counts.get(pred, 0) + 1
+        first.setdefault(pred, value)  # the value of the answer's first occurrence, as verl keeps
+    # max() keeps the first key with the top count: ties go to the answer seen first
+    return first[max(counts, key=counts.get)]

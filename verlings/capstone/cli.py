@@ -36,7 +36,7 @@ DEMO_STEPS = 30
 
 _STEP = re.compile(r"step:(\d+) - ")
 _SCORE = re.compile(r"critic/score/mean:([-\d.eE+]+|nan)")
-_ACC = re.compile(r"val-(?:core|aux)/[^ ]+/(?:acc|correct)/mean@1:([-\d.eE+]+)")
+_ACC = re.compile(r"val-(?:core|aux)/[^ ]+/(?:acc|correct)/mean@1:(?:np\.float64\()?([-\d.eE+]+)")
 
 
 def build_parser() -> argparse.ArgumentParser:
