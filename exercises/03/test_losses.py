@@ -8,7 +8,7 @@ import torch
 
 from verlings import learner_module
 from verlings.fixtures.actor_config import ActorConfig
-from verlings.testing import assert_close, golden, tensors
+from verlings.testing import assert_close, golden, matches, tensors
 
 losses = learner_module("03", "losses")
 
@@ -74,9 +74,12 @@ def test_agg_loss_ignores_masked_positions(mode):
     g = tensors(golden("03", "agg_loss"))
     loss_mat = _rejunk(g["loss_mat"], g["loss_mask"], -1000.0)  # the golden had 50.0 there
     seen = losses.agg_loss(loss_mat=loss_mat, loss_mask=g["loss_mask"], loss_agg_mode=mode)
+    # the golden inputs themselves are the control: if they match, only the masked values differ
+    clean = losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode=mode)
     assert_close(
         seen, g[mode], what=f"agg_loss({mode!r}) with other values under the mask", exercise="03.agg_loss",
-        why="values where loss_mask is 0 must not change the loss — multiply or select by the mask before summing",
+        why="the golden inputs with -1000 instead of 50 where loss_mask is 0",
+        cause="masked_positions_leak" if matches(clean, g[mode]) else None,
     )
 
 
@@ -283,12 +286,17 @@ def test_compute_policy_loss_vanilla_ignores_masked_positions(case):
         g, spec, old_log_prob=_rejunk(g["old_log_prob"], mask, -0.5), log_prob=_rejunk(g["log_prob"], mask, -9.0),
         advantages=_rejunk(g["advantages"], mask, 25.0),
     )
-    why = "padding must not count: every mean (loss, clipfracs, ppo_kl) is over response_mask only"
+    # the golden inputs themselves are the control: if they match, only the masked values differ
+    clean_loss, clean_metrics = _vanilla(g, spec)
+    clean_ok = matches(clean_loss, g[f"{case}__pg_loss"]) and all(
+        matches(clean_metrics[f"actor/{name}"], g[f"{case}__{name}"]) for name in POLICY_METRICS)
+    why = "the golden inputs with other values where response_mask is 0"
+    cause = "masked_positions_leak" if clean_ok else None
     assert_close(pg_loss, g[f"{case}__pg_loss"], what="pg_loss with other values under the mask",
-                 exercise="03.policy_loss", why=why)
+                 exercise="03.policy_loss", why=why, cause=cause)
     for name in POLICY_METRICS:
         assert_close(metrics[f"actor/{name}"], g[f"{case}__{name}"], what=f"{name} with other values under the mask",
-                     exercise="03.policy_loss", why=why)
+                     exercise="03.policy_loss", why=why, cause=cause)
 
 
 @pytest.mark.exercise("03.policy_loss")
