@@ -16,7 +16,10 @@ Keys: ``h`` next hint (the only thing that counts a hint as used), ``n`` next un
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -42,6 +45,13 @@ KEYS_HELP = {
 NEXT_HELP = {"en": "press n for the next exercise", "zh": "按 n 进入下一个练习"}
 PASSED_MSG = {"en": "passed! Compare with the reference:", "zh": "通过！参考答案"}
 ALL_DONE = {"en": "All exercises pass. 🎉", "zh": "所有练习都已通过。🎉"}
+WORKER_LINE = {
+    "ready": {"en": "warm grading worker ready", "zh": "评分进程已就绪"},
+    "starting": {"en": "starting the grading worker (imports torch and verl once); fresh interpreters meanwhile",
+                 "zh": "正在启动评分进程（只导入一次 torch 和 verl）；在此之前每次评分启动新解释器"},
+    "none": {"en": "no warm grading worker: each run starts a fresh interpreter",
+             "zh": "没有常驻评分进程：每次评分启动新解释器"},
+}
 RESTARTED = {
     "en": "the grading worker had stopped; started a new one",
     "zh": "评分进程已退出，已重新启动",
@@ -139,6 +149,9 @@ class WatchSession:
         self.busy = ""
         self.refresh: Callable[[], None] = lambda: None
         self.verdicts = 0  # screens with a new verdict (the benchmark and tests count them)
+        self._starting = None
+        self._closed = False
+        self.finished = False  # every exercise from the starting point on passes
 
     # --- statuses -------------------------------------------------------------------------------
     def status_of(self, ex: Exercise) -> str | None:
@@ -149,18 +162,54 @@ class WatchSession:
     def statuses(self) -> dict[str, str]:
         return {e.id: s for e in _exercises() if (s := self.status_of(e)) is not None}
 
-    # --- grading --------------------------------------------------------------------------------
-    def _ensure_worker(self) -> None:
-        if self.worker is None:
-            return
-        from verlings.worker import WorkerDied
+    # --- the warm worker --------------------------------------------------------------------------
+    def start_worker(self) -> None:
+        """Start the worker in the background; until it is ready, runs use fresh interpreters."""
+        self._worker_thread = threading.Thread(target=self._start_worker, daemon=True, name="verlings-worker-start")
+        self._worker_thread.start()
 
+    def _start_worker(self) -> None:
+        from verlings.worker import Worker, WorkerDied
+
+        self._starting = worker = Worker()
         try:
-            if self.worker.ensure():
-                self.note = RESTARTED[self.lang]
-        except WorkerDied:
-            self.worker = None  # fresh interpreters from now on: slower, same results
-            self.note = RESTARTED[self.lang].split(";")[0]
+            worker.start()
+        except (WorkerDied, OSError):
+            return  # fresh interpreters: slower, same results
+        if self._closed:
+            worker.close()
+        else:
+            self.worker = worker
+
+    def _ready_worker(self):
+        """The worker if it is ready; a dead one is replaced (in the background) and said so."""
+        worker = self.worker
+        if worker is None:
+            return None
+        if not worker.alive():
+            self.worker = None
+            worker.close()
+            self.note = RESTARTED[self.lang]
+            self.start_worker()
+            return None
+        return worker
+
+    def worker_state(self) -> str:
+        if self.worker is not None and self.worker.alive():
+            return "ready"
+        thread = getattr(self, "_worker_thread", None)
+        return "starting" if thread is not None and thread.is_alive() else "none"
+
+    def close(self) -> None:
+        self._closed = True
+        if self.worker is not None:
+            self.worker.close()
+        starting = self._starting
+        if starting is not None and starting.proc is not None and starting is not self.worker:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(starting.proc.pid, signal.SIGKILL)  # still importing: no need to wait for it
+
+    # --- grading --------------------------------------------------------------------------------
 
     def grade(self, exercises: list[Exercise]) -> None:
         """Grade these exercises (one run per chapter) and record what the files on disk give."""
@@ -170,10 +219,10 @@ class WatchSession:
         for chapter_id, exs in by_chapter.items():
             self.busy = ("评分中 " if self.lang == "zh" else "grading ") + ", ".join(e.id for e in exs) + " …"
             self.refresh()
-            self._ensure_worker()
-            result = grade_chapter(load_chapter(chapter_id), self.target, only={e.id for e in exs}, worker=self.worker)
-            if self.worker is not None and not self.worker.alive():
-                self._ensure_worker()  # it died during the run (the run itself was retried in a fresh interpreter)
+            worker = self._ready_worker()
+            result = grade_chapter(load_chapter(chapter_id), self.target, only={e.id for e in exs}, worker=worker)
+            if worker is not None:
+                self._ready_worker()  # died during the run? (the run was redone in a fresh interpreter)
             for r in result.exercises:
                 self.status[r.exercise.id] = r.status
                 self.results[r.exercise.id] = r
@@ -237,9 +286,12 @@ class WatchSession:
 
     # --- screen ---------------------------------------------------------------------------------
     def _capture(self, draw: Callable[[Console], None]) -> Text:
-        with self.console.capture() as cap:
-            draw(self.console)
-        return Text.from_ansi(cap.get().rstrip("\n"))
+        # A console of its own: printing on the live one would go through Live's render hook.
+        buf = io.StringIO()
+        c = self.console
+        draw(Console(file=buf, width=c.width, force_terminal=c.is_terminal, color_system=c.color_system,
+                     legacy_windows=False, highlight=False))
+        return Text.from_ansi(buf.getvalue().rstrip("\n"))
 
     def screen(self) -> RenderableType:
         parts: list[RenderableType] = []
@@ -248,8 +300,10 @@ class WatchSession:
         parts.append(Text(f"verlings watch — {done}/{len(exercises)}", style="bold"))
         parts.append(ProgressBar(total=len(exercises), completed=done, width=50))
         ex = self.current
-        if ex is None:
+        if ex is None and self.finished:
             parts.append(Text(ALL_DONE[self.lang], style="bold green"))
+        elif ex is None:
+            pass  # still looking for the first unfinished exercise (the busy line says what is graded)
         else:
             result = self.results.get(ex.id)
             status = self.status_of(ex)
@@ -271,6 +325,7 @@ class WatchSession:
             parts.append(Text(self.note, style="yellow"))
         if self.busy:
             parts.append(Text(self.busy, style="dim"))
+        parts.append(Text(WORKER_LINE[self.worker_state()][self.lang], style="dim"))
         parts.append(Text(KEYS_HELP[self.lang], style="dim"))
         return Group(*parts)
 
@@ -288,16 +343,6 @@ def starting_point(session: WatchSession, where: str | None) -> Exercise | None:
     return find_exercise(where)  # the one asked for, passed or not; suggests the nearest id on a typo
 
 
-def _start_worker(console: Console):
-    from verlings.worker import Worker, WorkerDied
-
-    try:
-        return Worker().start()
-    except (WorkerDied, OSError) as exc:
-        console.print(Text(f"no warm grading worker ({exc}); each run starts a fresh interpreter", style="yellow"))
-        return None
-
-
 def watch(target: Path, lang: str, console: Console, where: str | None = None, use_worker: bool = True) -> int:
     from watchfiles import watch as watch_files
 
@@ -307,10 +352,9 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
             load_chapter(where.zfill(2))
         else:
             find_exercise(where)
-    with console.status("starting the grading worker (torch, verl: imported once) …") if console.is_terminal \
-            else contextlib.nullcontext():
-        worker = _start_worker(console) if use_worker else None
-    session = WatchSession(target, lang, console, progress, worker)
+    session = WatchSession(target, lang, console, progress)
+    if use_worker:
+        session.start_worker()
     live_screen = console.is_terminal and not console.is_dumb_terminal
     keys: queue.Queue[str] = queue.Queue()
     try:
@@ -323,12 +367,14 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
 
             session.refresh = refresh
             session.current = starting_point(session, where)
+            session.finished = session.current is None
             if session.current is not None and session.current.id not in session.results:
                 session.grade([session.current])
             _show(session, live)
             if session.current is None:
                 return 0
             threading.Thread(target=_read_keys, args=(keys,), daemon=True).start()
+            shown_state = session.worker_state()
             for changes in watch_files(target, rust_timeout=100, yield_on_timeout=True,
                                        watch_filter=lambda _change, path: path.endswith(".py")):
                 if changes:
@@ -338,6 +384,9 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
                 with contextlib.suppress(queue.Empty):
                     key = keys.get_nowait()
                 if key is None:
+                    if session.worker_state() != shown_state:  # e.g. the worker became ready
+                        shown_state = session.worker_state()
+                        _show(session, live)
                     continue
                 if key == "q":
                     break
@@ -346,13 +395,12 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
                 elif key == "l":
                     session.show_list()
                 elif key == "n" and not session.next():
-                    session.current = None
+                    session.current, session.finished = None, True
                 _show(session, live)
                 if session.current is None:
                     break
     finally:
-        if session.worker is not None:
-            session.worker.close()
+        session.close()
     return 0
 
 

@@ -101,6 +101,10 @@ THREAD_ENV = {
 }
 
 
+# The parent's values of THREAD_ENV's variables (JSON), handed to every child.
+ORIGINAL_ENV = "VERLINGS_WORKER_ORIGINAL_ENV"
+
+
 class WorkerDied(RuntimeError):
     """The zygote exited (or was killed) while runs were pending."""
 
@@ -125,6 +129,50 @@ def _preload() -> None:
         GlobalHydra.instance().clear()
 
 
+def _inspect() -> dict:
+    """What a test checks about the zygote: nothing a run could leak into the next one."""
+    hydra = False
+    with contextlib.suppress(Exception):
+        from hydra.core.global_hydra import GlobalHydra
+
+        hydra = GlobalHydra.instance().is_initialized()
+    torch = sys.modules.get("torch")
+    cuda = bool(torch is not None and torch.cuda.is_initialized())
+    learner = sorted(m for m in sys.modules if m.startswith("_verlings_target_"))
+    return {"threads": _threads(), "hydra_initialized": hydra, "cuda_initialized": cuda, "learner_modules": learner}
+
+
+def _course_changed(since: float) -> bool:
+    """Has a course module the zygote imported (verlings.*) been edited since? Then it is stale."""
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if name.startswith("verlings") and path:
+            with contextlib.suppress(OSError):
+                if os.stat(path).st_mtime > since:
+                    return True
+    return False
+
+
+def _restore_thread_env() -> None:
+    """Give the run the parent's thread settings back (the zygote's are for the zygote only).
+
+    Subprocesses a test starts (a capstone training run) then see the learner's environment, and
+    torch in the child gets its usual intra-op threads; starting them here is safe because the
+    zygote never started any.
+    """
+    original = json.loads(os.environ.pop(ORIGINAL_ENV, "{}"))
+    for key in THREAD_ENV:
+        if original.get(key) is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = original[key]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        with contextlib.suppress(Exception):
+            wanted = original.get("OMP_NUM_THREADS")
+            torch.set_num_threads(int(wanted) if wanted and wanted.isdigit() else max(1, os.cpu_count() or 1))
+
+
 def _child(request: dict, proto_fd: int) -> None:
     """In the forked child: own session, output to a file, run pytest, exit without cleanup."""
     code = 70
@@ -141,6 +189,7 @@ def _child(request: dict, proto_fd: int) -> None:
         os.close(null)
         os.close(out)
         os.chdir(request.get("cwd") or os.getcwd())
+        _restore_thread_env()
         os.environ.update(request.get("env") or {})
         gc.enable()
         import pytest
@@ -180,6 +229,7 @@ def serve() -> None:
     proto = os.fdopen(proto_fd, "w", buffering=1, encoding="utf-8")
     os.environ.update({k: os.environ.get(k, v) for k, v in THREAD_ENV.items()})
     _preload()
+    loaded_at = time.time()
     gc.collect()
     gc.freeze()  # children share these pages copy-on-write and never scan them
     gc.disable()
@@ -213,11 +263,18 @@ def serve() -> None:
                 if not line.strip():
                     continue
                 request = json.loads(line)
+                if request.get("op") == "inspect":
+                    reply({"id": request["id"], "event": "inspect", **_inspect()})
+                    continue
                 if request.get("op") == "kill":
                     for pid, (rid, _, _) in running.items():
                         if rid == request["id"]:
                             _kill_group(pid)
                     continue
+                if _course_changed(loaded_at):  # the harness was edited: a new zygote must import it
+                    reply({"id": request["id"], "event": "error", "message": "the course's harness changed"})
+                    stdin_open = False
+                    break
                 if _threads() != 1:  # never fork a process with other threads in it
                     reply({"id": request["id"], "event": "error", "message": f"zygote has {_threads()} threads"})
                     continue
@@ -269,7 +326,9 @@ class Worker:
     def start(self, timeout: float = 180.0) -> Worker:
         from verlings.paths import ROOT
 
-        env = {**os.environ, **(self.env or {}), **THREAD_ENV, "PYTHONUNBUFFERED": "1"}
+        base = {**os.environ, **(self.env or {})}
+        original = json.dumps({key: base.get(key) for key in THREAD_ENV})
+        env = {**base, **THREAD_ENV, ORIGINAL_ENV: original, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [self.python, "-m", "verlings.worker"],
             cwd=ROOT,
@@ -340,6 +399,10 @@ class Worker:
             future, info = entry
             if msg["event"] == "started":
                 info["pid"] = msg["pid"]
+            elif msg["event"] == "inspect":
+                with self._lock:
+                    self._pending.pop(msg["id"], None)
+                future.set_result(msg)
             elif msg["event"] in ("exit", "error"):
                 with self._lock:
                     self._pending.pop(msg["id"], None)
@@ -359,6 +422,27 @@ class Worker:
             if not future.done():
                 future.set_exception(WorkerDied(f"the grading worker exited (code {proc.returncode})"))
 
+    def _send(self, request: dict) -> Future:
+        future: Future = Future()
+        with self._lock:
+            self._next_id += 1
+            request["id"] = self._next_id
+            self._pending[request["id"]] = (future, {})
+            if self.proc is None or self.proc.stdin is None:
+                self._pending.pop(request["id"], None)
+                raise WorkerDied("the grading worker is not running")
+            try:
+                self.proc.stdin.write((json.dumps(request) + "\n").encode())
+                self.proc.stdin.flush()
+            except OSError as exc:
+                self._pending.pop(request["id"], None)
+                raise WorkerDied("the grading worker is not running") from exc
+        return future
+
+    def inspect(self, timeout: float = 10.0) -> dict:
+        """The zygote's own state: threads, Hydra, CUDA, learner modules (tests check all stay clean)."""
+        return self._send({"op": "inspect"}).result(timeout)
+
     def submit(
         self,
         argv: list[str],
@@ -368,29 +452,17 @@ class Worker:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Future:
+        """Start ``pytest argv`` in a fresh child; the future's result is its exit code (None: timed out)."""
         if not self.alive():
             raise WorkerDied("the grading worker is not running")
-        future: Future = Future()
-        with self._lock:
-            self._next_id += 1
-            rid = self._next_id
-            self._pending[rid] = (future, {})
-            request = {
-                "id": rid,
-                "argv": list(argv),
-                "out": str(output),
-                "cwd": str(cwd) if cwd else None,
-                "env": dict(env or {}),
-                "timeout": timeout,
-            }
-            assert self.proc is not None and self.proc.stdin is not None
-            try:
-                self.proc.stdin.write((json.dumps(request) + "\n").encode())
-                self.proc.stdin.flush()
-            except OSError as exc:
-                self._pending.pop(rid, None)
-                raise WorkerDied("the grading worker is not running") from exc
-        return future
+        request = {
+            "argv": list(argv),
+            "out": str(output),
+            "cwd": str(cwd) if cwd else None,
+            "env": dict(env or {}),
+            "timeout": timeout,
+        }
+        return self._send(request)
 
     def run(
         self,
