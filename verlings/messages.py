@@ -32,10 +32,6 @@ CAUSES: dict[str, Cause] = {
         "values on masked positions leak into the result (multiply by the mask, or no mask at all?)",
         "被掩码位置上的值混进了结果（只是乘以掩码，或者根本没用掩码？）",
     ),
-    "biased_variance": Cause(
-        "population variance (divides by n) where the unbiased one (n - 1) is expected",
-        "用了总体方差（除以 n），这里要的是无偏方差（除以 n - 1）",
-    ),
     "grpo_population_std": Cause(
         "population std (divides by n); GRPO uses the unbiased std (torch.std divides by n - 1)",
         "用了总体标准差（除以 n）；GRPO 用无偏标准差（torch.std 除以 n - 1）",
@@ -55,10 +51,6 @@ CAUSES: dict[str, Cause] = {
     "uid_type": Cause(
         "uids compared by type or value instead of equality (int uids must group like str uids)",
         "按类型或数值而不是按相等来比较 uid（int 类型的 uid 必须和 str 一样分组）",
-    ),
-    "policy_loss_sign": Cause(
-        "the sign of the loss: the clipped objective is maximised, so the loss is its negative",
-        "损失的符号：裁剪目标是要最大化的，所以损失取它的相反数",
     ),
 }
 
@@ -108,6 +100,10 @@ def translate(line: str, lang: str) -> str:
                 return indent + CAUSE_ZH + c.zh
     if body in ZH:
         return indent + ZH[body]
+    from verlings.messages_zh import WHY_ZH
+
+    if body in WHY_ZH:
+        return indent + WHY_ZH[body]
     for pattern, template in PATTERNS:
         m = pattern.match(body)
         if m:
