@@ -189,3 +189,186 @@ def compute_reinforce_plus_plus_outcome_advantage(
     raise NotImplementedError(
         "implement compute_reinforce_plus_plus_outcome_advantage — see exercises/03/README.md §2.5"
     )
+
+
+# ---------------------------------------------------------------- more estimators (§2.6–§2.10)
+
+
+def compute_grpo_passk_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    epsilon: float = 1e-6,
+    norm_adv_by_std_in_grpo: bool = True,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """GRPO for pass@k (arXiv:2503.19595): only the best response of each group is credited.
+
+    Args:
+        token_level_rewards: ``(bs, response_length)`` float32; score = sum over tokens.
+        response_mask: ``(bs, response_length)``, 1 = generated token.
+        index: ``(bs,)`` numpy array of group ids (strings or ints, any order).
+        epsilon: added to the group's std before dividing.
+        norm_adv_by_std_in_grpo: accepted for verl's signature and **ignored**: verl reads the
+            flag from ``config``.
+        config: required (verl asserts it): verl's ``AlgoConfig`` or any mapping with
+            ``.get``; ``config.get("norm_adv_by_std_in_grpo", True)`` says whether to divide
+            by the std.
+        kwargs: anything else verl's trainer passes; unused.
+
+    Returns:
+        ``(advantages, returns)``: the same ``(bs, response_length)`` tensor twice.
+
+    Conventions (verl's): in each group the response with the highest score gets
+    ``r_max - r_second_max`` (divided by the group's **unbiased** std + ``epsilon`` when the
+    flag is on); every other response gets 0. A tie at the top gives 0. A group with fewer
+    than 2 responses raises ``ValueError``. Broadcast over the tokens, 0 where the mask is 0.
+
+    Example: one group, scores ``[1, 0, 0, 0]``, no std: advantages ``[1, 0, 0, 0]``; with the
+    std (0.5): ``[2, 0, 0, 0]`` (up to epsilon).
+
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_grpo_passk_outcome_advantage``
+    (``algorithm.adv_estimator=grpo_passk``).
+    """
+    # TODO: your implementation (lesson §2.6).
+    raise NotImplementedError("implement compute_grpo_passk_outcome_advantage — see exercises/03/README.md §2.6")
+
+
+def compute_reinforce_plus_plus_baseline_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    epsilon: float = 1e-6,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """REINFORCE++ with a group baseline (arXiv:2501.03262), outcome rewards only.
+
+    Args:
+        token_level_rewards: ``(bs, response_length)`` float32; score = sum over tokens.
+        response_mask: ``(bs, response_length)``, 1 = generated token.
+        index: ``(bs,)`` numpy array of group ids.
+        epsilon, config, kwargs: accepted for verl's signature; unused.
+
+    Returns:
+        ``(advantages, returns)``: the same ``(bs, response_length)`` tensor twice.
+
+    Conventions (verl's): a response's score minus its group's mean score (a group of one:
+    mean 0), put on every valid token, then whitened over **all valid tokens of the batch**
+    (one mean, one unbiased variance, as ``_masked_whiten``; fewer than 2 valid tokens is a
+    ``ValueError``), then exactly 0 on masked tokens.
+
+    Example: two groups ``[1, 0]`` and ``[1, 1]``, one token each: centred ``[0.5, -0.5, 0, 0]``;
+    whitened (mean 0, unbiased std √(1/6)) ``[1.2247, -1.2247, 0, 0]``.
+
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_reinforce_plus_plus_baseline_outcome_advantage``
+    (``algorithm.adv_estimator=reinforce_plus_plus_baseline``).
+    """
+    # TODO: your implementation (lesson §2.7).
+    raise NotImplementedError(
+        "implement compute_reinforce_plus_plus_baseline_outcome_advantage — see exercises/03/README.md §2.7"
+    )
+
+
+def compute_opo_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    epsilon: float = 1e-6,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """OPO (arXiv:2505.23585): the group's length-weighted mean score as the baseline.
+
+    Args:
+        token_level_rewards: ``(bs, response_length)`` float32; score = sum over tokens.
+        response_mask: ``(bs, response_length)``, 1 = generated token; a response's length is
+            its number of valid tokens.
+        index: ``(bs,)`` numpy array of group ids.
+        epsilon, config, kwargs: accepted for verl's signature; unused.
+
+    Returns:
+        ``(advantages, returns)``: the same ``(bs, response_length)`` tensor twice.
+
+    Conventions (verl's): baseline of a group = Σ length·score / Σ length over its responses
+    (a group of one: baseline 0); advantage = score − baseline on every valid token, 0 on
+    masked ones. No whitening, no std.
+
+    Example: one group, scores ``[1, 0]``, lengths ``[3, 1]``: baseline 3/4, advantages
+    ``+0.25`` on the 3 tokens of the first response and ``-0.75`` on the second's token.
+
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_opo_outcome_advantage``
+    (``algorithm.adv_estimator=opo``).
+    """
+    # TODO: your implementation (lesson §2.8).
+    raise NotImplementedError("implement compute_opo_outcome_advantage — see exercises/03/README.md §2.8")
+
+
+def compute_remax_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    reward_baselines: torch.Tensor,
+    response_mask: torch.Tensor,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """ReMax (arXiv:2310.10505): the reward of a greedy response to the same prompt as the baseline.
+
+    Args:
+        token_level_rewards: ``(bs, response_length)`` float32.
+        reward_baselines: ``(bs,)`` float32, the reward of the greedy response to each row's prompt.
+        response_mask: ``(bs, response_length)``, 1 = generated token.
+        config, kwargs: accepted for verl's signature; unused.
+
+    Returns:
+        ``(advantages, returns)``, both ``(bs, response_length)``:
+        ``returns[t]`` = sum of ``token_level_rewards · response_mask`` from t to the end
+        (undiscounted, masked rewards ignored); ``advantages = returns − reward_baselines`` on
+        valid tokens and ``returns`` (i.e. 0 after the last reward) on masked ones.
+
+    Example: rewards ``[0, 0, 1]``, mask all 1, baseline 0.25: returns ``[1, 1, 1]``,
+    advantages ``[0.75, 0.75, 0.75]``.
+
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_remax_outcome_advantage``
+    (``algorithm.adv_estimator=remax``; the trainer generates the greedy baseline).
+    """
+    # TODO: your implementation (lesson §2.9).
+    raise NotImplementedError("implement compute_remax_outcome_advantage — see exercises/03/README.md §2.9")
+
+
+def compute_gpg_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    epsilon: float = 1e-6,
+    f_norm: float = 1.0,
+    alpha: float = 1.0,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """GPG (github.com/AMAP-ML/GPG): group-mean baseline, rescaled by how many responses scored at all.
+
+    Args:
+        token_level_rewards: ``(bs, response_length)`` float32; score = sum over tokens.
+        response_mask: ``(bs, response_length)``, 1 = generated token.
+        index: ``(bs,)`` numpy array of group ids.
+        epsilon: accepted for verl's signature; unused.
+        f_norm: the advantage is divided by it.
+        alpha: accepted and **ignored**: verl recomputes it (below).
+        config, kwargs: accepted for verl's signature; unused.
+
+    Returns:
+        ``(advantages, returns)``: the same ``(bs, response_length)`` tensor twice.
+
+    Conventions (verl's): ``alpha = bs / max(1, number of responses whose score is non-zero)``
+    over the whole batch; advantage = ``alpha · (score − group mean) / f_norm`` (a group of
+    one: mean 0; no std) on every valid token, 0 on masked ones.
+
+    Example: two groups ``[1, 0]`` and ``[0, 0]``: alpha = 4 / 1 = 4; advantages
+    ``[2, -2, 0, 0]``.
+
+    In verl: ``verl/trainer/ppo/core_algos.py::compute_gpg_outcome_advantage``
+    (``algorithm.adv_estimator=gpg``, with ``policy_loss.loss_mode=gpg``).
+    """
+    # TODO: your implementation (lesson §2.10).
+    raise NotImplementedError("implement compute_gpg_outcome_advantage — see exercises/03/README.md §2.10")

@@ -390,3 +390,196 @@ def test_compute_reinforce_plus_plus_outcome_advantage_ignores_rewards_on_masked
                  exercise="03.reinforce_pp", mask=mask, why=why)
     assert_close(advantages, g["advantages_a"], what=f"{RPP} → advantages, garbage under the mask",
                  exercise="03.reinforce_pp", mask=mask, why=why)
+
+
+# ------------------------------------------- 03.grpo_passk, 03.reinforce_pp_baseline, 03.opo, 03.remax, 03.gpg
+# Goldens: verlings/goldens/ch03_estimators.py.
+
+PASSK = "compute_grpo_passk_outcome_advantage"
+PASSK_KWARGS = {
+    "norm": {"config": {"norm_adv_by_std_in_grpo": True}},
+    "no_norm": {"config": {"norm_adv_by_std_in_grpo": False}},
+    "eps": {"config": {"norm_adv_by_std_in_grpo": True}, "epsilon": 0.1},
+    "config_wins": {"config": {"norm_adv_by_std_in_grpo": True}, "norm_adv_by_std_in_grpo": False},
+}
+PASSK_WHY = {
+    "norm": "only each group's best response gets (r_max - r_second_max) / (unbiased std + epsilon); the rest 0",
+    "no_norm": "config['norm_adv_by_std_in_grpo'] is False: r_max - r_second_max, no division",
+    "eps": "the epsilon argument is added to the group's std",
+    "config_wins": "verl reads norm_adv_by_std_in_grpo from config and ignores the keyword of the same name",
+}
+
+
+def _passk(token_level_rewards, response_mask, index, **kwargs):
+    out = adv.compute_grpo_passk_outcome_advantage(
+        token_level_rewards=token_level_rewards, response_mask=response_mask, index=index, **kwargs
+    )
+    return _check_output(out, token_level_rewards, PASSK)
+
+
+@pytest.mark.exercise("03.grpo_passk")
+@pytest.mark.parametrize("case", list(PASSK_KWARGS))
+def test_compute_grpo_passk_outcome_advantage_matches_verl(case):
+    raw, g = _load("grpo_passk")
+    advantages, returns = _passk(g["token_level_rewards"], g["response_mask"], raw["index"], **PASSK_KWARGS[case])
+    what = f"{PASSK}({PASSK_KWARGS[case]})"
+    assert_close(advantages, g[f"advantages_{case}"], what=f"{what} → advantages", exercise="03.grpo_passk",
+                 mask=g["response_mask"], why=PASSK_WHY[case])
+    assert_close(returns, g[f"returns_{case}"], what=f"{what} → returns", exercise="03.grpo_passk",
+                 why="returns are the advantages")
+
+
+@pytest.mark.exercise("03.grpo_passk")
+def test_compute_grpo_passk_outcome_advantage_hand_worked():
+    # One group, one token each. Scores [0, 1, 0, 0]: r_max 1, r_second_max 0 → 1 for the best, 0 for the others.
+    # Unbiased std of [0, 1, 0, 0] = sqrt(0.75 / 3) = 0.5 → 1 / (0.5 + 1e-6) with the std.
+    # A second group [2, 2]: a tie at the top → 0 for both.
+    rewards = torch.tensor([[0.0], [1.0], [0.0], [0.0], [2.0], [2.0]])
+    mask = torch.ones(6, 1)
+    index = np.array(["a", "a", "a", "a", "b", "b"])
+    advantages, _ = _passk(rewards, mask, index, config={"norm_adv_by_std_in_grpo": False})
+    assert_close(advantages, torch.tensor([[0.0], [1.0], [0.0], [0.0], [0.0], [0.0]]), what=f"{PASSK} (no std)",
+                 exercise="03.grpo_passk", why="the best response gets r_max - r_second_max; a tie at the top gives 0")
+    advantages, _ = _passk(rewards, mask, index, config={"norm_adv_by_std_in_grpo": True})
+    assert_close(advantages[1], torch.tensor([1.0 / (0.5 + 1e-6)]), what=f"{PASSK} (with std)",
+                 exercise="03.grpo_passk", why="divide by the group's unbiased std (torch.std) + epsilon")
+
+
+@pytest.mark.exercise("03.grpo_passk")
+def test_compute_grpo_passk_outcome_advantage_rejects_groups_of_one():
+    rewards, mask = torch.tensor([[1.0], [0.0], [1.0]]), torch.ones(3, 1)
+    with pytest.raises(ValueError):
+        adv.compute_grpo_passk_outcome_advantage(
+            token_level_rewards=rewards, response_mask=mask, index=np.array(["a", "a", "b"]),
+            config={"norm_adv_by_std_in_grpo": True},
+        )
+
+
+RPPB = "compute_reinforce_plus_plus_baseline_outcome_advantage"
+
+
+@pytest.mark.exercise("03.reinforce_pp_baseline")
+def test_compute_reinforce_plus_plus_baseline_outcome_advantage_matches_verl():
+    raw, g = _load("reinforce_pp_baseline")
+    out = adv.compute_reinforce_plus_plus_baseline_outcome_advantage(
+        token_level_rewards=g["token_level_rewards"], response_mask=g["response_mask"], index=raw["index"]
+    )
+    advantages, returns = _check_output(out, g["token_level_rewards"], RPPB)
+    why = ("score minus its group's mean (a group of one: 0), on every valid token, then whitened over all "
+           "valid tokens of the batch (unbiased variance), then 0 on masked tokens")
+    assert_close(advantages, g["advantages"], what=f"{RPPB} → advantages", exercise="03.reinforce_pp_baseline",
+                 mask=g["response_mask"], why=why)
+    assert_close(returns, g["returns"], what=f"{RPPB} → returns", exercise="03.reinforce_pp_baseline",
+                 why="returns are the advantages")
+
+
+@pytest.mark.exercise("03.reinforce_pp_baseline")
+def test_compute_reinforce_plus_plus_baseline_outcome_advantage_hand_worked():
+    # Groups [1, 0] and [1, 1], one token each: centred [0.5, -0.5, 0, 0]; over the 4 valid tokens the
+    # mean is 0 and the unbiased variance (0.25 + 0.25) / 3 = 1/6 → [0.5, -0.5, 0, 0] / sqrt(1/6 + 1e-8).
+    rewards = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    mask = torch.tensor([[1, 0], [1, 0], [1, 0], [1, 0]])
+    advantages, _ = adv.compute_reinforce_plus_plus_baseline_outcome_advantage(
+        token_level_rewards=rewards, response_mask=mask, index=np.array([0, 0, 1, 1])
+    )
+    scale = 1.0 / math.sqrt(1.0 / 6.0 + 1e-8)
+    expected = torch.tensor([[0.5 * scale, 0.0], [-0.5 * scale, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    assert_close(advantages, expected, what=RPPB, exercise="03.reinforce_pp_baseline", mask=mask,
+                 why="group-mean baseline first, then one whitening over the batch's valid tokens")
+
+
+OPO = "compute_opo_outcome_advantage"
+
+
+@pytest.mark.exercise("03.opo")
+def test_compute_opo_outcome_advantage_matches_verl():
+    raw, g = _load("opo")
+    out = adv.compute_opo_outcome_advantage(
+        token_level_rewards=g["token_level_rewards"], response_mask=g["response_mask"], index=raw["index"]
+    )
+    advantages, returns = _check_output(out, g["token_level_rewards"], OPO)
+    why = ("score minus the group's length-weighted mean score Σ len·score / Σ len (a group of one: 0), "
+           "len = valid tokens of the response")
+    assert_close(advantages, g["advantages"], what=f"{OPO} → advantages", exercise="03.opo",
+                 mask=g["response_mask"], why=why)
+    assert_close(returns, g["returns"], what=f"{OPO} → returns", exercise="03.opo", why="returns are the advantages")
+
+
+@pytest.mark.exercise("03.opo")
+def test_compute_opo_outcome_advantage_hand_worked():
+    # One group: a 3-token answer with score 1, a 1-token answer with score 0.
+    # baseline = (3·1 + 1·0) / (3 + 1) = 0.75 → +0.25 on the first answer's tokens, -0.75 on the second's.
+    rewards = torch.tensor([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    mask = torch.tensor([[1, 1, 1], [1, 0, 0]])
+    advantages, _ = adv.compute_opo_outcome_advantage(
+        token_level_rewards=rewards, response_mask=mask, index=np.array(["q", "q"])
+    )
+    assert_close(advantages, torch.tensor([[0.25, 0.25, 0.25], [-0.75, 0.0, 0.0]]), what=OPO, exercise="03.opo",
+                 mask=mask, why="the baseline weighs each score by its response's length (a plain mean gives 0.5)")
+
+
+REMAX = "compute_remax_outcome_advantage"
+
+
+@pytest.mark.exercise("03.remax")
+def test_compute_remax_outcome_advantage_matches_verl():
+    _, g = _load("remax")
+    out = adv.compute_remax_outcome_advantage(
+        token_level_rewards=g["token_level_rewards"], reward_baselines=g["reward_baselines"],
+        response_mask=g["response_mask"],
+    )
+    advantages, returns = _check_output(out, g["token_level_rewards"], REMAX)
+    assert_close(returns, g["returns"], what=f"{REMAX} → returns", exercise="03.remax",
+                 why="returns[t] = Σ of rewards·mask from t to the end (undiscounted; masked rewards do not count)")
+    assert_close(advantages, g["advantages"], what=f"{REMAX} → advantages", exercise="03.remax",
+                 why="advantages = returns - reward_baselines on valid tokens (the baseline times the mask)")
+
+
+@pytest.mark.exercise("03.remax")
+def test_compute_remax_outcome_advantage_hand_worked():
+    # rewards [0.1, 5 (masked), 1], baseline 0.25: returns [1.1, 1, 1]; advantages [0.85, 1, 0.75].
+    rewards = torch.tensor([[0.1, 5.0, 1.0]])
+    mask = torch.tensor([[1, 0, 1]])
+    advantages, returns = adv.compute_remax_outcome_advantage(
+        token_level_rewards=rewards, reward_baselines=torch.tensor([0.25]), response_mask=mask
+    )
+    assert_close(returns, torch.tensor([[1.1, 1.0, 1.0]]), what=f"{REMAX} → returns", exercise="03.remax",
+                 why="the masked reward 5 is ignored; no discount")
+    assert_close(advantages, torch.tensor([[0.85, 1.0, 0.75]]), what=f"{REMAX} → advantages", exercise="03.remax",
+                 why="the baseline is subtracted on valid tokens only")
+
+
+GPG = "compute_gpg_outcome_advantage"
+GPG_WHY = {
+    "": "alpha · (score - group mean) / f_norm, alpha = bs / max(1, responses with a non-zero score)",
+    "_f_norm": "divide by f_norm",
+    "_alpha_ignored": "the alpha argument is ignored: verl recomputes alpha from the batch",
+}
+
+
+@pytest.mark.exercise("03.gpg")
+@pytest.mark.parametrize(
+    ("case", "kwargs"), [("", {}), ("_f_norm", {"f_norm": 2.5}), ("_alpha_ignored", {"alpha": 7.0})]
+)
+def test_compute_gpg_outcome_advantage_matches_verl(case, kwargs):
+    raw, g = _load("gpg")
+    out = adv.compute_gpg_outcome_advantage(
+        token_level_rewards=g["token_level_rewards"], response_mask=g["response_mask"], index=raw["index"], **kwargs
+    )
+    advantages, returns = _check_output(out, g["token_level_rewards"], GPG)
+    assert_close(advantages, g[f"advantages{case}"], what=f"{GPG}({kwargs}) → advantages", exercise="03.gpg",
+                 mask=g["response_mask"], why=GPG_WHY[case])
+    assert_close(returns, g[f"returns{case}"], what=f"{GPG}({kwargs}) → returns", exercise="03.gpg",
+                 why="returns are the advantages")
+
+
+@pytest.mark.exercise("03.gpg")
+def test_compute_gpg_outcome_advantage_hand_worked():
+    # Groups [1, 0] and [0, 0]: 1 non-zero score in a batch of 4 → alpha = 4; means 0.5 and 0.
+    # advantages = 4 · [0.5, -0.5, 0, 0] = [2, -2, 0, 0].
+    rewards = torch.tensor([[1.0], [0.0], [0.0], [0.0]])
+    advantages, _ = adv.compute_gpg_outcome_advantage(
+        token_level_rewards=rewards, response_mask=torch.ones(4, 1), index=np.array([0, 0, 1, 1])
+    )
+    assert_close(advantages, torch.tensor([[2.0], [-2.0], [0.0], [0.0]]), what=GPG, exercise="03.gpg",
+                 why=GPG_WHY[""])

@@ -149,3 +149,111 @@ def compute_reinforce_plus_plus_outcome_advantage(
         # One mean and std over every valid token of the batch (not per sequence, not per group).
         advantages = _masked_whiten(returns, response_mask) * mask
     return advantages, returns
+
+
+# ---------------------------------------------------------------- more estimators (§2.6)
+
+
+def compute_grpo_passk_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    epsilon: float = 1e-6,
+    norm_adv_by_std_in_grpo: bool = True,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    # verl asserts a config and reads the flag from it; the keyword of the same name is ignored.
+    assert config is not None, "compute_grpo_passk_outcome_advantage needs the algorithm config"
+    norm = config.get("norm_adv_by_std_in_grpo", True)
+    with torch.no_grad():
+        scores = token_level_rewards.sum(dim=-1)
+        ids, groups = _group_ids(index, scores.device)
+        scalars = torch.zeros_like(scores)
+        for g in range(groups):
+            members = torch.nonzero(ids == g).flatten()
+            rewards = scores[members]
+            if rewards.numel() < 2:
+                raise ValueError(f"Pass@k requires at least 2 samples per group. Got {rewards.numel()} for group {g}.")
+            # Pass@k credits only the best answer, by its margin over the runner-up; a tie at the top gives 0.
+            top, top_idx = torch.topk(rewards, 2)
+            advantage = top[0] - top[1]
+            if norm:
+                advantage = advantage / (torch.std(rewards) + epsilon)
+            scalars[members[top_idx[0]]] = advantage
+        advantages = _broadcast(scalars, response_mask)
+    return advantages, advantages
+
+
+def compute_reinforce_plus_plus_baseline_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    epsilon: float = 1e-6,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.no_grad():
+        scores = token_level_rewards.sum(dim=-1)
+        ids, groups = _group_ids(index, scores.device)
+        count = _group_sum(torch.ones_like(scores), ids, groups)
+        # The group mean as a baseline (0 for a group of one), then one whitening over the whole batch.
+        mean = torch.where(count > 1, _group_sum(scores, ids, groups) / count, 0.0)
+        centered = _broadcast(scores - mean[ids], response_mask)
+        advantages = _masked_whiten(centered, response_mask) * response_mask
+    return advantages, advantages
+
+
+def compute_opo_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    epsilon: float = 1e-6,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.no_grad():
+        scores = token_level_rewards.sum(dim=-1)
+        lengths = response_mask.sum(dim=-1).to(scores.dtype)
+        ids, groups = _group_ids(index, scores.device)
+        count = _group_sum(torch.ones_like(scores), ids, groups)
+        # OPO's optimal baseline: the length-weighted mean score of the group (0 for a group of one).
+        weighted = _group_sum(lengths * scores, ids, groups) / _group_sum(lengths, ids, groups)
+        baseline = torch.where(count > 1, weighted, 0.0)
+        advantages = _broadcast(scores - baseline[ids], response_mask)
+    return advantages, advantages
+
+
+def compute_remax_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    reward_baselines: torch.Tensor,
+    response_mask: torch.Tensor,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.no_grad():
+        # Undiscounted return-to-go, minus the greedy response's reward on every valid token.
+        returns = (token_level_rewards * response_mask).flip(dims=[-1]).cumsum(dim=-1).flip(dims=[-1])
+        advantages = returns - reward_baselines.unsqueeze(-1) * response_mask
+    return advantages, returns
+
+
+def compute_gpg_outcome_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    epsilon: float = 1e-6,
+    f_norm: float = 1.0,
+    alpha: float = 1.0,
+    config: Any = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.no_grad():
+        scores = token_level_rewards.sum(dim=-1)
+        # verl recomputes alpha (the argument is ignored): batch size over responses with a non-zero score.
+        alpha = scores.shape[0] / torch.count_nonzero(scores).clamp(min=1)
+        ids, groups = _group_ids(index, scores.device)
+        count = _group_sum(torch.ones_like(scores), ids, groups)
+        mean = torch.where(count > 1, _group_sum(scores, ids, groups) / count, 0.0)
+        advantages = _broadcast(alpha * (scores - mean[ids]) / f_norm, response_mask)
+    return advantages, advantages

@@ -1,0 +1,259 @@
+"""Known-wrong variants of the more estimators in exercises/03/advantages.py (§2.6–§2.10).
+
+Each mutant's code is appended to solutions/03/advantages.py, so it may use the module's helpers
+(_group_ids, _group_sum, _broadcast, _masked_whiten) and the reference functions it wraps.
+"""
+
+import pytest
+
+from verlings.dev.mutants import Mutant, caught
+
+_PASSK = """
+def compute_grpo_passk_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6,
+                                         norm_adv_by_std_in_grpo=True, config=None, **kwargs):
+    norm = NORM
+    scores = token_level_rewards.sum(dim=-1)
+    ids, groups = _group_ids(index, scores.device)
+    scalars = torch.zeros_like(scores)
+    for g in range(groups):
+        members = torch.nonzero(ids == g).flatten()
+        rewards = scores[members]
+        if rewards.numel() < MIN_SIZE:
+            raise ValueError("Pass@k requires at least 2 samples per group")
+        if rewards.numel() < 2:
+            continue
+        top, top_idx = torch.topk(rewards, 2)
+        advantage = ADVANTAGE
+        if norm:
+            advantage = advantage / (STD + EPS)
+        scalars[members[top_idx[0]]] = advantage
+    advantages = _broadcast(scalars, response_mask)
+    return advantages, advantages
+"""
+_PASSK_HOLES = {
+    "NORM": 'config.get("norm_adv_by_std_in_grpo", True)',
+    "MIN_SIZE": "2",
+    "ADVANTAGE": "top[0] - top[1]",
+    "STD": "torch.std(rewards)",
+    "EPS": "epsilon",
+}
+
+
+def _passk(**holes: str) -> str:
+    code = _PASSK
+    for hole, default in _PASSK_HOLES.items():
+        code = code.replace(hole, holes.get(hole, default))
+    return code
+
+
+# Indented like the mutants' code below it, which is dedented as a whole.
+_GROUP_MEAN = """
+        def _mean_of_groups(scores, index, singleton_mean_zero=True):
+            ids, groups = _group_ids(index, scores.device)
+            count = _group_sum(torch.ones_like(scores), ids, groups)
+            mean = _group_sum(scores, ids, groups) / count
+            if singleton_mean_zero:
+                mean = torch.where(count > 1, mean, 0.0)
+            return mean[ids]
+"""
+
+MUTANTS = [
+    # ------------------------------------------------------------- pass@k
+    Mutant("passk_population_std", "03.grpo_passk", "advantages", _passk(STD="torch.std(rewards, unbiased=False)")),
+    Mutant("passk_flag_from_keyword", "03.grpo_passk", "advantages", _passk(NORM="norm_adv_by_std_in_grpo")),
+    Mutant("passk_margin_over_the_mean", "03.grpo_passk", "advantages", _passk(ADVANTAGE="top[0] - rewards.mean()")),
+    Mutant("passk_accepts_groups_of_one", "03.grpo_passk", "advantages", _passk(MIN_SIZE="1")),
+    Mutant("passk_fixed_epsilon", "03.grpo_passk", "advantages", _passk(EPS="1e-6")),
+    Mutant(
+        "passk_credits_every_response",  # GRPO-style: everyone gets r - r_second_max
+        "03.grpo_passk",
+        "advantages",
+        _passk().replace("scalars[members[top_idx[0]]] = advantage",
+                         "scalars[members] = (rewards - top[1]) / ((torch.std(rewards) + epsilon) if norm else 1.0)"),
+    ),
+    # ------------------------------------------------- REINFORCE++ baseline
+    Mutant(
+        "rppb_no_group_baseline",
+        "03.reinforce_pp_baseline",
+        "advantages",
+        """
+        def compute_reinforce_plus_plus_baseline_outcome_advantage(token_level_rewards, response_mask, index,
+                                                                   epsilon=1e-6, config=None, **kwargs):
+            scores = _broadcast(token_level_rewards.sum(dim=-1), response_mask)
+            advantages = _masked_whiten(scores, response_mask) * response_mask
+            return advantages, advantages
+        """,
+    ),
+    Mutant(
+        "rppb_whitens_per_group",  # GRPO's normalisation instead of one over the batch
+        "03.reinforce_pp_baseline",
+        "advantages",
+        """
+        def compute_reinforce_plus_plus_baseline_outcome_advantage(token_level_rewards, response_mask, index,
+                                                                   epsilon=1e-6, config=None, **kwargs):
+            advantages, _ = compute_grpo_outcome_advantage(token_level_rewards, response_mask, index)
+            return advantages, advantages
+        """,
+    ),
+    Mutant(
+        "rppb_singleton_keeps_its_score_as_mean",
+        "03.reinforce_pp_baseline",
+        "advantages",
+        _GROUP_MEAN + """
+        def compute_reinforce_plus_plus_baseline_outcome_advantage(token_level_rewards, response_mask, index,
+                                                                   epsilon=1e-6, config=None, **kwargs):
+            scores = token_level_rewards.sum(dim=-1)
+            centred = _broadcast(scores - _mean_of_groups(scores, index, singleton_mean_zero=False), response_mask)
+            advantages = _masked_whiten(centred, response_mask) * response_mask
+            return advantages, advantages
+        """,
+    ),
+    Mutant(
+        "rppb_not_remasked_after_whitening",
+        "03.reinforce_pp_baseline",
+        "advantages",
+        _GROUP_MEAN + """
+        def compute_reinforce_plus_plus_baseline_outcome_advantage(token_level_rewards, response_mask, index,
+                                                                   epsilon=1e-6, config=None, **kwargs):
+            scores = token_level_rewards.sum(dim=-1)
+            centred = _broadcast(scores - _mean_of_groups(scores, index), response_mask)
+            advantages = _masked_whiten(centred, response_mask)
+            return advantages, advantages
+        """,
+    ),
+    # ---------------------------------------------------------------- OPO
+    Mutant(
+        "opo_plain_mean_baseline",
+        "03.opo",
+        "advantages",
+        _GROUP_MEAN + """
+        def compute_opo_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, config=None,
+                                          **kwargs):
+            scores = token_level_rewards.sum(dim=-1)
+            advantages = _broadcast(scores - _mean_of_groups(scores, index), response_mask)
+            return advantages, advantages
+        """,
+    ),
+    Mutant(
+        "opo_length_is_padded_length",
+        "03.opo",
+        "advantages",
+        """
+        _reference_opo = compute_opo_outcome_advantage
+
+        def compute_opo_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, config=None,
+                                          **kwargs):
+            # every response counted as response_length long: the weights are all equal
+            advantages, _ = _reference_opo(token_level_rewards, torch.ones_like(response_mask), index)
+            advantages = advantages * response_mask
+            return advantages, advantages
+        """,
+    ),
+    Mutant(
+        "opo_singleton_baseline_is_its_score",
+        "03.opo",
+        "advantages",
+        """
+        def compute_opo_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, config=None,
+                                          **kwargs):
+            scores = token_level_rewards.sum(dim=-1)
+            lengths = response_mask.sum(dim=-1).to(scores.dtype)
+            ids, groups = _group_ids(index, scores.device)
+            baseline = _group_sum(lengths * scores, ids, groups) / _group_sum(lengths, ids, groups).clamp_min(1)
+            advantages = _broadcast(scores - baseline[ids], response_mask)
+            return advantages, advantages
+        """,
+    ),
+    # -------------------------------------------------------------- ReMax
+    Mutant(
+        "remax_counts_masked_rewards",
+        "03.remax",
+        "advantages",
+        """
+        def compute_remax_outcome_advantage(token_level_rewards, reward_baselines, response_mask, config=None,
+                                            **kwargs):
+            returns = token_level_rewards.flip(dims=[-1]).cumsum(dim=-1).flip(dims=[-1])
+            return returns - reward_baselines.unsqueeze(-1) * response_mask, returns
+        """,
+    ),
+    Mutant(
+        "remax_baseline_on_every_token",
+        "03.remax",
+        "advantages",
+        """
+        def compute_remax_outcome_advantage(token_level_rewards, reward_baselines, response_mask, config=None,
+                                            **kwargs):
+            returns = (token_level_rewards * response_mask).flip(dims=[-1]).cumsum(dim=-1).flip(dims=[-1])
+            return returns - reward_baselines.unsqueeze(-1), returns
+        """,
+    ),
+    Mutant(
+        "remax_advantage_is_score_minus_baseline",  # one number per response, not a return-to-go
+        "03.remax",
+        "advantages",
+        """
+        def compute_remax_outcome_advantage(token_level_rewards, reward_baselines, response_mask, config=None,
+                                            **kwargs):
+            returns = (token_level_rewards * response_mask).flip(dims=[-1]).cumsum(dim=-1).flip(dims=[-1])
+            score = (token_level_rewards * response_mask).sum(-1)
+            return _broadcast(score - reward_baselines, response_mask), returns
+        """,
+    ),
+    # ---------------------------------------------------------------- GPG
+    Mutant(
+        "gpg_uses_the_alpha_argument",
+        "03.gpg",
+        "advantages",
+        _GROUP_MEAN + """
+        def compute_gpg_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, f_norm=1.0,
+                                          alpha=1.0, config=None, **kwargs):
+            scores = token_level_rewards.sum(dim=-1)
+            alpha = alpha * scores.shape[0] / torch.count_nonzero(scores).clamp(min=1)
+            advantages = _broadcast(alpha * (scores - _mean_of_groups(scores, index)) / f_norm, response_mask)
+            return advantages, advantages
+        """,
+    ),
+    Mutant(
+        "gpg_without_alpha",
+        "03.gpg",
+        "advantages",
+        _GROUP_MEAN + """
+        def compute_gpg_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, f_norm=1.0,
+                                          alpha=1.0, config=None, **kwargs):
+            scores = token_level_rewards.sum(dim=-1)
+            advantages = _broadcast((scores - _mean_of_groups(scores, index)) / f_norm, response_mask)
+            return advantages, advantages
+        """,
+    ),
+    Mutant(
+        "gpg_divides_by_std",
+        "03.gpg",
+        "advantages",
+        """
+        def compute_gpg_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, f_norm=1.0,
+                                          alpha=1.0, config=None, **kwargs):
+            scores = token_level_rewards.sum(dim=-1)
+            alpha = scores.shape[0] / torch.count_nonzero(scores).clamp(min=1)
+            grpo, _ = compute_grpo_outcome_advantage(token_level_rewards, response_mask, index, epsilon=epsilon)
+            advantages = alpha * grpo / f_norm
+            return advantages, advantages
+        """,
+    ),
+    Mutant(
+        "gpg_ignores_f_norm",
+        "03.gpg",
+        "advantages",
+        """
+        _reference_gpg = compute_gpg_outcome_advantage
+
+        def compute_gpg_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, f_norm=1.0,
+                                          alpha=1.0, config=None, **kwargs):
+            return _reference_gpg(token_level_rewards, response_mask, index)
+        """,
+    ),
+]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=str)
+def test_graded_tests_catch(mutant):
+    assert caught(mutant), f"no graded test of {mutant.exercise} fails on the known-wrong variant {mutant.name!r}"
