@@ -24,23 +24,45 @@ LEARNER = ["algorithm.adv_estimator=my_grpo", "reward.custom_reward_function.pat
 # --- device selection and the two paths --------------------------------------------------------
 
 
-def test_choose_device_follows_cuda():
-    assert choose_device(cuda_available=True, environ={}) == "gpu"
-    assert choose_device(cuda_available=False, environ={}) == "cpu"
+def _machine(gpus: bool, cuda_torch: bool) -> dict:
+    from verlings.device import EngineBuild, TorchBuild
+
+    return {"gpus": ["GPU 0: NVIDIA H100"] if gpus else [],
+            "torch": TorchBuild("2.13.0+cu128", "12.8") if cuda_torch else TorchBuild("2.13.0+cpu", ""),
+            "engine": EngineBuild()}
+
+
+def test_choose_device_is_verlings_device_verdict():
+    # the launcher asks verlings.device, as the installer and the doctor do
+    assert choose_device(cuda_available=True, environ={}, **_machine(gpus=True, cuda_torch=True)) == "gpu"
+    assert choose_device(cuda_available=False, environ={}, **_machine(gpus=True, cuda_torch=True)) == "cpu"
+    assert choose_device(environ={}, **_machine(gpus=False, cuda_torch=False)) == "cpu"
+    # a GPU next to a CPU torch takes the CPU path (the CUDA engine could not run on it)
+    assert choose_device(environ={}, **_machine(gpus=True, cuda_torch=False)) == "cpu"
 
 
 def test_choose_device_environment_forces_a_path():
-    assert choose_device(cuda_available=True, environ={"VERLINGS_CAPSTONE_DEVICE": "cpu"}) == "cpu"
-    assert choose_device(cuda_available=False, environ={"VERLINGS_CAPSTONE_DEVICE": "GPU"}) == "gpu"
+    machine = _machine(gpus=True, cuda_torch=True)
+    assert choose_device(cuda_available=True, environ={"VERLINGS_CAPSTONE_DEVICE": "cpu"}, **machine) == "cpu"
+    assert choose_device(cuda_available=False, environ={"VERLINGS_DEVICE": "GPU"}, **machine) == "gpu"
     with pytest.raises(ValueError, match="cpu' or 'gpu"):
-        choose_device(cuda_available=False, environ={"VERLINGS_CAPSTONE_DEVICE": "tpu"})
+        choose_device(cuda_available=False, environ={"VERLINGS_CAPSTONE_DEVICE": "tpu"}, **machine)
 
 
-def test_choose_device_on_this_machine_matches_torch():
-    import torch
+def test_choose_device_on_this_machine_matches_verlings_device():
+    from verlings import device
 
-    env = {k: v for k, v in os.environ.items() if k != "VERLINGS_CAPSTONE_DEVICE"}
-    assert choose_device(environ=env) == ("gpu" if torch.cuda.is_available() else "cpu")
+    env = {k: v for k, v in os.environ.items() if k not in ("VERLINGS_CAPSTONE_DEVICE", "VERLINGS_DEVICE")}
+    assert choose_device(environ=env) == device.detect(env).device
+
+
+def test_engine_of_the_other_path_is_refused(monkeypatch):
+    from verlings import device
+    from verlings.device import EngineBuild
+
+    monkeypatch.setattr(device, "engine_build", lambda directory=None: EngineBuild("cpu", "0.32.0", "/e"))
+    message = launcher.engine_missing(device="gpu")
+    assert message is not None and "CPU build" in message and "install_rollout_engine.sh" in message
 
 
 def test_cpu_path_loads_the_platform_plugin_and_its_environment(tmp_path):
@@ -143,7 +165,7 @@ def test_engine_python_prefers_the_engine_venv(tmp_path, monkeypatch):
 def test_cli_without_engine_says_how_to_install(tmp_path, monkeypatch, capsys):
     from verlings.capstone import cli
 
-    monkeypatch.setattr(cli, "engine_missing", lambda: "the rollout engine (vLLM) is not installed — run: X")
+    monkeypatch.setattr(cli, "engine_missing", lambda **kw: "the rollout engine (vLLM) is not installed — run: X")
     assert cli.main(["--solutions", "--out", str(tmp_path / "out")]) == 2
     assert "not installed" in capsys.readouterr().out
 

@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(problem)
         return 1
-    missing = engine_missing()
+    missing = engine_missing(device=device)
     if missing:
         print(f"cannot train: {missing}")
         return 2

@@ -160,19 +160,20 @@ def gpu_overrides(vllm_sleep: bool = False) -> list[str]:
     ]
 
 
-def choose_device(cuda_available: bool | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """``"gpu"`` when torch sees CUDA, else ``"cpu"``; ``VERLINGS_CAPSTONE_DEVICE`` forces one."""
-    environ = os.environ if environ is None else environ
-    forced = environ.get(DEVICE_ENV, "").strip().lower()
-    if forced:
-        if forced not in ("cpu", "gpu"):
-            raise ValueError(f"{DEVICE_ENV} must be 'cpu' or 'gpu', not {forced!r}")
-        return forced
-    if cuda_available is None:
-        import torch
+def choose_device(
+    cuda_available: bool | None = None, environ: Mapping[str, str] | None = None, **probes: Any
+) -> str:
+    """The path :func:`verlings.device.detect` chooses — the installer's and the doctor's answer
+    too: ``"gpu"`` only when a GPU is listed, torch is a CUDA build and (when known) torch sees
+    it; ``VERLINGS_DEVICE`` (or the older ``VERLINGS_CAPSTONE_DEVICE``) forces one. ``probes``
+    (``gpus``, ``torch``, ``engine``) replace the machine's facts in tests."""
+    from verlings import device as device_mod
+
+    if cuda_available is None and device_mod.forced_device(environ) is None and device_mod.nvidia_gpus():
+        import torch  # only worth its seconds when a GPU is there to be seen
 
         cuda_available = torch.cuda.is_available()
-    return "gpu" if cuda_available else "cpu"
+    return device_mod.detect(environ, cuda_available=cuda_available, **probes).device
 
 
 def engine_dir() -> Path:
@@ -186,8 +187,17 @@ def engine_python() -> str:
     return str(candidate) if candidate.is_file() else sys.executable
 
 
-def engine_missing(python: str | None = None) -> str | None:
-    """``None`` when ``python`` can import vLLM (checked without importing it), else why not."""
+def engine_missing(python: str | None = None, device: str | None = None) -> str | None:
+    """``None`` when the engine fits: ``python`` can import vLLM (checked without importing it)
+    and, for the course's own engine, its build is the one of ``device``'s path (a CPU vLLM on
+    the GPU path is never used silently); else why not, with the fix."""
+    if python is None and device is not None:
+        from verlings import device as device_mod
+
+        engine = device_mod.engine_build(device_mod.engine_dir())
+        if engine.kind is not None and engine.kind != device:
+            return (f"the rollout engine is {engine.describe()}, but this run takes the {device.upper()} "
+                    f"path — run: {INSTALL_HINT} (it replaces the engine)")
     python = python or engine_python()
     code = "import importlib.util,sys; sys.exit(importlib.util.find_spec('vllm') is None)"
     try:
