@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--partial", action="store_true", help="partial credit: points × fraction of tests passed")
     g.add_argument("--extra-tests", metavar="DIR", help="a teacher's private tests (DIR/NN/test_*.py), same markers")
     g.add_argument("--timeout", type=float, default=None, help="seconds per chapter (default: chapter.toml, 600)")
-    g.add_argument("--test-timeout", type=int, default=None, help="seconds per test (default: pyproject, 60)")
+    g.add_argument("--test-timeout", type=int, default=None,
+                   help="seconds per test (default: each exercise's budget in chapter.toml)")
 
     lst = sub.add_parser("list", help="progress through the course")
     lst.add_argument("--lang", choices=("en", "zh"), default=None)
