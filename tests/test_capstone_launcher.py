@@ -486,3 +486,72 @@ def test_timeout_stops_every_process_of_the_run_even_in_other_process_groups(tmp
     assert pidfile.is_file(), "the stand-in Ray worker did not start"
     assert not _alive(int(pidfile.read_text())), "a process of the run outlived it"
     assert (tmp_path / "run.log").is_file() and (tmp_path / "command.sh").is_file()
+
+
+# --- precision and vLLM sleep mode per path ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("device", "sleep"), [("cpu", False), ("gpu", False), ("gpu", True)])
+def test_rollout_precision_and_sleep_mode_per_path(tmp_path, device, sleep):
+    from verl.utils.config import validate_config
+
+    p = plan(RunConfig(vllm_sleep=sleep), tmp_path, device, learner_overrides=LEARNER, python="py",
+             model=tmp_path / "model")
+    cfg = _compose(p.command[3:])
+    rollout = cfg.actor_rollout_ref.rollout
+    # GPU: bf16 rollout like verl's examples (FlashAttention in vLLM); CPU: fp32 (vLLM's CPU backend)
+    assert rollout.dtype == ("bfloat16" if device == "gpu" else "float32")
+    # the actor keeps fp32 weights and computes in bf16 (verl's default FSDP mixed precision)
+    assert cfg.actor_rollout_ref.actor.fsdp_config.model_dtype == "fp32"
+    assert cfg.actor_rollout_ref.actor.fsdp_config.get("mixed_precision") is None
+    assert rollout.enable_sleep_mode is sleep and rollout.free_cache_engine is sleep
+    assert cfg.trainer.use_v1 is True
+    assert cfg.actor_rollout_ref.model.override_config.attn_implementation == "sdpa"
+    validate_config(config=cfg, use_reference_policy=False, use_critic=False)
+
+
+def test_cpu_path_never_sleeps_even_when_asked(tmp_path):
+    p = plan(RunConfig(vllm_sleep=True), tmp_path, "cpu", learner_overrides=LEARNER, python="py")
+    assert "actor_rollout_ref.rollout.free_cache_engine=False" in p.command
+    assert "+actor_rollout_ref.rollout.enable_sleep_mode=False" in p.command
+
+
+def test_legacy_trainer_config_still_composes(tmp_path):
+    """use_v1=False (verl's deprecated RayPPOTrainer) stays a valid config for comparison."""
+    from verl.utils.config import validate_config
+
+    p = plan(RunConfig(use_v1=False), tmp_path, "cpu", learner_overrides=LEARNER, python="py")
+    cfg = _compose(p.command[3:])
+    assert cfg.trainer.use_v1 is False and cfg.ray_kwargs.ray_init.num_cpus == 8
+    validate_config(config=cfg, use_reference_policy=False, use_critic=False)
+
+
+def test_cli_vllm_sleep_flag_reaches_the_gpu_command(tmp_path, monkeypatch):
+    from verlings.capstone import cli
+
+    seen = {}
+
+    def fake_run(config, out, **kw):
+        seen["config"], seen["device"] = config, kw.get("device")
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli, "run", fake_run)
+    monkeypatch.setattr(cli, "preflight", lambda root: None)
+    monkeypatch.setattr(cli, "engine_missing", lambda **kw: None)
+    with pytest.raises(SystemExit):
+        cli.main(["--solutions", "--device", "gpu", "--vllm-sleep", "on", "--out", str(tmp_path / "o")])
+    assert seen["device"] == "gpu" and seen["config"].vllm_sleep is True
+    assert "+actor_rollout_ref.rollout.enable_sleep_mode=True" in plan(
+        seen["config"], tmp_path, "gpu", learner_overrides=LEARNER, python="py").command
+
+
+def test_gpu_path_does_not_say_cpu_cores(tmp_path, monkeypatch, capsys):
+    from verlings.capstone import cli
+
+    monkeypatch.setattr(cli, "run", lambda *a, **kw: (_ for _ in ()).throw(SystemExit(0)))
+    monkeypatch.setattr(cli, "preflight", lambda root: None)
+    monkeypatch.setattr(cli, "engine_missing", lambda **kw: None)
+    with pytest.raises(SystemExit):
+        cli.main(["--solutions", "--device", "gpu", "--out", str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    assert "GPU path" in out and "CPU cores" not in out

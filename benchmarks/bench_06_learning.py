@@ -1,0 +1,94 @@
+"""Does the capstone demo learn? Held-out accuracy before and after GRPO, over several seeds.
+
+    python benchmarks/bench_06_learning.py                     # 3 seeds, the demo's settings
+    python benchmarks/bench_06_learning.py --seeds 1 2 3 --steps 30 --out .verlings/bench06
+
+For each seed: the SFT warm start (verl's SFT trainer; cached, so only the first seed pays for
+it and its time is reported separately), then ``python grader.py capstone --plot --eval
+--solutions --seed S``: verl's validation on 64 never-trained prompts before step 1 and every 5
+steps, the last step merged with verl's model merger and evaluated greedily with transformers.
+Prints one line per seed and the mean and spread, and writes ``results.json``. Wall times
+depend on the machine and on what else runs on it: report the load (``uptime``) with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _loadavg() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def run_seed(seed: int, steps: int, out: Path) -> dict:
+    start, load0 = time.monotonic(), _loadavg()
+    cmd = [sys.executable, str(ROOT / "grader.py"), "capstone", "--plot", "--eval", "--solutions", "--quiet",
+           "--seed", str(seed), "--steps", str(steps), "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.monotonic() - start
+    (out.parent / f"seed{seed}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    row = {"seed": seed, "rc": done.returncode, "wall_s": round(wall, 1), "load_start": round(load0, 1),
+           "load_end": round(_loadavg(), 1)}
+    metrics = out / "metrics.json"
+    if metrics.is_file():
+        from verlings.capstone.summary import accuracy_tag
+
+        summary = json.loads(metrics.read_text())
+        tag = accuracy_tag(summary)
+        points = summary["series"].get(tag, []) if tag else []
+        if points:
+            before, after = points[0][1], points[-1][1]
+            row.update(acc_before=before, acc_after=after, gain_points=100 * (after - before))
+        row["grpo_wall_s"] = summary.get("wall_s")
+    report = out / "eval.json"
+    if report.is_file():
+        row["eval_acc_transformers"] = json.loads(report.read_text())["accuracy"]
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--out", default=str(ROOT / ".verlings" / "bench06"))
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    from verlings.capstone.sft import Recipe, cache_dir, warm_start
+
+    start, load0 = time.monotonic(), _loadavg()
+    cached = cache_dir(Recipe()).exists()
+    warm_start()
+    sft = {"cached": cached, "wall_s": round(time.monotonic() - start, 1), "load_start": round(load0, 1)}
+    print(f"warm start: {'cached' if cached else 'trained'} in {sft['wall_s']} s (load {load0:.1f})", flush=True)
+    rows = []
+    for seed in args.seeds:
+        row = run_seed(seed, args.steps, out / f"seed{seed}")
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    gains = [r["gain_points"] for r in rows if "gain_points" in r]
+    summary = {"steps": args.steps, "sft": sft, "runs": rows, "cpu_count": os.cpu_count()}
+    if gains:
+        summary["gain_mean"] = statistics.mean(gains)
+        summary["gain_stdev"] = statistics.stdev(gains) if len(gains) > 1 else 0.0
+        print(f"held-out accuracy gain over the warm start: {summary['gain_mean']:+.1f} ± "
+              f"{summary['gain_stdev']:.1f} points over seeds {args.seeds}")
+    (out / "results.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return 0 if all(r["rc"] == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
