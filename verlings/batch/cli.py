@@ -71,6 +71,8 @@ def cmd_batch(args: argparse.Namespace, console: Console) -> int:
         # Joins the cluster before anything is graded: a wrong address is one clear error.
         backend = ray_backend.ray_backend(args.ray_address, extra_excludes=[folder, cache])
         mode = f"Ray cluster at {args.ray_address}"
+        console.print(f"the course runs on the cluster from {ray_backend.course_root_on_cluster()}",
+                      highlight=False)
     else:
         backend = local_backend(args.jobs)
         mode = f"{args.jobs} job(s) on this machine"

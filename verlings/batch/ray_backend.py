@@ -58,9 +58,32 @@ def resolve_address(address: str) -> str:
     return address
 
 
+def _token_available() -> bool:
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return True
+    return (Path.home() / ".ray" / "auth_token").is_file()
+
+
+def _match_auth_mode() -> None:
+    """Ray 2.60: `ray start` turns token authentication on when the machine has a token, but a
+    driver given an explicit address only sends it with RAY_AUTH_MODE=token. Do as `ray start`
+    does, unless the teacher chose a mode."""
+    if "RAY_AUTH_MODE" in os.environ or not _token_available():
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    try:  # Ray reads its configuration once; make it see the mode (what Ray's own helper does)
+        from ray._raylet import Config
+
+        Config.initialize("")
+    except (ImportError, AttributeError):
+        pass
+
+
 def connect(address: str, extra_excludes: list[Path] | None = None) -> None:
     """``ray.init`` on an existing cluster with the course as working_dir (never starts a cluster)."""
     import ray
+
+    _match_auth_mode()
 
     excludes = list(EXCLUDES)
     for path in extra_excludes or []:  # e.g. a submissions folder kept inside the course folder
@@ -72,8 +95,10 @@ def connect(address: str, extra_excludes: list[Path] | None = None) -> None:
         ray.init(address=address, runtime_env={"working_dir": str(ROOT), "excludes": excludes},
                  logging_level="WARNING", log_to_driver=False, include_dashboard=False)
     except Exception as exc:  # ray raises many kinds; all mean "not usable"
-        raise RayUnavailable(f"--ray-address {address}: could not join the cluster: {type(exc).__name__}: {exc}") \
-            from None
+        raise RayUnavailable(
+            f"--ray-address {address}: could not join the cluster: {type(exc).__name__}: {exc} (a cluster with "
+            "token authentication needs RAY_AUTH_MODE=token and its token in ~/.ray/auth_token or RAY_AUTH_TOKEN)"
+        ) from None
 
 
 def _remote_grade(files: dict[str, bytes], chapters: list[str], kwargs: dict) -> dict:
@@ -127,7 +152,3 @@ def disconnect() -> None:
 
     if ray.is_initialized():
         ray.shutdown()
-
-
-def environment_note() -> str:
-    return os.environ.get("RAY_ADDRESS", "")
