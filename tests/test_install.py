@@ -127,3 +127,36 @@ def test_engine_pth_exposes_the_course_after_the_engine_own_packages():
     script = (ROOT / "scripts" / "install_rollout_engine.sh").read_text()
     assert "-m venv --without-pip" in script and "-m venv --system-site-packages" not in script
     assert "site.addsitedir" in script and "site.getsitepackages()" in script
+
+
+def test_ci_runs_the_readme_commands():
+    """.ci/run reads README's set-up and test commands from README itself; the Chinese README shows the same."""
+    result = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "run"), "--print-commands"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["bash install.sh", "python -m pytest tests"]
+    zh = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    first_block = zh.split("```bash", 1)[1].split("```", 1)[0]
+    assert "\nbash install.sh " in first_block and "\npython -m pytest tests " in first_block
+
+
+def test_ci_makes_a_fresh_venv_and_fails_on_no_tests(tmp_path):
+    """.ci/run in a stand-in course: install.sh reports the environment it got; `python -m pytest`
+    finds a pytest that collects nothing (exit 5), which must fail the run."""
+    (tmp_path / ".ci").mkdir()
+    shutil.copy2(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
+    (tmp_path / "README.md").write_text("# x\n\n```bash\nbash install.sh   # set up\npython -m pytest tests\n```\n")
+    (tmp_path / "install.sh").write_text(
+        'python -c "import sys, site; print(sys.prefix != sys.base_prefix, site.getsitepackages())" > env.txt\n'
+        "if python -c 'import yaml' 2> /dev/null; then echo machine-packages-visible >> env.txt; fi\n"
+    )
+    (tmp_path / "pytest.py").write_text("import sys\nsys.exit(5)\n")  # `python -m pytest` runs this one
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    result = subprocess.run(
+        ["bash", str(tmp_path / ".ci" / "run")], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert result.returncode == 5 and "exit 5" in result.stderr, result.stdout + result.stderr
+    seen = (tmp_path / "env.txt").read_text()
+    assert seen.startswith("True ") and str(tmp_path) not in seen and "/venv/" in seen, seen  # a venv elsewhere
+    assert "machine-packages-visible" not in seen
