@@ -48,6 +48,7 @@ CPU_ENV = {
 }
 CPU_MODULES = ["verlings.capstone.cpu_platform"]
 PROBE_MODULE = "verlings.capstone.probe"
+RAY_START_TIMEOUT = "The current node timed out during startup"
 
 
 @dataclass
@@ -476,6 +477,13 @@ def run(
              model=model or model_path(), train_file=train, val_file=val)
     code, timed_out, wall = execute(p, timeout_s, on_line)
     log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")
+    if code != 0 and not timed_out and RAY_START_TIMEOUT in log:
+        # Ray's own start-up deadline, hit on an overloaded machine before verl did anything: once more
+        if on_line is not None:
+            on_line("(Ray timed out while starting — the machine is busy; starting it once more)")
+        code, timed_out, more = execute(p, max(timeout_s - wall, 60), on_line)
+        wall += more
+        log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")
     learner_files = [capstone_file, root / "03" / "advantages.py", root / "04" / "rule_rewards.py"]
     result = RunResult(
         returncode=code, wall_s=wall, out_dir=out_dir, log=log, device=device, timed_out=timed_out,
