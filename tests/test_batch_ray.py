@@ -11,86 +11,25 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from verlings.batch.local_cluster import RAY, local_cluster
 from verlings.batch.synthetic import HALF_DONE_03, make_class
 from verlings.chapters import load_chapter
 from verlings.paths import ROOT
-
-RAY = Path(sys.executable).parent / "ray"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pids_mentioning(text: str) -> list[int]:
-    pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if text.encode() in cmdline.read_bytes():
-                pids.append(int(cmdline.parent.name))
-        except OSError:
-            pass
-    return [p for p in pids if p != os.getpid()]
 
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[str]:
     if not RAY.is_file():
         pytest.skip(f"the ray command is not installed next to {sys.executable}")
-    port = _free_port()
-    temp = tempfile.mkdtemp(prefix="vbray-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
-    # On a busy 2-core machine the raylet may wait longer than its default for the agents to start.
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_agent_register_timeout_ms": "180000",
-           "RAY_raylet_start_wait_time_s": "180"}
-    env.pop("RAY_ADDRESS", None)
-    cmd = [str(RAY), "start", "--head", "--block", "--num-cpus", "2", "--node-ip-address", "127.0.0.1",
-           "--port", str(port), "--temp-dir", temp, "--include-dashboard", "false", "--disable-usage-stats",
-           "--object-store-memory", str(100 << 20)]
-    log = open(Path(temp) / "ray-start.log", "wb")
-    head = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    address = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        started = Path(temp) / "ray-start.log"
-        while "--block" not in started.read_text(errors="replace"):  # printed once the node is up
-            if head.poll() is not None:
-                pytest.fail("ray start --head exited:\n" + started.read_text(errors="replace")[-3000:])
-            if time.monotonic() > deadline:
-                pytest.fail("the local Ray cluster did not come up within 300 s")
-            time.sleep(1)
+    with local_cluster(num_cpus=2) as address:  # stops the cluster, and fails if anything is left over
         yield address
-    finally:
-        # ray start --block shuts its cluster down on SIGTERM; then whatever still names our temp folder.
-        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(head.pid, sig)
-            except ProcessLookupError:
-                pass
-            for pid in _pids_mentioning(temp):
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            end = time.monotonic() + wait
-            while time.monotonic() < end and (head.poll() is None or _pids_mentioning(temp)):
-                time.sleep(0.5)
-        head.wait()
-        log.close()
-        leftovers = _pids_mentioning(temp)
-        assert not leftovers, f"the cluster left processes behind: {leftovers}"
 
 
 def _batch(folder: Path, out: Path, *mode: str) -> subprocess.CompletedProcess:

@@ -5,7 +5,7 @@ Today: its own session and process group (killed as a whole at the end, as
 child that keeps running cannot hold the grader up), and, where Linux allows it, a fresh
 PID namespace (``unshare --pid --fork --kill-child``): when the student's grader ends or is
 killed, every process the student's code started dies with it, even one that called
-``setsid()`` to leave the process group.
+``setsid()`` to leave the process group. The namespace gets its own ``/proc``.
 
 The course's code jail (bubblewrap, issue 19) plugs in here: :func:`jail_prefix` is the
 only place that decides what a student's process runs inside. The network is left alone on
@@ -33,7 +33,9 @@ def jail_prefix() -> tuple[str, ...]:
         return ()
     # Root can create the namespace directly; a normal user needs a user namespace first.
     for extra in ((), ("--user", "--map-root-user")):
-        cmd = (exe, *extra, "--pid", "--fork", "--kill-child")
+        # --mount-proc: a /proc of the new namespace (in a mount namespace of its own); without it,
+        # a jail inside (chapter 04's bubblewrap) cannot mount a proc of its own and hangs.
+        cmd = (exe, *extra, "--pid", "--fork", "--kill-child", "--mount-proc")
         try:
             ok = subprocess.run([*cmd, "true"], capture_output=True, timeout=10).returncode == 0
         except (OSError, subprocess.SubprocessError):
