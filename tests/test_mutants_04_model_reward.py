@@ -194,6 +194,17 @@ MUTANTS = [
         """,
     ),
     Mutant(
+        "custom_reward_ignores_weights",
+        "04.custom_reward",
+        "custom_reward",
+        """
+        _reference_compute_score = compute_score
+
+        def compute_score(data_source, solution_str, ground_truth, extra_info=None, weights=None, **kwargs):
+            return _reference_compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs)
+        """,
+    ),
+    Mutant(
         "custom_reward_ignores_reward_kwargs",
         "04.custom_reward",
         "custom_reward",

@@ -180,11 +180,14 @@ def test_fit_history_drops_the_oldest_pairs_just_enough(tokenizer, system):
     for budget, k in budgets:
         seen = conv.fit_history(messages=copy.deepcopy(candidates[0]), tokenizer=tokenizer, max_prompt_length=budget)
         if seen != candidates[k]:
-            kept = [m["content"][:24] for m in seen] if isinstance(seen, list) else seen
+            # Roles, and the first words of the oldest turn kept: enough to see what was dropped.
+            kept = ([m.get("role") for m in seen], seen[1 if system else 0].get("content", "").split(".")[0]) \
+                if isinstance(seen, list) and len(seen) > 1 else seen
             raise AssertionError(
                 f"fit_history(4 earlier pairs{', a system prompt' if system else ''}, max_prompt_length={budget}):\n"
                 f"  expected: the {k} oldest pair(s) dropped — {len(candidates[k])} messages, {lengths[k]} tokens\n"
-                f"  seen:     {len(seen) if isinstance(seen, list) else '?'} messages: {kept}\n"
+                f"  seen:     {len(seen) if isinstance(seen, list) else '?'} messages (roles, oldest turn kept): "
+                f"{kept}\n"
                 f"  lengths with 0..4 pairs dropped, as RLHFDataset measures them (chat template + generation "
                 f"prompt): {lengths}; keep the most recent turns that fit (length <= max_prompt_length), drop whole "
                 "(user, assistant) pairs from the oldest, keep the system prompt and the new question\n"
