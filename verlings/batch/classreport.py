@@ -150,7 +150,7 @@ def render_html(rows: list[dict], columns: list[dict], meta: dict) -> str:
            _svg_pass_rates(stats),
            "<h2>Most common failure per exercise</h2>",
            '<table id="failures"><tr><th>exercise</th><th>passed</th><th>most common failure</th>'
-           "<th>students</th></tr>"]
+           "<th>students with it</th></tr>"]
     for s in stats:
         failure = f"<code>{esc(s['common_failure'])}</code>" if s["common_failure"] else "—"
         count = f"{s['common_failure_count']}" if s["common_failure"] else ""
