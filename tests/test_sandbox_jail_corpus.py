@@ -14,6 +14,7 @@ Every hostile program is bounded (sleeps at most 60 s); whatever survives is kil
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from verlings.paths import SOLUTIONS
+from verlings.paths import EXERCISES, SOLUTIONS
 from verlings.target import load_module
 
 ref = load_module("04", "sandbox", root=SOLUTIONS)
@@ -261,3 +262,24 @@ def test_without_the_jail_another_runs_folder_is_readable():
     # Why the jail: the audit hook guards Python's own open(), not a process started by fork_exec.
     answer, stdout = _read_the_other_run(jail=False)
     assert answer in stdout, f"expected the weaker guard to leak the other run's answer; stdout {stdout!r}"
+
+
+def _lesson_bypass(readme: Path) -> str:
+    """The lesson's fork_exec example (§2.2), as shown."""
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.DOTALL)
+    [block] = [b for b in blocks if "_posixsubprocess.fork_exec" in b]
+    return block
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.zh-CN.md"])
+def test_the_lessons_bypass_runs_as_shown(readme, world):
+    # §2.2 shows the audit hook's bypass; it must really get through the weaker guard, and not the jail.
+    token, names, *_ = world
+    block = _lesson_bypass(EXERCISES / "04" / readme)
+    assert "/path/to/the/answers" in block
+    program = block.replace("/path/to/the/answers", names["secret"])
+    program += "import time\ntime.sleep(0.5)\nprint(open('leak.txt').read())\n"
+    unjailed = ref.run_code(program, timeout_s=5.0, jail=False)
+    assert token in unjailed.stdout, f"the lesson's bypass did not get through the guard: {unjailed.stderr[-300:]!r}"
+    jailed = ref.run_code(program, timeout_s=5.0)
+    assert token not in jailed.stdout, "the lesson's bypass leaked the secret through the jail"
