@@ -273,8 +273,9 @@ def bwrap_args(work: str, prefix: str, as_root: bool, bwrap: str = "bwrap") -> l
     Returns:
         The argument list, e.g. (not root)
         ``["bwrap", "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent",
-        "--new-session", "--ro-bind-try", "/usr/lib", "/usr/lib", ..., "--bind", work, work,
-        "--chdir", work, "--clearenv", ..., "--"]``.
+        "--new-session", "--perms", "0755", "--dir", "/usr", "--ro-bind-try", "/usr/lib", "/usr/lib",
+        ..., "--bind", work, work, "--chdir", work, "--clearenv", ..., "--"]``. The tests check what
+        the options do (run hostile programs through them), not their order.
 
     In verl 0.9.1 the code rewards (``sandbox_fusion``) send programs to a remote sandbox service
     that does this job; here the jail is on this machine.
