@@ -237,17 +237,19 @@ def test_with_the_jail_forced_off(case, namespaces, world, monkeypatch):
 def _read_the_other_run(jail: bool) -> tuple[str, str]:
     """Run A keeps an answer in its folder; run B, at the same time, looks for it with the fork_exec bypass."""
     answer = uuid.uuid4().hex
-    holder = f"open('answer.txt', 'w').write({answer!r})\nimport time\ntime.sleep(4)\n"
+    holder = f"open('answer.txt', 'w').write({answer!r})\nimport time\ntime.sleep(8)\n"
     thief = FORK_EXEC + (
         "pattern = '/tmp/verlings-sandbox-*/work/answer.txt'\n"
-        "code = f'import glob\\nfor p in glob.glob({pattern!r}): print(open(p).read())'\n"
+        # Look for up to 4 s: on a busy machine the holder may start late.
+        "code = (f'import glob, time\\nfor _ in range(40):\\n    found = glob.glob({pattern!r})\\n'\n"
+        "        '    if found: break\\n    time.sleep(0.1)\\nfor p in found: print(open(p).read())')\n"
         "pid = spawn([sys.executable, '-S', '-c', code])\nos.waitpid(pid, 0)\n"
     )
-    first = threading.Thread(target=ref.run_code, args=(holder,), kwargs={"timeout_s": 6.0, "jail": jail})
+    first = threading.Thread(target=ref.run_code, args=(holder,), kwargs={"timeout_s": 10.0, "jail": jail})
     first.start()
     try:
-        time.sleep(1.5)  # the holder has written its answer by now
-        stolen = ref.run_code(thief, timeout_s=3.0, jail=jail)
+        time.sleep(0.5)
+        stolen = ref.run_code(thief, timeout_s=6.0, jail=jail)
     finally:
         first.join()
     return answer, stolen.stdout

@@ -647,7 +647,7 @@ def test_grandchild_is_killed_on_timeout(weaker_guard_only):
     marker = f"verlings-grandchild-{uuid.uuid4().hex}"
     program = _native_spawn_code(marker) + "import time\nprint('spawned', flush=True)\ntime.sleep(60)\n"
     try:
-        result, _ = _run(program, timeout_s=1.5, jail=False)
+        result, _ = _run(program, timeout_s=3.0, jail=False)
         assert "spawned" in result.stdout, f"the test's grandchild did not start: {result.stderr[-300:]!r}"
         alive = _survivors(marker)
         assert not alive, (
@@ -728,15 +728,24 @@ def _response(code: str, tag: str = "python") -> str:
         # Hand-worked: prints n + 1 → 3 of 3 cases.
         (_response("print(int(input()) + 1)\n"), 1.0, "every case prints n + 1"),
         # Prints n + 1 only for positive n → cases 1 and 2 pass, case 3 (-5 → -5, expected -4) fails → 2/3.
-        (_response("n = int(input())\nprint(n + 1 if n > 0 else n)\n"), 2 / 3,
-         "input -5 prints -5, not -4: 2 of 3 cases pass"),
+        (
+            _response("n = int(input())\nprint(n + 1 if n > 0 else n)\n"),
+            2 / 3,
+            "input -5 prints -5, not -4: 2 of 3 cases pass",
+        ),
         # Right answers with trailing spaces → every case passes after normalisation.
-        (_response("print(str(int(input()) + 1) + '   ')\n"), 1.0,
-         "trailing spaces are normalised away before comparing"),
+        (
+            _response("print(str(int(input()) + 1) + '   ')\n"),
+            1.0,
+            "trailing spaces are normalised away before comparing",
+        ),
         # Right answer, then a crash → exit code 1 → no case passes.
-        (_response("print(int(input()) + 1)\nraise SystemExit(1)\n"), 0.0,
-         "the program prints the right answer, then exits with code 1: a case passes only on exit code 0, "
-         "whatever it printed (check result.exit_code, not just stdout)"),
+        (
+            _response("print(int(input()) + 1)\nraise SystemExit(1)\n"),
+            0.0,
+            "the program prints the right answer, then exits with code 1: a case passes only on exit code 0, "
+            "whatever it printed (check result.exit_code, not just stdout)",
+        ),
         # No fenced block at all → 0.
         ("print(int(input()) + 1)", 0.0, "no ```python block to run: 0.0"),
     ],
@@ -750,7 +759,7 @@ def test_code_reward_fraction_of_cases(solution, expected, rule):
         what=f"code_reward(solution_str={solution!r}) on the add-one cases {ADD_ONE}",
         exercise="04.code_reward",
         why=f"{rule}; the reward is passed / len(test_cases), a case passes on exit code 0, no timeout and equal "
-            "normalised stdout",
+        "normalised stdout",
     )
 
 
