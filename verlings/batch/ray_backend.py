@@ -64,7 +64,7 @@ def _token_available() -> bool:
     return (Path.home() / ".ray" / "auth_token").is_file()
 
 
-def _match_auth_mode() -> None:
+def match_auth_mode() -> None:
     """Ray 2.60: `ray start` turns token authentication on when the machine has a token, but a
     driver given an explicit address only sends it with RAY_AUTH_MODE=token. Do as `ray start`
     does, unless the teacher chose a mode."""
@@ -83,7 +83,7 @@ def connect(address: str, extra_excludes: list[Path] | None = None) -> None:
     """``ray.init`` on an existing cluster with the course as working_dir (never starts a cluster)."""
     import ray
 
-    _match_auth_mode()
+    match_auth_mode()
 
     excludes = list(EXCLUDES)
     for path in extra_excludes or []:  # e.g. a submissions folder kept inside the course folder

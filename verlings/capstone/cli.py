@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import shutil
 import time
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "gpu"), default=None, help="default: gpu when CUDA is available")
     p.add_argument("--timeout", type=float, default=None, help="seconds before the run is stopped")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--ray-address", metavar="ADDR", default=None,
+                   help="run on an existing Ray cluster: auto or HOST:PORT (default: $RAY_ADDRESS, else its own)")
     return p
 
 
@@ -113,6 +116,23 @@ def _evaluate(args: argparse.Namespace, root: Path, out: Path) -> int:
     return 0
 
 
+def _ray_address(given: str | None) -> str | None:
+    """An existing cluster to run on (--ray-address, else RAY_ADDRESS), checked to answer; None: the
+    run starts a cluster of its own; "" after printing why the address cannot be used."""
+    address = given or os.environ.get("RAY_ADDRESS") or None
+    if address is None:
+        return None
+    from verlings.batch.ray_backend import RayUnavailable, match_auth_mode, resolve_address
+
+    try:
+        resolved = resolve_address(address)
+    except RayUnavailable as exc:
+        print(f"error: {exc}")
+        return ""
+    match_auth_mode()  # verl's driver joins the cluster the way `ray start` set it up
+    return resolved
+
+
 def main(argv: list[str] | None = None) -> int:
     from verlings import target as target_mod
 
@@ -131,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else default_out
     if args.eval and not args.plot:
         return _evaluate(args, root, out)
-    config = RunConfig(steps=steps, seed=args.seed, vllm_sleep=args.vllm_sleep == "on",
+    address = _ray_address(args.ray_address)
+    if address == "":
+        return 2
+    config = RunConfig(steps=steps, seed=args.seed, vllm_sleep=args.vllm_sleep == "on", ray_address=address,
                        **(DEMO if args.plot else {}))
     device = args.device or choose_device()
     problem = preflight(root)  # milliseconds: a stub or a crash before minutes of start-up

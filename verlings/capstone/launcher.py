@@ -72,6 +72,7 @@ class RunConfig:
     save_final: bool = False  # save the actor at the last step (for verl's model merger)
     use_v1: bool = True  # verl 0.9.1's default trainer (TransferQueue); False: the deprecated legacy one
     vllm_sleep: bool = False  # GPU only: vLLM sleep mode between steps (CPU never sleeps)
+    ray_address: str | None = None  # an existing Ray cluster (auto or HOST:PORT); None: one of its own
     extra: list[str] = field(default_factory=list)
 
     def overrides(self, model_path: Path, train_file: Path, val_file: Path, out_dir: Path) -> list[str]:
@@ -210,6 +211,24 @@ def engine_missing(python: str | None = None, device: str | None = None) -> str 
     return f"the rollout engine (vLLM) is not installed for {python} — run: {INSTALL_HINT}"
 
 
+# What the run's Ray workers must see. A cluster the run starts itself inherits the driver's
+# environment; an existing cluster's workers get only what runtime_env carries.
+WORKER_ENV = (*CPU_ENV, "VERL_USE_EXTERNAL_MODULES", "PYTHONPATH", "TOKENIZERS_PARALLELISM", "TENSORBOARD_DIR",
+              probe.ENV_DIR, probe.ENV_ESTIMATOR, "VERLINGS_TARGET")
+
+
+def existing_cluster(overrides: list[str], address: str, env: Mapping[str, str], python: str) -> list[str]:
+    """The run's overrides for an existing Ray cluster (verl passes ``ray_kwargs.ray_init`` to
+    ``ray.init``): its address, no ``num_cpus``/``num_gpus`` (Ray refuses them when joining; the
+    cluster's ``ray start`` sets them), and the workers' environment and Python through runtime_env.
+    Paths in it (model, data, output) must be the same on every node: one machine, or a shared disk."""
+    kept = [o for o in overrides if not o.startswith(("+ray_kwargs.ray_init.num_cpus=",
+                                                      "+ray_kwargs.ray_init.num_gpus="))]
+    rt = "ray_kwargs.ray_init.runtime_env"
+    forwarded = [f"+{rt}.env_vars.{k}='{env[k]}'" for k in WORKER_ENV if env.get(k) and "'" not in env[k]]
+    return [*kept, f"+ray_kwargs.ray_init.address={address}", f"{rt}.py_executable={python}", *forwarded]
+
+
 @dataclass
 class Plan:
     command: list[str]
@@ -265,6 +284,8 @@ def plan(
     })
     if target is not None:
         env["VERLINGS_TARGET"] = str(Path(target).resolve())
+    if config.ray_address:
+        overrides = existing_cluster(overrides, config.ray_address, env, python or engine_python())
     command = [python or engine_python(), "-m", "verl.trainer.main_ppo", *overrides]
     return Plan(command=command, env=env, cwd=out_dir, device=device)
 
@@ -401,13 +422,24 @@ def learner_error(out_dir: Path, log: str, learner_files: list[Path]) -> str | N
     return None
 
 
+def _checked_estimator(learner: Any, rewards: Any, mask: Any) -> None:
+    """The learner's estimator on a 2-group batch (one group of equal rewards: std 0); its output
+    must be what verl can train on (:func:`probe.estimator_problem`)."""
+    import numpy as np
+
+    out = learner.grpo_estimator(token_level_rewards=rewards, response_mask=mask,
+                                 index=np.array(["a", "a", "b", "b"], dtype=object), config=None)
+    problem = probe.estimator_problem(out, rewards)
+    if problem:
+        raise ValueError(problem)
+
+
 def preflight(target: Path | None = None) -> str | None:
     """Call the learner's functions once in this process (milliseconds) before a run of minutes.
 
     ``None`` when they all return; else which one raised and how, naming its exercise."""
     import traceback
 
-    import numpy as np
     import torch
 
     from verlings import target as target_mod
@@ -425,9 +457,7 @@ def preflight(target: Path | None = None) -> str | None:
             ("06.reward", "compute_score",
              lambda: learner.compute_score(data_source="verlings/arith", solution_str="42", ground_truth="42",
                                            extra_info={})),
-            ("06.estimator", "grpo_estimator",
-             lambda: learner.grpo_estimator(token_level_rewards=rewards, response_mask=mask,
-                                            index=np.array(["a", "a", "b", "b"], dtype=object), config=None)),
+            ("06.estimator", "grpo_estimator", lambda: _checked_estimator(learner, rewards, mask)),
         ]
         for exercise, name, call in checks:
             try:
