@@ -19,11 +19,12 @@ losses = learner_module("03", "losses")
 EXERCISE = "03.microbatch_gradients"
 
 
-def _golden() -> dict:
-    return tensors(golden("03", "microbatch_gradients"))
-
-
 G = golden("03", "microbatch_gradients")
+_TENSORS = tensors(G)
+
+
+def _golden() -> dict:
+    return _TENSORS  # read once: the tests never modify these tensors
 MODES = tuple(json.loads(str(G["modes"])))
 SPLITS = [tuple(int(v) for v in s) for s in G["splits"]]
 
@@ -59,9 +60,13 @@ def _relative_error(seen: torch.Tensor, expected: torch.Tensor) -> float:
 
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("dp_size", "n_micro"), SPLITS, ids=lambda v: str(v))
-def test_microbatch_gradients_global_counts_match_the_full_batch(mode, dp_size, n_micro):
+def test_microbatch_gradients_global_counts_match_the_full_batch(mode):
     g = _golden()
+    for dp_size, n_micro in SPLITS:
+        _check_global(g, mode, dp_size, n_micro)
+
+
+def _check_global(g: dict, mode: str, dp_size: int, n_micro: int) -> None:
     grads = _gradients(g, mode, dp_size, n_micro, global_counts=True)
     local_w = g[f"local__{mode}__{dp_size}x{n_micro}__w"]
     off = _relative_error(local_w, g[f"full__{mode}__w"])
@@ -78,18 +83,18 @@ def test_microbatch_gradients_global_counts_match_the_full_batch(mode, dp_size, 
 
 @pytest.mark.exercise(EXERCISE)
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("dp_size", "n_micro"), SPLITS, ids=lambda v: str(v))
-def test_microbatch_gradients_local_counts_reproduce_the_bug(mode, dp_size, n_micro):
+def test_microbatch_gradients_local_counts_reproduce_the_bug(mode):
     g = _golden()
-    grads = _gradients(g, mode, dp_size, n_micro, global_counts=False)
-    for name, seen in zip(("w", "b"), grads):
-        assert_close(
-            seen, g[f"local__{mode}__{dp_size}x{n_micro}__{name}"],
-            what=f"gradient of {name} with local counts ({mode}, dp_size={dp_size}, {n_micro} micro-batches)",
-            exercise=EXERCISE,
-            why="global_counts=False: each micro-batch's loss uses its own counts (dp_size=1, no global counts) "
-            "and is divided by num_micro_batches; backward sums per rank, the ranks are averaged",
-        )
+    for dp_size, n_micro in SPLITS:
+        grads = _gradients(g, mode, dp_size, n_micro, global_counts=False)
+        for name, seen in zip(("w", "b"), grads):
+            assert_close(
+                seen, g[f"local__{mode}__{dp_size}x{n_micro}__{name}"],
+                what=f"gradient of {name} with local counts ({mode}, dp_size={dp_size}, {n_micro} micro-batches)",
+                exercise=EXERCISE,
+                why="global_counts=False: each micro-batch's loss uses its own counts (dp_size=1, no global counts) "
+                "and is divided by num_micro_batches; backward sums per rank, the ranks are averaged",
+            )
 
 
 @pytest.mark.exercise(EXERCISE)
