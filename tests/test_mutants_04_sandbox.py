@@ -174,6 +174,21 @@ MUTANTS = [
         ["test_jail_user_is_unprivileged"],
     ),
     (
+        # As root, the unprivileged recipe: --uid 65534 in a user namespace is root outside.
+        Mutant(
+            "jail_root_maps_nobody_to_root",
+            "04.jail",
+            "sandbox",
+            """
+               _reference_bwrap_args = bwrap_args
+
+               def bwrap_args(work, prefix, as_root, bwrap="bwrap"):
+                   return _reference_bwrap_args(work, prefix, False, bwrap)
+               """,
+        ),
+        ["test_jail_runs_python_in_its_own_writable_folder"] if __import__("os").geteuid() == 0 else [],
+    ),
+    (
         Mutant("jail_keeps_root_groups", "04.jail", "sandbox", bwrap_args_with(drop=("--clear-groups:0",))),
         ["test_jail_user_is_unprivileged"] if __import__("os").geteuid() == 0 else [],
     ),

@@ -148,6 +148,12 @@ def test_jail_runs_python_in_its_own_writable_folder(tmp_path):
         why="bind the work folder at its own path (--bind work work) and start there (--chdir work)",
     )
     assert (work / "note.txt").read_text() == "hi", "a file written in the jail's folder must appear in work"
+    owner = (work / "note.txt").stat().st_uid
+    assert owner != 0, (
+        "the jailed program's file belongs to root on this machine: the program ran as root outside the jail — "
+        "as root, do not map uid 65534 with --uid (the user namespace maps it to root outside); drop to 65534 with "
+        "setpriv after '--'"
+    )
 
 
 @pytest.mark.exercise("04.jail")
