@@ -422,13 +422,24 @@ def learner_error(out_dir: Path, log: str, learner_files: list[Path]) -> str | N
     return None
 
 
+def _checked_estimator(learner: Any, rewards: Any, mask: Any) -> None:
+    """The learner's estimator on a 2-group batch (one group of equal rewards: std 0); its output
+    must be what verl can train on (:func:`probe.estimator_problem`)."""
+    import numpy as np
+
+    out = learner.grpo_estimator(token_level_rewards=rewards, response_mask=mask,
+                                 index=np.array(["a", "a", "b", "b"], dtype=object), config=None)
+    problem = probe.estimator_problem(out, rewards)
+    if problem:
+        raise ValueError(problem)
+
+
 def preflight(target: Path | None = None) -> str | None:
     """Call the learner's functions once in this process (milliseconds) before a run of minutes.
 
     ``None`` when they all return; else which one raised and how, naming its exercise."""
     import traceback
 
-    import numpy as np
     import torch
 
     from verlings import target as target_mod
@@ -446,9 +457,7 @@ def preflight(target: Path | None = None) -> str | None:
             ("06.reward", "compute_score",
              lambda: learner.compute_score(data_source="verlings/arith", solution_str="42", ground_truth="42",
                                            extra_info={})),
-            ("06.estimator", "grpo_estimator",
-             lambda: learner.grpo_estimator(token_level_rewards=rewards, response_mask=mask,
-                                            index=np.array(["a", "a", "b", "b"], dtype=object), config=None)),
+            ("06.estimator", "grpo_estimator", lambda: _checked_estimator(learner, rewards, mask)),
         ]
         for exercise, name, call in checks:
             try:

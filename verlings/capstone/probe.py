@@ -74,6 +74,26 @@ def _summary(value: Any) -> Any:
     return value if isinstance(value, int | float | bool) else repr(value)[:200]
 
 
+def estimator_problem(result: Any, token_level_rewards: Any) -> str | None:
+    """Why an estimator's output cannot be trained on (with the fix), or ``None`` when it can:
+    a pair of tensors shaped like ``token_level_rewards``, finite everywhere."""
+    import torch
+
+    if not (isinstance(result, tuple) and len(result) == 2 and all(isinstance(t, torch.Tensor) for t in result)):
+        return (f"expected a tuple (advantages, returns) of two tensors, got {type(result).__name__} — "
+                "return what chapter 03's compute_grpo_outcome_advantage returns (06.estimator, §2.1)")
+    shape = tuple(token_level_rewards.shape) if token_level_rewards is not None else None
+    for name, t in zip(("advantages", "returns"), result):
+        if shape is not None and tuple(t.shape) != shape:
+            return (f"{name} has shape {tuple(t.shape)}, token_level_rewards has {shape} — one value per "
+                    "response token (06.estimator, §2.1; chapter 03 §2)")
+        if not torch.isfinite(t).all():
+            bad = int((~torch.isfinite(t)).sum())
+            return (f"{name} has {bad} NaN/inf value(s) — a zero std without epsilon, or a singleton group? "
+                    "(chapter 03 §2, 06.estimator)")
+    return None
+
+
 def counted(fn: Callable, what: str) -> Callable:
     """``fn`` that also records each call (and any exception) for the grader."""
     if getattr(fn, "__verlings_counted__", False):
@@ -82,6 +102,11 @@ def counted(fn: Callable, what: str) -> Callable:
     def done(kwargs: dict, result: Any) -> Any:
         if what == "estimator":
             rewards = kwargs.get("token_level_rewards")
+            problem = estimator_problem(result, rewards)
+            if problem:  # stop here, named, instead of a NaN loss or a shape error deep in verl
+                exc = ValueError(problem)
+                record_error("your estimator returned something verl cannot train on:", exc)
+                raise exc
             record({"fn": what, "batch": int(rewards.shape[0]) if rewards is not None else None})
         else:
             record({"fn": what, "result": _summary(result)})

@@ -1,0 +1,218 @@
+"""The demo's pipeline without a training run: held-out split, warm-start cache and its bad
+inputs, the estimator checks that stop a run with the learner's error, export and evaluation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+import torch
+
+from verlings.capstone import launcher, probe
+from verlings.capstone.data import TASK, make_rows, sft_rows
+from verlings.capstone.sft import Recipe, WarmStartError, check_checkpoint
+from verlings.paths import SOLUTIONS
+
+# --- held-out means never trained on ------------------------------------------------------------
+
+
+def _pair(row: dict) -> tuple[str, str]:
+    text = (row["prompt"][0] if "prompt" in row else row["messages"][0])["content"]
+    a, _, b = text.removeprefix("What is ").split("?")[0].split()
+    return a, b
+
+
+def test_held_out_prompts_never_appear_in_training_rows():
+    train, held_out = TASK.pairs()
+    assert len(held_out) == TASK.held_out == 64 and not set(train) & set(held_out)
+    assert len(train) + len(held_out) == (TASK.high - TASK.low + 1) ** 2
+    val = {_pair(r) for r in make_rows(64, seed=0, split="val")}
+    rl = {_pair(r) for seed in (1, 2, 3) for r in make_rows(256, seed=seed, split="train")}
+    sft = {_pair(r) for r in sft_rows(4096, seed=1)}
+    assert len(val) == 64 and not val & rl and not val & sft
+
+
+def test_sft_rows_are_conversations_with_the_right_answer():
+    row = sft_rows(3, seed=1)[0]
+    user, assistant = row["messages"]
+    a, b = _pair(row)
+    assert user["role"] == "user" and assistant == {"role": "assistant", "content": str(int(a) + int(b))}
+
+
+# --- the warm start's cache and its bad inputs ------------------------------------------------------
+
+
+def test_recipe_key_changes_with_every_setting():
+    base = Recipe()
+    assert base.key() == Recipe().key()
+    for change in ({"steps": 1}, {"lr": 1e-4}, {"seed": 9}, {"n_rows": 8}, {"task": "other"}, {"model": "v0"}):
+        assert Recipe(**{**asdict(base), **change}).key() != base.key(), change
+
+
+def _fake_warm_start(folder: Path, recipe: Recipe) -> Path:
+    from verlings.capstone.model import build_model
+
+    model, tok = build_model()
+    model.save_pretrained(folder / "hf")
+    tok.save_pretrained(folder / "hf")
+    (folder / "recipe.json").write_text(json.dumps(asdict(recipe)))
+    return folder
+
+
+def test_a_good_warm_start_is_accepted(tmp_path):
+    recipe = Recipe()
+    folder = _fake_warm_start(tmp_path / "ws", recipe)
+    assert check_checkpoint(folder, recipe) == folder / "hf"
+
+
+def test_missing_warm_start_names_the_fix(tmp_path):
+    with pytest.raises(WarmStartError, match="--rebuild-warm-start"):
+        check_checkpoint(tmp_path / "nothing", Recipe())
+
+
+def test_corrupt_warm_start_names_the_fix(tmp_path):
+    recipe = Recipe()
+    folder = _fake_warm_start(tmp_path / "ws", recipe)
+    weights = next((folder / "hf").glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:100])  # truncated mid-header
+    with pytest.raises(WarmStartError, match=r"corrupt.*--rebuild-warm-start"):
+        check_checkpoint(folder, recipe)
+    weights.unlink()
+    with pytest.raises(WarmStartError, match="incomplete"):
+        check_checkpoint(folder, recipe)
+
+
+def test_warm_start_of_another_recipe_is_never_reused(tmp_path):
+    folder = _fake_warm_start(tmp_path / "ws", Recipe(steps=7))
+    with pytest.raises(WarmStartError, match="another recipe"):
+        check_checkpoint(folder, Recipe())
+    (folder / "recipe.json").unlink()  # no record at all: not ours either
+    with pytest.raises(WarmStartError, match="another recipe"):
+        check_checkpoint(folder, Recipe())
+
+
+def test_warm_start_uses_the_cache_and_never_retrains_silently(tmp_path, monkeypatch):
+    from verlings.capstone import sft
+
+    monkeypatch.setenv("VERLINGS_CACHE", str(tmp_path / "cache"))
+    recipe = Recipe(steps=3)
+    _fake_warm_start(sft.cache_dir(recipe), recipe)
+    monkeypatch.setattr(sft.subprocess, "run", lambda *a, **k: pytest.fail("must not train: the cache is valid"))
+    assert sft.warm_start(recipe) == sft.cache_dir(recipe) / "hf"
+    (sft.cache_dir(recipe) / "recipe.json").write_text("{}")  # damaged: an error, not a silent retrain
+    with pytest.raises(WarmStartError):
+        sft.warm_start(recipe)
+
+
+def test_sft_command_composes_with_verls_sft_config(tmp_path):
+    import importlib.util
+
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    cmd, env = __import__("verlings.capstone.sft", fromlist=["command"]).command(Recipe(), tmp_path)
+    assert cmd[1:3] == ["-m", "torch.distributed.run"] and "verl.trainer.sft_trainer" in cmd
+    assert env["VERL_PLATFORM"] == "cpu" and "verlings.capstone.cpu_platform" in env["VERL_USE_EXTERNAL_MODULES"]
+    overrides = cmd[cmd.index("verl.trainer.sft_trainer") + 1 :]
+    config_dir = Path(next(iter(importlib.util.find_spec("verl").submodule_search_locations))) / "trainer" / "config"
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(config_dir), version_base=None):
+            cfg = compose(config_name="sft_trainer_engine", overrides=overrides)
+    finally:
+        GlobalHydra.instance().clear()
+    assert cfg.trainer.total_training_steps == Recipe().steps and "hf_model" in cfg.checkpoint.save_contents
+    assert cfg.data.pad_mode == "no_padding" and cfg.model.override_config.attn_implementation == "sdpa"
+
+
+# --- a learner estimator that verl cannot train on stops the run, named -----------------------------
+
+
+@pytest.mark.parametrize(("result", "needle"), [
+    ((torch.full((4, 3), float("nan")), torch.zeros(4, 3)), "NaN"),
+    ((torch.zeros(4, 2), torch.zeros(4, 2)), "shape"),
+    (torch.zeros(4, 3), "tuple"),
+])
+def test_estimator_problem_names_the_fix(result, needle):
+    message = probe.estimator_problem(result, torch.zeros(4, 3))
+    assert message is not None and needle in message and "06.estimator" in message
+    assert probe.estimator_problem((torch.zeros(4, 3), torch.zeros(4, 3)), torch.zeros(4, 3)) is None
+
+
+@pytest.mark.parametrize(("patch", "needle"), [
+    ("def grpo_estimator(token_level_rewards, response_mask, index, config=None, **kw):\n"
+     "    a = token_level_rewards / 0.0 * 0.0\n    return a, a\n", "NaN"),
+    ("def grpo_estimator(token_level_rewards, response_mask, index, config=None, **kw):\n"
+     "    a = token_level_rewards.sum(-1)\n    return a, a\n", "shape"),
+])
+def test_preflight_stops_a_bad_estimator_before_training(tmp_path, patch, needle):
+    for chapter in ("03", "04", "06"):
+        shutil.copytree(SOLUTIONS / chapter, tmp_path / chapter, ignore=shutil.ignore_patterns("__pycache__"))
+    capstone = tmp_path / "06" / "capstone.py"
+    capstone.write_text(capstone.read_text() + "\n\n" + patch)
+    message = launcher.preflight(tmp_path)
+    assert message is not None and "06.estimator" in message and needle in message, message
+
+
+def test_bad_estimator_inside_verl_is_recorded_first(tmp_path, monkeypatch):
+    monkeypatch.setenv(probe.ENV_DIR, str(tmp_path))
+    fn = probe.counted(lambda **kw: (kw["token_level_rewards"] * float("nan"),) * 2, "estimator")
+    with pytest.raises(ValueError, match="NaN"):
+        fn(token_level_rewards=torch.ones(2, 3), response_mask=torch.ones(2, 3))
+    assert (tmp_path / probe.ERROR).read_text().startswith("your estimator returned something verl cannot train on")
+
+
+# --- export and evaluation ----------------------------------------------------------------------------
+
+
+def test_export_without_a_checkpoint_says_how_to_make_one(tmp_path):
+    from verlings.capstone.evaluate import ExportError, export
+
+    with pytest.raises(ExportError, match=r"grader\.py capstone --plot"):
+        export(tmp_path)
+
+
+def test_evaluate_scores_greedy_answers_with_the_learners_reward(tmp_path, monkeypatch):
+    from verlings.capstone import evaluate as ev
+    from verlings.target import load_module, set_active
+
+    set_active(SOLUTIONS)
+    reward = load_module("06", "capstone").compute_score
+    rows = make_rows(4, seed=0, split="val")
+    truths = [r["reward_model"]["ground_truth"] for r in rows]
+    # stand-in generations: right, right with spaces, wrong, empty → 2 of 4
+    monkeypatch.setattr(ev, "greedy_answers", lambda model, qs, n: [truths[0], f" {truths[1]} ", "999", ""])
+    out = ev.evaluate(tmp_path, reward, n_val=4)
+    assert out.n == 4 and out.accuracy == 0.5
+    assert [s["correct"] for s in out.samples] == [True, True, False, False]
+
+
+def test_greedy_answers_with_transformers_on_the_tiny_model():
+    from verlings.capstone.evaluate import greedy_answers
+    from verlings.capstone.model import model_path
+
+    qs = [r["prompt"][0]["content"] for r in make_rows(3, seed=0, split="val")]
+    first = greedy_answers(model_path(), qs, max_new_tokens=4)
+    assert len(first) == 3 and all(isinstance(a, str) for a in first)
+    assert greedy_answers(model_path(), qs, max_new_tokens=4) == first  # greedy: deterministic
+
+
+def test_logged_accuracy_reads_verls_validation_from_tensorboard(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    from verlings.capstone.evaluate import logged_accuracy
+    from verlings.capstone.summary import accuracy_tag, summarize
+
+    writer = SummaryWriter(str(tmp_path / "tensorboard"))
+    for step, acc in ((0, 0.25), (5, 0.5)):
+        writer.add_scalar("val-core/verlings/arith/acc/mean@1", acc, step)
+        writer.add_scalar("val-aux/verlings/arith/correct/mean@1", acc, step)
+    writer.add_scalar("critic/score/mean", 1.0, 1)
+    writer.close()
+    tag, points = logged_accuracy(tmp_path)
+    assert tag == "val-core/verlings/arith/acc/mean@1" and points == [(0, 0.25), (5, 0.5)]
+    summary = summarize(tmp_path, wall_s=1.0, device="cpu", calls={})
+    assert accuracy_tag(summary) == tag
