@@ -25,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--jobs", type=int, default=1, metavar="N", help="students graded in parallel here")
     where.add_argument("--ray-address", metavar="ADDR",
                        help="grade on an existing Ray cluster: auto or HOST:PORT (as `ray start --head` prints)")
+    b.add_argument("--cpus-per-student", type=float, default=1, metavar="N",
+                   help="with --ray-address: CPUs a student's task reserves (default 1; chapter 06: a node's cores)")
     b.add_argument("--chapters", nargs="+", metavar="NN", default=None, help="chapters to grade (default: all)")
     b.add_argument("--partial", action="store_true", help="partial credit: points × fraction of tests passed")
     b.add_argument("--timeout", type=float, default=None, help="seconds per chapter (default: chapter.toml)")
@@ -69,7 +71,10 @@ def cmd_batch(args: argparse.Namespace, console: Console) -> int:
         from verlings.batch import ray_backend
 
         # Joins the cluster before anything is graded: a wrong address is one clear error.
-        backend = ray_backend.ray_backend(args.ray_address, extra_excludes=[folder, cache])
+        if args.cpus_per_student <= 0:
+            raise ValueError("--cpus-per-student must be positive")
+        backend = ray_backend.ray_backend(args.ray_address, extra_excludes=[folder, cache],
+                                          cpus_per_student=args.cpus_per_student)
         mode = f"Ray cluster at {args.ray_address}"
         console.print(f"the course runs on the cluster from {ray_backend.course_root_on_cluster()}",
                       highlight=False)

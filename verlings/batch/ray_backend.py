@@ -120,7 +120,7 @@ def course_root_on_cluster() -> str:
     return ray.get(ray.remote(num_cpus=0)(_remote_where).remote())
 
 
-def ray_backend(address: str, extra_excludes: list[Path] | None = None) -> Callable:
+def ray_backend(address: str, extra_excludes: list[Path] | None = None, cpus_per_student: float = 1) -> Callable:
     """A backend for :func:`verlings.batch.runner.run_batch`; joins the cluster first (errors early)."""
     import ray
 
@@ -128,9 +128,10 @@ def ray_backend(address: str, extra_excludes: list[Path] | None = None) -> Calla
     connect(resolved, extra_excludes)
 
     def run(subs: list[Submission], options, done: Callable[[Submission, dict], None]) -> None:
-        # One CPU per student: a student's grader is one pytest process at a time. Retries of a
-        # crashed grading happen inside the task (grade_with_retry), not by Ray re-running it.
-        task = ray.remote(num_cpus=1, max_retries=0)(_remote_grade)
+        # One CPU per student by default: a student's grader is one pytest process at a time;
+        # chapter 06 (a whole verl run) wants a node's cores. Retries of a crashed grading happen
+        # inside the task (grade_with_retry), not by Ray re-running it.
+        task = ray.remote(num_cpus=cpus_per_student, max_retries=0)(_remote_grade)
         kwargs = options.grade_kwargs()
         pending = {task.remote(s.files, options.chapters, kwargs): s for s in subs}
         while pending:

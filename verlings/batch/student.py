@@ -78,7 +78,9 @@ def grade_files(
             cmd += ["--test-timeout", str(test_timeout)]
         limit = timeout or student_timeout(chapters, chapter_timeout)
         env = {**os.environ, "VERLINGS_STATE_DIR": str(work / "state"), "PYTHONUNBUFFERED": "1"}
-        env.pop("VERLINGS_TARGET", None)
+        # Chapter 06 starts a Ray cluster of its own inside the student's grading: never the teacher's.
+        for key in ("VERLINGS_TARGET", "RAY_ADDRESS"):
+            env.pop(key, None)
         code, out = _run(cmd, limit, work / "grader.log", env)
         data = _load(report)
         if data is None:
