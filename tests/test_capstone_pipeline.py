@@ -216,3 +216,23 @@ def test_logged_accuracy_reads_verls_validation_from_tensorboard(tmp_path):
     assert tag == "val-core/verlings/arith/acc/mean@1" and points == [(0, 0.25), (5, 0.5)]
     summary = summarize(tmp_path, wall_s=1.0, device="cpu", calls={})
     assert accuracy_tag(summary) == tag
+
+
+def test_ray_start_timeout_on_a_busy_machine_is_retried_once(tmp_path):
+    """Ray's own start-up deadline (hit when other jobs load the cores) costs one retry, not the run."""
+    counter = tmp_path / "calls"
+    fake = tmp_path / "python"
+    fake.write_text(f"""#!/bin/sh
+n=$(cat {counter} 2>/dev/null || echo 0); echo $((n+1)) > {counter}
+if [ "$n" = 0 ]; then echo "Exception: {launcher.RAY_START_TIMEOUT}. This could happen ..."; exit 1; fi
+echo "second start fine"; exit 0
+""")
+    fake.chmod(0o755)
+    result = launcher.run(launcher.RunConfig(steps=1), tmp_path / "run", target=SOLUTIONS, device="cpu",
+                          timeout_s=120, python=str(fake))
+    assert counter.read_text().strip() == "2" and result.returncode == 0 and "second start fine" in result.log
+    counter.write_text("5")  # a different failure is not retried
+    fake.write_text(f"#!/bin/sh\necho x >> {counter}.more; echo 'Error executing job'; exit 1\n")
+    result = launcher.run(launcher.RunConfig(steps=1), tmp_path / "run2", target=SOLUTIONS, device="cpu",
+                          timeout_s=120, python=str(fake))
+    assert result.returncode == 1 and Path(f"{counter}.more").read_text().count("x") == 1

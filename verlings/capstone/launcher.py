@@ -484,6 +484,7 @@ def run(
     timeout_s: float = 900,
     on_line: Callable[[str], None] | None = None,
     model: Path | None = None,
+    python: str | None = None,
 ) -> RunResult:
     """Make the model and data, plug in the learner's code and run verl; see :class:`RunResult`.
 
@@ -504,7 +505,7 @@ def run(
     overrides = learner.plug_in_overrides(str(capstone_file))
     train, val = write_task(out_dir / "data", n_train=config.n_train, n_val=config.n_val, seed=config.seed)
     p = plan(config, out_dir, device, learner_overrides=list(overrides), target=root,
-             model=model or model_path(), train_file=train, val_file=val)
+             model=model or model_path(), train_file=train, val_file=val, python=python)
     code, timed_out, wall = execute(p, timeout_s, on_line)
     log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")
     if code != 0 and not timed_out and RAY_START_TIMEOUT in log:
