@@ -219,6 +219,8 @@ def engine_imports(device_name: str) -> str | None:
 
     The one check that runs code: a subprocess of the engine's python (10–30 s on 2 cores).
     """
+    print(f"doctor: importing what chapter 06's run imports in {device.engine_python(ENGINE_DIR)} (10–30 s)…",
+          file=sys.stderr, flush=True)
     return device.engine_import_problem(device_name, ENGINE_DIR)
 
 
