@@ -68,7 +68,8 @@ torch_state() {  # "<version> <cuda|cpu>" of the installed torch, empty when the
 }
 want_build=$([[ "$FLAVOUR" == gpu ]] && echo cuda || echo cpu)
 have=$(torch_state)
-if [[ "${have% *}" == "$TORCH_VERSION"* && "${have#* }" == "$want_build" ]]; then
+have_version=${have%% *}
+if [[ "${have_version%%+*}" == "$TORCH_VERSION" && "${have#* }" == "$want_build" ]]; then
     say "torch ${have% *} ($want_build build) already installed"
 else
     [[ -n "$have" ]] && say "replacing torch $have with torch $TORCH_VERSION ($want_build build, flavour $FLAVOUR)"
