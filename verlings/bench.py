@@ -111,7 +111,7 @@ def run_bench(chapters: list[str], target: Path, *, benchmark_json: str | None =
     failed = [line.split(" ")[1] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     render(summarise(data), failed, target, console)
     for line in service_lines(data):
-        console.print(line)
+        console.print(escape(line))  # "[yours]" in a test id is not rich markup
     return 0
 
 
