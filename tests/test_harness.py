@@ -150,6 +150,19 @@ def test_after_one_timeout_the_exercise_and_its_callers_are_not_run_again(tmp_pa
     assert result.runs == 1, "a timeout inside pytest needs no second chapter run"
 
 
+def test_tests_not_run_after_a_timeout_leave_the_next_module_clean(tmp_path):
+    # The tests skipped after 03.gae's timeout are the last of test_advantages.py; the next module's
+    # tests must still run normally (pytest's fixture stack torn down as after a real test).
+    shutil.copytree(SOLUTIONS / "03", tmp_path / "03", ignore=shutil.ignore_patterns("__pycache__"))
+    adv = tmp_path / "03" / "advantages.py"
+    adv.write_text(adv.read_text() + "\n\ndef compute_gae_advantage_return(*args, **kwargs):\n    while True:\n"
+                   "        pass\n")
+    result = grade_chapter(load_chapter("03"), tmp_path, only={"03.gae", "03.tis"})
+    by_id = {r.exercise.id: r for r in result.exercises}
+    assert by_id["03.gae"].status == TIMEOUT
+    assert by_id["03.tis"].status == PASSED, by_id["03.tis"].message
+
+
 def test_chapter_03_budgets_make_a_hang_cost_seconds():
     # Goal of issue 16: an infinite loop anywhere in chapter 03 costs <= 15 s of grading. After the
     # first timeout nothing else waits (test above), so the cost is one test's budget; measured by

@@ -196,6 +196,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         report = TestReport(item.nodeid, item.location, keywords, outcome, longrepr, when,
                             user_properties=[("verlings_timeout", True)] if outcome == "failed" else [])
         item.ihook.pytest_runtest_logreport(report=report)
+    # What the skipped teardown phase would have done: leave the module/class fixtures that the
+    # next item does not share, or its setup finds "previous item was not torn down properly".
+    item.session._setupstate.teardown_exact(nextitem)
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 
