@@ -123,3 +123,12 @@ def test_a_dead_worker_is_replaced_and_watch_says_so(worker, tmp_path):
     assert session.status[EXERCISE] == PASSED, "graded in a fresh interpreter meanwhile"
     assert session.note == RESTARTED["en"] and started == [True]
     assert "\n" not in session.note, "one line"
+
+
+def test_watch_collects_only_the_test_files_that_name_the_exercises():
+    from verlings.grading import _test_files_naming
+
+    chapter = load_chapter("03")
+    files = _test_files_naming(chapter, {EXERCISE, "03.masked_mean"})
+    assert files is not None and [Path(f).name for f in files] == ["test_masks.py"]
+    assert _test_files_naming(chapter, {EXERCISE, "03.no_such_exercise"}) is None, "unknown id: whole chapter"

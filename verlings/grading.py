@@ -178,6 +178,19 @@ def _run(cmd: list[str], timeout: float) -> tuple[int | None, str]:
         return code, log.read().decode("utf-8", errors="replace")
 
 
+def _test_files_naming(chapter: Chapter, ids: set[str]) -> list[str] | None:
+    """The chapter's test files that mention any of these exercise ids; None unless each id is found."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for path in sorted((EXERCISES / chapter.id).glob("test_*.py")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        named = {i for i in ids if f'"{i}"' in text or f"'{i}'" in text}
+        if named:
+            found.append(str(path))
+            seen |= named
+    return found if seen == ids else None
+
+
 def _run_pytest(cmd: list[str], timeout: float, worker: Worker | None, tmp: Path) -> tuple[int | None, str]:
     """``_run`` in a fresh interpreter, or a child forked from the warm worker when there is one."""
     if worker is not None:
@@ -216,11 +229,14 @@ def grade_chapter(
     timeout: float | None = None,
     test_timeout: int | None = None,
     worker: Worker | None = None,
+    narrow: bool = False,
 ) -> ChapterResult:
     """Grade one chapter in child processes; robust to crashes and hangs of learner code.
 
     With ``worker`` (a started :class:`verlings.worker.Worker`) each run is a child forked from
-    its warm process instead of a new interpreter; the isolation is the same.
+    its warm process instead of a new interpreter; the isolation is the same. With ``narrow`` and
+    ``only``, pytest collects just the test files that name those exercises (watch mode: a save is
+    answered without importing the chapter's other test files).
     """
     start = time.monotonic()
     wanted = [e for e in chapter.exercises if not only or e.id in only]
@@ -237,6 +253,9 @@ def grade_chapter(
                 chapter, target, report, set(broken), {e.id for e in wanted} if only else set(),
                 extra_tests, test_timeout,
             )
+            files = _test_files_naming(chapter, {e.id for e in wanted}) if narrow and only else None
+            if files:
+                cmd[3:4] = files
             code, out = _run_pytest(cmd, timeout or chapter.timeout_s, worker, Path(tmp))
             events = _read_events(report)
         outputs.append(out)

@@ -220,7 +220,8 @@ class WatchSession:
             self.busy = ("评分中 " if self.lang == "zh" else "grading ") + ", ".join(e.id for e in exs) + " …"
             self.refresh()
             worker = self._ready_worker()
-            result = grade_chapter(load_chapter(chapter_id), self.target, only={e.id for e in exs}, worker=worker)
+            result = grade_chapter(load_chapter(chapter_id), self.target, only={e.id for e in exs}, worker=worker,
+                                   narrow=True)
             if worker is not None:
                 self._ready_worker()  # died during the run? (the run was redone in a fresh interpreter)
             for r in result.exercises:
