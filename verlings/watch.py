@@ -236,9 +236,10 @@ class WatchSession:
     def advance(self, start: int) -> Exercise | None:
         """From index ``start`` on (course order), the first exercise that does not pass on disk."""
         for ex in _exercises()[start:]:
-            if self.status_of(ex) == PASSED:
+            status = self.status_of(ex)
+            if status == PASSED:
                 continue
-            if ex.id not in self.status:  # never graded, or changed since: grade before deciding
+            if status in (None, STALE):  # never graded, or changed since: grade before deciding
                 self.grade([ex])
                 if self.status[ex.id] == PASSED:
                     continue
