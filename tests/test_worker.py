@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from verlings.chapters import find_exercise, load_chapter
-from verlings.grading import CRASHED, PASSED, grade, grade_chapter
+from verlings.grading import CRASHED, FAILED, PASSED, grade, grade_chapter
 from verlings.paths import SOLUTIONS
 from verlings.worker import Worker
 
@@ -88,11 +88,13 @@ def test_a_bad_learner_module_affects_only_its_own_run(worker, tmp_path, case):
     pid = worker.proc.pid
     start = time.monotonic()
     bad = _grade(_target(tmp_path / "bad", BAD_MODULES[case]), worker)
-    assert bad.status != PASSED, f"{case}: the bad module should not pass"
     assert "SyntaxError" not in bad.message + bad.details, "the bad module must be valid Python"
+    if case != "starts_threads_at_import":  # threads are no mistake in themselves: that run may pass
+        assert bad.status != PASSED, f"{case}: the bad module should not pass"
+    # 20 s is the chapter limit given above; the rest is slack for a crowded machine
     assert time.monotonic() - start < 60, f"{case}: containment took {time.monotonic() - start:.0f} s"
-    if case == "calls_os_exit_at_import":
-        assert bad.status == CRASHED, bad
+    if case == "calls_os_exit_at_import":  # at collection (no test started) or in a test
+        assert bad.status in (CRASHED, FAILED), bad
     good = _grade(_target(tmp_path / "good"), worker)
     assert good.status == PASSED, f"after {case}, the reference failed: {good.message}\n{good.details}"
     assert worker.alive() and worker.proc.pid == pid, "the same zygote graded both runs"
