@@ -40,6 +40,8 @@ def _is_trivial(line: str) -> bool:
 def _looks_like_code(s: str) -> bool:
     """An operation or a call with several arguments — not a bare name, a one-argument call
     (``register_adv_est(name)``: where it lives in verl is contract), a key or a message."""
+    if re.fullmatch(r"\+?[\w.]+=[\w.\-/\[\],]+", s):
+        return False  # a Hydra override (``algorithm.norm_adv_by_std_in_grpo=False``) is data, not code
     return bool(re.search(r"[=+\-*/<>]|\w\([^()]*,", s))
 
 

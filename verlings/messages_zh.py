@@ -168,6 +168,22 @@ WHY_ZH: dict[str, str] = {
         "用 response_mask 聚合：填充 token 的熵不计入",
     "per-token entropy H = logsumexp(z) - Σ softmax(z)·z, then agg_loss with the response mask":
         "逐 token 熵 H = logsumexp(z) - Σ softmax(z)·z，再用响应掩码做 agg_loss",
+    "the ratio is the sequence's geometric mean exp(0.3) = 1.35, clipped to 1.2":
+        "比值是序列的几何平均 exp(0.3) = 1.35，裁剪到 1.2",
+    "value exp(sequence mean log-ratio), gradient through each token's own log_prob: log_prob - "
+    "log_prob.detach() + mean.detach() (a token's own exp(0.2) would give 0.61 here)":
+        "值是 exp(序列平均 log 比值)，梯度经每个 token 自己的 log_prob 回传：log_prob - log_prob.detach() + "
+        "mean.detach()（若用 token 自己的 exp(0.2)，这里会得到 0.61）",
+    "the clipped ratio is a detached weight: the gradient is -w·A/n on every token, clipped or not":
+        "裁剪后的比值是 detach 的权重：每个 token 的梯度都是 -w·A/n，无论是否被裁剪",
+    "-A · log_prob, no ratio: old_log_prob plays no part": "-A · log_prob，没有比值：old_log_prob 不参与",
+    "verl takes the plain mean over all bs rows, empty ones included": "verl 对全部 bs 行直接取平均，空行也算在内",
+    "only the token with the largest advantage × log-prob covariance gets + ppo_kl_coef · |d|":
+        "只有 advantage × log-prob 协方差最大的 token 加上 ppo_kl_coef · |d|",
+    "verl must accept the run as composed (batch sizes, the critic's settings)":
+        "verl 必须接受组合出的这次运行（批大小、critic 的设置）",
+    "gae needs a critic; verl's default critic.model.path is not your model":
+        "gae 需要 critic；verl 默认的 critic.model.path 不是你的模型",
     # ---- chapter 03: KL (§4)
     "k1 = logprob - ref_logprob": "k1 = logprob - ref_logprob",
     "abs = |logprob - ref_logprob|": "abs = |logprob - ref_logprob|",

@@ -88,8 +88,8 @@ def make_history_row(
     """A verl RL row whose prompt continues a conversation.
 
     Returns:
-        ``{"data_source": DATA_SOURCE, "prompt": history_prompt(history, question, system),
-        "ability": ABILITY, "reward_model": {"style": "rule", "ground_truth": ground_truth},
+        ``{"data_source": DATA_SOURCE, "prompt": <the messages of history_prompt for history,
+        question and system>, "ability": ABILITY, "reward_model": {"style": "rule", "ground_truth": ground_truth},
         "extra_info": {"split": split, "index": index, "question": question}}`` — only the new
         question is scored, so the ground truth and ``extra_info.question`` are the new question's.
     """

@@ -100,11 +100,11 @@ def compute_policy_loss_gspo(
         ``(pg_loss, metrics)`` with ``metrics`` = ``{"actor/pg_clipfrac", "actor/ppo_kl",
         "actor/pg_clipfrac_lower"}``:
 
-        - the sequence ratio is ``s_i = exp(mean over i's valid tokens of (log_prob - old_log_prob))``
+        - the sequence ratio is ``s_i`` = exp(mean over i's valid tokens of log π − log π_old)
           (the length clamped to ≥ 1); each token uses the ratio whose **value** is ``s_i`` and whose
           **gradient** is that of its own ``log_prob`` (``s_i`` itself is a constant), its log
           clamped to ``≤ 10`` before ``exp``;
-        - per token: ``max(-A·ratio, -A·clamp(ratio, 1 - low, 1 + high))`` (no dual clip);
+        - per token: the larger of −A·ratio and −A·(ratio clipped to [1 − low, 1 + high]) (no dual clip);
         - ``pg_clipfrac`` = masked mean of (clipped term > unclipped term); ``ppo_kl`` = masked mean
           of ``old_log_prob - log_prob`` (no clamp); ``pg_clipfrac_lower`` = ``0.0``.
 
@@ -135,7 +135,7 @@ def compute_policy_loss_cispo(
         ``(pg_loss, metrics)`` with ``metrics`` = ``{"actor/pg_clipfrac", "actor/ppo_kl",
         "actor/pg_clipfrac_lower"}``:
 
-        - ``r = exp(clamp(log_prob - old_log_prob, -20, 20))``, ``w = clamp(r, 1 - low, 1 + high)``
+        - r = π / π_old per token (its log clamped to [−20, 20]), w = r clipped to [1 − low, 1 + high],
           treated as a constant (no gradient through it);
         - per token: ``-w · A · log_prob`` — every token keeps a gradient, even where ``r`` is clipped;
         - ``pg_clipfrac`` = masked mean of ``r != w``; ``ppo_kl`` = masked mean of the clamped
@@ -193,7 +193,7 @@ def compute_policy_loss_geo_mean(
 
     Returns:
         ``(pg_loss, metrics)`` with ``metrics`` = ``{"actor/pg_clipfrac", "actor/ppo_kl",
-        "actor/pg_clipfrac_lower"}``, where with ``d = log_prob - old_log_prob`` (no clamp),
+        "actor/pg_clipfrac_lower"}``, where with d = log π − log π_old per token (no clamp),
         ``sgn = sign(A)`` per token and ``L_i`` = valid tokens of row i:
 
         - per token, the pessimistic clipped log-ratio ``sgn · min(sgn·d, sgn·clamp(d, -low, high))``;
@@ -230,15 +230,16 @@ def compute_policy_loss_clip_cov(
 
     Returns:
         ``(pg_loss, metrics)`` with ``metrics`` = ``{"actor/pg_clipfrac", "actor/ppo_kl"}``, where
-        with ``r = exp(log_prob - old_log_prob)`` (no clamp):
+        with r = π / π_old per token (no clamp):
 
-        - ``cov = (A - masked_mean(A)) · (log_prob - masked_mean(log_prob))`` per token;
+        - per token, cov = (A − mean A) · (log π − mean log π), means over the valid tokens;
         - candidates: valid tokens where PPO's clip is **not** active
           (not ``-A·clamp(r) > -A·r``) and ``clip_cov_lb < cov < clip_cov_ub``, in row-major order;
         - ``k = max(int(clip_cov_ratio · Σ mask), 1)``; if there are more than ``k`` candidates,
           keep ``candidates[torch.randperm(n)[:k]]`` — **one** call to ``torch.randperm`` on the
           global generator, made only when there is at least one candidate (the tests seed it);
-        - per token ``max(-A·r, -A·clamp(r, 1 - low, 1 + high))`` times 0 on the kept candidates;
+        - per token the larger of −A·r and −A·(r clipped to [1 − low, 1 + high]), times 0 on the
+          kept candidates;
         - ``pg_clipfrac`` = masked mean of "kept"; ``ppo_kl`` = masked mean of ``old_log_prob - log_prob``.
 
     In verl: ``compute_policy_loss_clip_cov``, ``policy_loss.loss_mode=clip_cov``.
@@ -263,8 +264,8 @@ def compute_policy_loss_kl_cov(
     0.0002, must be > 0) and ``ppo_kl_coef`` (``None`` → 1.0; verl's config default is 0.1).
 
     Returns:
-        ``(pg_loss, {"actor/ppo_kl": masked mean of |log_prob - old_log_prob|})``, where with
-        ``d = log_prob - old_log_prob`` (no clamp):
+        ``(pg_loss, {"actor/ppo_kl": masked mean of |d|})``, where with
+        d = log π − log π_old per token (no clamp):
 
         - per token ``-A · exp(d)`` (no clip);
         - over the N valid tokens (row-major), ``cov = (A - mean A) · (log_prob - mean log_prob)``
