@@ -136,9 +136,8 @@ def sft_loss_mask(
     """One conversation as verl's SFT trainer sees it: its token ids and its loss mask.
 
     verl's ``MultiTurnSFTDataset`` (``verl/utils/dataset/multiturn_sft_dataset.py``) tokenizes
-    **each message on its own** with
-    ``tokenizer.apply_chat_template([message], add_generation_prompt=False, tokenize=True,
-    return_dict=True)["input_ids"]`` and concatenates the pieces:
+    **each message on its own** (the chat template of a one-message conversation, tokenized,
+    without a generation prompt: its ``input_ids``) and concatenates the pieces:
 
     * the chat template puts its default system prompt before *every* call, so every message
       after the first (unless it is itself a ``system`` message) drops its first
