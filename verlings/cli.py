@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=None, help="seconds per chapter (default: chapter.toml, 600)")
     g.add_argument("--test-timeout", type=int, default=None,
                    help="seconds per test (default: each exercise's budget in chapter.toml)")
+    g.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="chapters graded at once (default: the number of cores; 1: one after another)")
 
     lst = sub.add_parser("list", help="progress through the course")
     lst.add_argument("--lang", choices=("en", "zh"), default=None)
@@ -151,7 +153,7 @@ def cmd_grade(args: argparse.Namespace, console: Console) -> int:
         status.start()
     try:
         report = grade(chosen, target, only=only, extra_tests=extra, partial=args.partial,
-                       timeout=args.timeout, test_timeout=args.test_timeout)
+                       timeout=args.timeout, test_timeout=args.test_timeout, jobs=args.jobs)
     finally:
         if status:
             status.stop()
