@@ -1,13 +1,153 @@
 """Chinese for the short "why" lines of the graded tests (``--lang zh``), keyed by the exact English.
 
 A line missing here is shown in English; expected/seen values are never translated.
-Chapter 03 first (the issue-16 walk-through); other chapters add theirs the same way.
+Chapters 01–03 are covered (03 is checked by tests/test_messages.py); 04–06 add theirs the same way.
 """
 
 from __future__ import annotations
 
 WHY_ZH: dict[str, str] = {
-    # ---- chapter 03: masks (§1)
+    # ---- chapter 01
+    "EventAccumulator keeps a random 10,000 points per tag unless size_guidance={'scalars': 0}":
+        "除非 size_guidance={'scalars': 0}，EventAccumulator 每个标签只随机保留 10,000 个点",
+    "Hydra keeps global state: use initialize_config_dir as a context manager (and GlobalHydra.instance().clear() "
+    "first)":
+        "Hydra 有全局状态：把 initialize_config_dir 当作上下文管理器用（并先 GlobalHydra.instance().clear()）",
+    "None means nothing was raised. Check the six rules in the docstring's order; T and M count prompts, everything "
+    "per GPU counts responses (× n).":
+        "None 表示没有抛出异常。按文档字符串中的顺序检查六条规则；T 和 M 数的是 prompt，每个 GPU 上的量数的是响应（× "
+        "n）。",
+    "add each stage's returned columns to the batch (rows stay aligned)": "把每个阶段返回的列加进批次（行保持对齐）",
+    "an empty frame that still has the three columns": "一个空的 DataFrame，但仍有那三列",
+    "compose config_name='ppo_trainer' from verl/trainer/config, unresolved (no resolve=True)":
+        "从 verl/trainer/config 组合 config_name='ppo_trainer'，不解析插值（不要 resolve=True）",
+    "each prompt's uid is assigned once, *before* the repeat, so its n responses share it; uid assigned after the "
+    "repeat gives every row its own id and GRPO has no groups":
+        "每个 prompt 的 uid 在重复*之前*只分配一次，它的 n 个响应共享它；在重复之后分配会让每行都有自己的 id，GRPO "
+        "就没有分组了",
+    "each row of the table is one 'key=value' override": "表中每一行是一个 'key=value' 覆盖项",
+    "every column is repeated, tensors and numpy arrays alike": "每一列都要重复，张量和 numpy 数组都一样",
+    "every stage gets the repeated batch (bs * n rows) with all columns added so far":
+        "每个阶段拿到的是重复后的批次（bs * n 行），带着目前为止加入的所有列",
+    "find verl's config folder from the installed package (verl_config_dir()), not the cwd":
+        "从已安装的包中找到 verl 的配置目录（verl_config_dir()），而不是当前目录",
+    "interleave=True is the default, as in verl: a prompt's samples sit next to each other":
+        "与 verl 一样默认 interleave=True：同一个 prompt 的样本彼此相邻",
+    "last = last*w + (1-w)*v from last=0, divided by (1 - w**count); non-finite values pass through without updating "
+    "last or count":
+        "从 last=0 开始 last = last*w + (1-w)*v，再除以 (1 - w**count)；非有限值原样输出，不更新 last 和 count",
+    "one optimizer step per mini batch per epoch; a mini batch is M prompts = M*n responses, so n cancels out "
+    "(ppo_epochs defaults to 1)":
+        "每个 epoch 每个 mini batch 一步优化；一个 mini batch 是 M 个 prompt = M*n 个响应，所以 n 被约掉（ppo_epochs "
+        "默认为 1）",
+    "one row per (tag, step): where a step was written twice, keep the point with the largest wall_time — the "
+    "resumed run's (steps 3 and 4 are 103 and 104, not 3 and 4)":
+        "每个 (tag, step) 一行：同一步写了两次时，保留 wall_time 最大的点 —— 即恢复后运行的那个（第 3、4 步是 103 和 "
+        "104，不是 3 和 4）",
+    "only scalars: acc.Tags()['scalars']": "只要标量：acc.Tags()['scalars']",
+    "pass the overrides to hydra.compose(..., overrides=overrides) unchanged":
+        "把 overrides 原样传给 hydra.compose(..., overrides=overrides)",
+    "repeat interleaved (a, a, b, b) like DataProto.repeat(interleave=True), not a, b, a, b":
+        "像 DataProto.repeat(interleave=True) 那样交错重复（a, a, b, b），而不是 a, b, a, b",
+    "reset the index after sorting (reset_index(drop=True))": "排序后重置索引（reset_index(drop=True)）",
+    "return a new dict": "返回一个新的 dict",
+    "return {**critic_metrics, **actor_metrics}": "返回 {**critic_metrics, **actor_metrics}",
+    "the default weight is 0.6; iterate over the values, not the index": "默认 weight 是 0.6；遍历值，而不是索引",
+    "train_batch_size counts prompts; each prompt gets rollout_n responses":
+        "train_batch_size 数的是 prompt；每个 prompt 有 rollout_n 个响应",
+    "use the columns apply_kl_penalty returned (the fake subtracts 0.25)":
+        "使用 apply_kl_penalty 返回的列（假实现减去了 0.25）",
+    "validation must only read the config": "校验只能读取配置",
+    "verl accepts this configuration: is a rule using prompts where it should use responses (or the other way "
+    "round), or checking the micro batch against the wrong size?":
+        "verl 接受这个配置：是不是某条规则把该用响应数的地方用了 prompt 数（或反过来），或者拿 micro batch "
+        "和错误的大小比较了？",
+    "verl writes tensorboard_log/<project>/<experiment>/events...: search the folder recursively":
+        "verl 写的是 tensorboard_log/<project>/<experiment>/events...：递归搜索目录",
+    "verl's defaults leave the micro batch sizes null and assume 8 GPUs — see the table":
+        "verl 的默认值把 micro batch 大小留空并假定 8 个 GPU —— 见表格",
+    "verl's order: generate → reward → old log-prob → ref → values → (KL in reward) → advantage → critic → actor; "
+    "skip ref/values/critic/KL when their flag is off":
+        "verl 的顺序：generate → reward → old log-prob → ref → values →（奖励中的 KL）→ advantage → critic → "
+        "actor；对应开关关闭时跳过 ref/values/critic/KL",
+    "without KL in the reward, the rewards are the scores unchanged": "奖励中没有 KL 时，rewards 就是原样的 scores",
+    "work on a copy (dict(batch)); the dataloader's dict is not yours":
+        "在副本上操作（dict(batch)）；dataloader 的 dict 不归你",
+    # ---- chapter 02
+    "2 = the file cannot be read (catch DataCheckError)": "2 = 文件无法读取（捕获 DataCheckError）",
+    "MATH sources go to verl.utils.reward_score.math_reward": "MATH 数据源交给 verl.utils.reward_score.math_reward",
+    "[system] + history + [user: question + ' ' + INSTRUCTION] — the history is the context the model answers in; "
+    "only the new question gets the instruction":
+        "[system] + history + [user: question + ' ' + INSTRUCTION] —— history 是模型作答的上下文；只有新问题带指令",
+    "a bool mask must count like a 0/1 mask (sum it as integers)": "bool 掩码要和 0/1 掩码一样计数（按整数求和）",
+    "a dict score's 'score' entry is the reward": "dict 形式的分数，其 'score' 项就是奖励",
+    "answers are compared as strings: '72.' != '72'": "答案按字符串比较：'72.' != '72'",
+    "build a new list of new dicts: rows are often built from one shared history":
+        "构造由新 dict 组成的新列表：多行常常由同一个共享的 history 构建",
+    "columns in file order, as pyarrow lists them": "列按文件中的顺序，与 pyarrow 列出的一致",
+    "copy the messages: the result must not share dicts with the input": "复制消息：结果不能和输入共享 dict",
+    "data_source, prompt, ability, reward_model, extra_info (+ agent_name for tool rows)":
+        "data_source、prompt、ability、reward_model、extra_info（工具数据行再加 agent_name）",
+    "delegate to gsm8k_reward.compute_score and return a float (verl: float(res))":
+        "交给 gsm8k_reward.compute_score，并返回 float（verl：float(res)）",
+    "each message is exactly {'role', 'content'}": "每条消息正好是 {'role', 'content'}",
+    "exactly one token per row carries the score; the rest are 0": "每行正好一个 token 带分数；其余为 0",
+    "extra_info carries the split and the index you were given": "extra_info 带上传入的 split 和 index",
+    "flexible = the last match of -?[0-9.,]+ that is not '.'; it keeps the trailing dot":
+        "flexible = -?[0-9.,]+ 的最后一个不是 '.' 的匹配；保留末尾的点",
+    "format_score pays for a well-formed but wrong answer; no answer at all scores 0":
+        "格式正确但答错得 format_score；完全没有答案得 0",
+    "lengths with the chat template and the generation prompt, as verl counts them":
+        "长度按 verl 的算法：套用聊天模板并加上生成提示",
+    "make_row's five keys; the prompt from history_prompt; only the new question is scored, so ground truth and "
+    "extra_info.question are the new question's":
+        "make_row 的五个键；prompt 来自 history_prompt；只给新问题评分，所以 ground truth 和 extra_info.question "
+        "都是新问题的",
+    "nested lists and dicts must stay lists and structs (pyarrow.Table.from_pylist)":
+        "嵌套的列表和 dict 必须保持为 list 和 struct（pyarrow.Table.from_pylist）",
+    "no history: a single-turn prompt (a system message only when one is given)":
+        "没有 history：单轮 prompt（只有给定时才有 system 消息）",
+    "nothing to drop": "没有要丢弃的",
+    "one call per response: data_source, the decoded text, reward_model['ground_truth'], extra_info":
+        "每个响应调用一次：data_source、解码后的文本、reward_model['ground_truth']、extra_info",
+    "one column per row key, in the rows' order": "每个行键一列，按行中键的顺序",
+    "one entry per response, in batch order": "每个响应一项，按批次顺序",
+    "one file-level problem (row None) per missing required column":
+        "每缺一个必需列，报告一个文件级问题（row 为 None）",
+    "one line: 'error: <message>'": "一行：'error: <message>'",
+    "only dict scores add extra info": "只有 dict 形式的分数会添加额外信息",
+    "return None when nothing matched": "没有匹配时返回 None",
+    "score if the extracted answer == ground_truth (string equality), else format_score; 0 when nothing was extracted":
+        "提取的答案 == ground_truth（字符串相等）得 score，否则得 format_score；什么都没提取到得 0",
+    "split, index, the RAW answer and question (no instruction), plus this style's extras":
+        "split、index、*原始*答案和问题（不带指令），以及该风格的额外字段",
+    "take the last match and strip its commas": "取最后一个匹配并去掉其中的逗号",
+    "the key 'extra_info' is optional: pass None when it is absent": "键 'extra_info' 是可选的：缺失时传 None",
+    "the messages for this style, the instruction appended after one space": "该风格的消息，指令接在一个空格之后",
+    "the number after the first '#### ', commas removed": "第一个 '#### ' 之后的数字，去掉逗号",
+    "the raw question, without the instruction": "原始问题，不带指令",
+    "the score goes on the last real response token, index response_mask.sum() - 1 (an empty response: index -1, the "
+    "last column)":
+        "分数放在最后一个真实的响应 token 上，下标 response_mask.sum() - 1（空响应：下标 -1，即最后一列）",
+    "total characters of the message contents, per row": "每行消息内容的总字符数",
+    "verl drops rows whose prompt it cannot template": "verl 会丢弃无法套用模板的 prompt 所在的行",
+    "verl drops rows whose prompt it cannot template (e.g. a plain string prompt)":
+        "verl 会丢弃无法套用模板的 prompt 所在的行（例如纯字符串 prompt）",
+    "verl picks the reward function by data_source: it must be exactly 'openai/gsm8k'":
+        "verl 按 data_source 选择奖励函数：必须正好是 'openai/gsm8k'",
+    "verl reads the index from extra_info.index (0 when it is missing)":
+        "verl 从 extra_info.index 读取 index（缺失时为 0）",
+    "verl reads them from extra_info.tools_kwargs": "verl 从 extra_info.tools_kwargs 读取它们",
+    "verl searches only solution_str[-300:]": "verl 只搜索 solution_str[-300:]",
+    "verl's filter_overlong_prompts must keep your prompt, and would drop any prompt with one more earlier pair: "
+    "fit_history keeps as much history as fits, no more":
+        "verl 的 filter_overlong_prompts 必须保留你的 prompt，而多一对更早的对话就会被丢弃：fit_history "
+        "保留放得下的全部历史，不多也不少",
+    "verl's pattern '#### (-?[0-9.,]+)' cannot match '$', so no answer is extracted → 0":
+        "verl 的模式 '#### (-?[0-9.,]+)' 匹配不了 '$'，所以提取不到答案 → 0",
+    "{'style': 'rule', 'ground_truth': <the answer after ####, commas removed>}":
+        "{'style': 'rule', 'ground_truth': <#### 之后的答案，去掉逗号>}",
+    # ---- chapter 03
     "the response is the right-most response_length columns of attention_mask":
         "响应是 attention_mask 最右边的 response_length 列",
     "1 up to and including the first EOS, 0 after it (the EOS token itself is kept)":
@@ -38,11 +178,10 @@ WHY_ZH: dict[str, str] = {
         "H = -Σ p log p，在词表（最后一维）上求和；熵永远不为负",
     "p underflows to 0 and 0 * log 0 = 0 * -inf = NaN: use logsumexp(z) - sum(p * z)":
         "p 下溢为 0 时 0 * log 0 = 0 * -inf = NaN：用 logsumexp(z) - Σ(p * z)",
-    # ---- chapter 03: advantages (§2)
     "returns = advantages BEFORE whitening + values; a masked token carries nextvalues and lastgaelam through "
     "unchanged (the golden batch has holes inside responses)":
-        "returns = 白化之前的 advantages + values；被掩码的 token 原样传递 nextvalues 和 lastgaelam"
-        "（标准数据的响应内部有空洞）",
+        "returns = 白化之前的 advantages + values；被掩码的 token 原样传递 nextvalues 和 "
+        "lastgaelam（标准数据的响应内部有空洞）",
     "if returns match, check the whitening: mean and unbiased var over valid tokens of the whole batch":
         "如果 returns 对了，检查白化：在整个批次的有效 token 上求均值和无偏方差",
     "a token before a hole must see past it: delta uses the value of the next *valid* token":
@@ -53,12 +192,11 @@ WHY_ZH: dict[str, str] = {
         "被掩码 token（填充、工具输出）上的 reward 和 value 不能改变任何有效 token",
     "advantages are whitened (masked_whiten) over the valid tokens of the whole batch":
         "advantages 在整个批次的有效 token 上白化（masked_whiten）",
-    "advantages are whitened with the unbiased variance over valid tokens":
-        "advantages 用有效 token 上的无偏方差白化",
-    "convention: per group (same uid, anywhere in the batch), (score - mean) / (unbiased std + epsilon); "
-    "a group of one: mean 0, std 1; broadcast × response_mask":
-        "约定：按组（uid 相同，在批次中任意位置）计算 (score - mean) / (无偏 std + epsilon)；"
-        "只有一个成员的组：mean 0、std 1；广播后 × response_mask",
+    "advantages are whitened with the unbiased variance over valid tokens": "advantages 用有效 token 上的无偏方差白化",
+    "convention: per group (same uid, anywhere in the batch), (score - mean) / (unbiased std + epsilon); a group of "
+    "one: mean 0, std 1; broadcast × response_mask":
+        "约定：按组（uid 相同，在批次中任意位置）计算 (score - mean) / (无偏 std + epsilon)；只有一个成员的组：mean "
+        "0、std 1；广播后 × response_mask",
     "convention: with norm_adv_by_std_in_grpo=False the advantage is score - group mean":
         "约定：norm_adv_by_std_in_grpo=False 时 advantage 是 score - 组均值",
     "convention: divide by (std + epsilon) with the epsilon given": "约定：除以 (std + epsilon)，epsilon 用传入的值",
@@ -78,8 +216,8 @@ WHY_ZH: dict[str, str] = {
         "score 减去同组*其他*响应的均值：(n * score - 组内和) / (n - 1)",
     "the baseline leaves the response itself out: mean of the n - 1 others; a singleton keeps its score":
         "基线不含响应自身：其余 n - 1 个的均值；单成员组保留原 score",
-    "discounted return-to-go, right to left; a masked token passes the running return through unchanged and "
-    "gets return 0 (the golden batch has holes inside responses)":
+    "discounted return-to-go, right to left; a masked token passes the running return through unchanged and gets "
+    "return 0 (the golden batch has holes inside responses)":
         "从右到左的折扣回报；被掩码的 token 原样传递累计回报，自身 return 为 0（标准数据的响应内部有空洞）",
     "a masked token's reward is never added to the running return": "被掩码 token 的 reward 永远不加进累计回报",
     "skip the masked token: don't add its reward, don't reset the running return, store 0 there":
@@ -101,12 +239,12 @@ WHY_ZH: dict[str, str] = {
         "每组只有最好的响应得到 (r_max - r_second_max) / (无偏 std + epsilon)；其余为 0",
     "returns[t] = Σ of rewards·mask from t to the end (undiscounted; masked rewards do not count)":
         "returns[t] = 从 t 到结尾的 rewards·mask 之和（不折扣；被掩码的 reward 不计）",
-    "score minus its group's mean (a group of one: 0), on every valid token, then whitened over all valid tokens "
-    "of the batch (unbiased variance), then 0 on masked tokens":
-        "score 减去组均值（单成员组：0），放到每个有效 token 上，再在批次所有有效 token 上白化（无偏方差），"
-        "被掩码 token 上为 0",
-    "score minus the group's length-weighted mean score Σ len·score / Σ len (a group of one: 0), len = valid "
-    "tokens of the response":
+    "score minus its group's mean (a group of one: 0), on every valid token, then whitened over all valid tokens of "
+    "the batch (unbiased variance), then 0 on masked tokens":
+        "score 减去组均值（单成员组：0），放到每个有效 token 上，再在批次所有有效 token 上白化（无偏方差），被掩码 "
+        "token 上为 0",
+    "score minus the group's length-weighted mean score Σ len·score / Σ len (a group of one: 0), len = valid tokens "
+    "of the response":
         "score 减去组内按长度加权的平均 score Σ len·score / Σ len（单成员组：0），len = 响应的有效 token 数",
     "the alpha argument is ignored: verl recomputes alpha from the batch":
         "参数 alpha 被忽略：verl 根据批次重新计算 alpha",
@@ -118,7 +256,6 @@ WHY_ZH: dict[str, str] = {
     "the masked reward 5 is ignored; no discount": "被掩码的 reward 5 被忽略；不折扣",
     "verl reads norm_adv_by_std_in_grpo from config and ignores the keyword of the same name":
         "verl 从 config 读取 norm_adv_by_std_in_grpo，忽略同名的关键字参数",
-    # ---- chapter 03: losses (§3)
     "global_counts=False: each micro-batch's loss uses its own counts (dp_size=1, no global counts) and is divided "
     "by num_micro_batches; backward sums per rank, the ranks are averaged":
         "global_counts=False：每个 micro-batch 的损失用自己的计数（dp_size=1，无全局计数），再除以 "
@@ -130,8 +267,8 @@ WHY_ZH: dict[str, str] = {
     "token-sum: the plain sum over valid tokens (times dp_size)": "token-sum：有效 token 的直接求和（乘以 dp_size）",
     "seq-mean-token-sum: sum each row's valid tokens, then average over the rows that have at least one valid token":
         "seq-mean-token-sum：每行有效 token 求和，再对至少有一个有效 token 的行取平均",
-    "seq-mean-token-mean: mean of each row's valid tokens, then average over the rows that have at least one "
-    "valid token":
+    "seq-mean-token-mean: mean of each row's valid tokens, then average over the rows that have at least one valid "
+    "token":
         "seq-mean-token-mean：每行有效 token 取平均，再对至少有一个有效 token 的行取平均",
     "seq-mean-token-sum-norm: seq-mean-token-sum divided by a constant, the padded response length "
     "loss_mask.shape[-1] (Dr. GRPO)":
@@ -139,18 +276,18 @@ WHY_ZH: dict[str, str] = {
     "the golden inputs with -1000 instead of 50 where loss_mask is 0":
         "标准输入，但 loss_mask 为 0 处的 50 换成了 -1000",
     "the golden inputs with other values where response_mask is 0": "标准输入，但 response_mask 为 0 处换成了其他值",
-    "with global counts the denominator is batch_num_tokens (token-mean) or global_batch_size (seq modes), not "
-    "this micro-batch's own count, and the result is multiplied by dp_size; seq-mean-token-sum-norm divides by "
+    "with global counts the denominator is batch_num_tokens (token-mean) or global_batch_size (seq modes), not this "
+    "micro-batch's own count, and the result is multiplied by dp_size; seq-mean-token-sum-norm divides by "
     "loss_scale_factor when it is given":
         "有全局计数时，分母是 batch_num_tokens（token-mean）或 global_batch_size（seq 模式），而不是本 micro-batch "
         "自己的计数，结果再乘以 dp_size；给定 loss_scale_factor 时 seq-mean-token-sum-norm 除以它",
     "0 valid tokens divided by a positive global count is exactly 0": "0 个有效 token 除以正的全局计数，结果正好是 0",
     "as in verl: the local count is 0 and there is no epsilon, so 0 / 0 = NaN":
         "与 verl 一致：本地计数为 0 且没有 epsilon，所以 0 / 0 = NaN",
-    "the loss is the negated objective, so PPO's pessimistic min becomes max(-A·r, -A·clip(r)); the dual clip "
-    "min(·, -A·clip_ratio_c) applies only where A < 0; then agg_loss(..., **config.global_batch_info)":
-        "损失是目标的相反数，所以 PPO 悲观的 min 变成 max(-A·r, -A·clip(r))；双裁剪 min(·, -A·clip_ratio_c) "
-        "只用于 A < 0 处；然后 agg_loss(..., **config.global_batch_info)",
+    "the loss is the negated objective, so PPO's pessimistic min becomes max(-A·r, -A·clip(r)); the dual clip min(·, "
+    "-A·clip_ratio_c) applies only where A < 0; then agg_loss(..., **config.global_batch_info)":
+        "损失是目标的相反数，所以 PPO 悲观的 min 变成 max(-A·r, -A·clip(r))；双裁剪 min(·, -A·clip_ratio_c) 只用于 A "
+        "< 0 处；然后 agg_loss(..., **config.global_batch_info)",
     "clamp log_prob - old_log_prob to [-20, 20] before exp, as verl does":
         "与 verl 一样，exp 之前把 log_prob - old_log_prob 截断到 [-20, 20]",
     "the gradient flows through exp(log_prob - old_log_prob) on unclipped tokens only, 0 on padding":
@@ -170,8 +307,8 @@ WHY_ZH: dict[str, str] = {
         "逐 token 熵 H = logsumexp(z) - Σ softmax(z)·z，再用响应掩码做 agg_loss",
     "the ratio is the sequence's geometric mean exp(0.3) = 1.35, clipped to 1.2":
         "比值是序列的几何平均 exp(0.3) = 1.35，裁剪到 1.2",
-    "value exp(sequence mean log-ratio), gradient through each token's own log_prob: log_prob - "
-    "log_prob.detach() + mean.detach() (a token's own exp(0.2) would give 0.61 here)":
+    "value exp(sequence mean log-ratio), gradient through each token's own log_prob: log_prob - log_prob.detach() + "
+    "mean.detach() (a token's own exp(0.2) would give 0.61 here)":
         "值是 exp(序列平均 log 比值)，梯度经每个 token 自己的 log_prob 回传：log_prob - log_prob.detach() + "
         "mean.detach()（若用 token 自己的 exp(0.2)，这里会得到 0.61）",
     "the clipped ratio is a detached weight: the gradient is -w·A/n on every token, clipped or not":
@@ -184,7 +321,6 @@ WHY_ZH: dict[str, str] = {
         "verl 必须接受组合出的这次运行（批大小、critic 的设置）",
     "gae needs a critic; verl's default critic.model.path is not your model":
         "gae 需要 critic；verl 默认的 critic.model.path 不是你的模型",
-    # ---- chapter 03: KL (§4)
     "k1 = logprob - ref_logprob": "k1 = logprob - ref_logprob",
     "abs = |logprob - ref_logprob|": "abs = |logprob - ref_logprob|",
     "k2 = 0.5 · (logprob - ref_logprob)²": "k2 = 0.5 · (logprob - ref_logprob)²",
@@ -210,7 +346,6 @@ WHY_ZH: dict[str, str] = {
         "value *= 1 + clip(current_kl / target - 1, -0.2, 0.2) · n_steps / horizon",
     "a fixed controller never changes its value": "固定控制器的值永远不变",
     "update() of a fixed controller does nothing": "固定控制器的 update() 什么都不做",
-    # ---- chapter 03: importance sampling (§5)
     "weight = min(exp(old_log_prob - rollout_log_prob), threshold): π_old / π_rollout, capped from above":
         "weight = min(exp(old_log_prob - rollout_log_prob), threshold)：π_old / π_rollout，从上方截断",
     "the ratio is π_old / π_rollout = exp(old_log_prob - rollout_log_prob)":
