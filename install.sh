@@ -63,6 +63,7 @@ say "installer: $([[ ${#UV[@]} -gt 0 ]] && echo "uv ($("${UV[@]}" --version 2>/d
 FLAVOUR=$(PYTHONPATH="$PWD" "$PYTHON" -m verlings.device flavour) || die "cannot decide CPU or GPU (see above)"
 
 # --- torch, pinned and of the machine's build ------------------------------------------------
+torch_start=$(date +%s)
 torch_state() {  # "<version> <cuda|cpu>" of the installed torch, empty when there is none
     PYTHONPATH="$PWD" "$PYTHON" -c 'from verlings.device import torch_build as t; b = t(); print(b.version or "", "cuda" if b.is_cuda else "cpu") if b.version else None'
 }
@@ -93,6 +94,7 @@ else
     fi
     have=$(torch_state)
     [[ "${have#* }" == "$want_build" ]] || die "torch is $have after installing, not the $want_build build the $FLAVOUR flavour needs"
+    say "installed torch $have in $(( $(date +%s) - torch_start )) s"
 fi
 
 # --- verl, the course and its test tools -----------------------------------------------------
@@ -103,7 +105,7 @@ if [[ ${#UV[@]} -gt 0 ]]; then
 else
     run_step "installing the course (pip install -e .[dev])" "$PYTHON" -m pip install -q -e ".[dev]"
 fi
-say "course installed: $("$PYTHON" -c 'import importlib.metadata as md; print(", ".join(f"{p} {md.version(p)}" for p in ("torch", "verl", "ray", "pytest")))')"
+say "course installed ($(( $(date +%s) - start )) s so far): $("$PYTHON" -c 'import importlib.metadata as md; print(", ".join(f"{p} {md.version(p)}" for p in ("torch", "verl", "ray", "pytest")))')"
 
 # --- bubblewrap: the sandbox that runs chapter 04's untrusted code ---------------------------
 if command -v bwrap >/dev/null 2>&1; then
