@@ -1,7 +1,7 @@
 """Chinese for the short "why" lines of the graded tests (``--lang zh``), keyed by the exact English.
 
 A line missing here is shown in English; expected/seen values are never translated.
-Chapters 01–03 are covered (03 is checked by tests/test_messages.py); 04–06 add theirs the same way.
+Every chapter's why-lines are here (chapter 03's coverage is checked by tests/test_messages.py).
 """
 
 from __future__ import annotations
@@ -357,4 +357,140 @@ WHY_ZH: dict[str, str] = {
         "无论填充处的 log-prob 是什么，填充的权重都必须正好是 0（inf * 0 是 NaN）",
     "the IS weights rescale each token's loss and must be constants: .detach() them":
         "IS 权重只是缩放每个 token 的损失，必须是常数：对它们 .detach()",
+    # ---- chapter 04
+    "return combine(...): 'score' plus every component, so verl logs each one":
+        "返回 combine(...)：'score' 加上每个分量，verl 会逐项记录",
+    "every setting is a keyword argument that wins over the default: score = combine(components, weights or WEIGHTS) "
+    "= 2.0*1 + 0.0*1 + 1.0*(-1.0) = 1.0; the length term uses the given limit, buffer and factor: -(56 - 48) / 16 * "
+    "2.0 = -1.0":
+        "每个设置都是优先于默认值的关键字参数：score = combine(components, weights or WEIGHTS) = 2.0*1 + 0.0*1 + "
+        "1.0*(-1.0) = 1.0；长度项用给定的上限、缓冲和系数：-(56 - 48) / 16 * 2.0 = -1.0",
+    "verl takes result['score'] as the reward": "verl 把 result['score'] 作为奖励",
+    "one score per text": "每个文本一个分数",
+    "scores must come back in the order of `texts`": "分数必须按 `texts` 的顺序返回",
+    "20 texts with batch_size=8 are 3 POSTs of 8, 8 and 4 texts":
+        "20 个文本、batch_size=8 是 3 次 POST：8、8、4 个文本",
+    "nothing to score: return [] without calling the server": "没有要打分的：直接返回 []，不调用服务",
+    "collect results by batch position (gather keeps order), not in the order they complete":
+        "按批次位置收集结果（gather 保持顺序），而不是按完成的先后",
+    "a 5xx answer is worth retrying: try again up to `retries` times": "5xx 值得重试：最多再试 `retries` 次",
+    "one attempt plus `retries` retries, then raise": "一次尝试加 `retries` 次重试，然后抛出异常",
+    "a timeout is worth retrying, like a 5xx": "超时和 5xx 一样值得重试",
+    "a 4xx answer means the request is wrong; retrying sends the same wrong request (verl does not)":
+        "4xx 表示请求本身有错；重试只会再发同样错误的请求（verl 不重试）",
+    "the score is the reward model's score of solution_str": "分数是奖励模型对 solution_str 的打分",
+    "accept **kwargs: verl may pass reward_router_address and reward_model_tokenizer":
+        "接受 **kwargs：verl 可能传入 reward_router_address 和 reward_model_tokenizer",
+    "None means no answer was extracted: never correct, never an error":
+        "None 表示没有提取到答案：永远不算对，也不是错误",
+    "a compiled re.Pattern is used as it is (re.fullmatch(compiled, s, re.DOTALL) raises)":
+        "编译好的 re.Pattern 原样使用（re.fullmatch(compiled, s, re.DOTALL) 会抛异常）",
+    "keep the compiled pattern's own flags; do not add DOTALL to it": "保留编译好的模式自己的标志；不要给它加 DOTALL",
+    "free up to max - buffer = 16, then a linear ramp to -factor at max; never a bonus":
+        "到 max - buffer = 16 为止不扣分，之后线性下降，到 max 处为 -factor；从不加分",
+    "a loop repeats almost every n-gram: the penalty is -(total - distinct) / total":
+        "循环几乎重复每个 n-gram：惩罚是 -(total - distinct) / total",
+    "return 'score' AND every component, so verl logs each term": "返回 'score' *以及*每个分量，verl 会逐项记录",
+    "score = sum(weights[k] * components[k])": "score = sum(weights[k] * components[k])",
+    "a zero-weighted component is still logged": "权重为 0 的分量也照样记录",
+    "no component: the total is 0.0": "没有分量：总分为 0.0",
+    "components are logged raw (unweighted), so you can see which term moves":
+        "分量按原值（不加权）记录，便于看出是哪一项在变",
+    "bind the work folder at its own path (--bind work work) and start there (--chdir work)":
+        "把工作目录挂载在它自己的路径上（--bind work work），并从那里开始（--chdir work）",
+    "as root: setpriv --reuid=65534 --regid=65534 after '--'; otherwise --uid 65534 --gid 65534":
+        "以 root 运行：在 '--' 之后用 setpriv --reuid=65534 --regid=65534；否则用 --uid 65534 --gid 65534",
+    "the mount tree starts empty: bind only the system libraries, the interpreter's prefix, /dev and the work folder "
+    "— never / or /tmp or the home folder":
+        "挂载树从空开始：只挂系统库、解释器的 prefix、/dev 和工作目录 —— 绝不挂 /、/tmp 或主目录",
+    "--ro-bind for the interpreter's prefix, --bind (writable) for work only":
+        "解释器的 prefix 用 --ro-bind，只有工作目录用（可写的）--bind",
+    "--clearenv, then --setenv PATH, LANG and LC_ALL only": "--clearenv，然后只 --setenv PATH、LANG 和 LC_ALL",
+    "--new-session (bwrap calls setsid() inside the jail)": "--new-session（bwrap 在监狱内调用 setsid()）",
+    "write stdin to a file and pass it as the child's stdin": "把 stdin 写到文件里，作为子进程的 stdin",
+    "run the child in UTF-8 mode (-X utf8) and decode its output as UTF-8":
+        "让子进程以 UTF-8 模式运行（-X utf8），并按 UTF-8 解码其输出",
+    "jail=False is the caller's explicit opt-in: run under the guard and record jailed=False":
+        "jail=False 是调用方明确的选择：在守卫下运行并记录 jailed=False",
+    "one --name=soft:hard per limit; memory in bytes (MiB << 20)":
+        "每个限制一个 --name=soft:hard；内存以字节计（MiB << 20）",
+    "the LAST Python block (tags '', python, py, python3); a ```text block is output, not code":
+        "*最后一个* Python 代码块（标签 ''、python、py、python3）；```text 块是输出，不是代码",
+    "an empty tag is Python": "空标签算 Python",
+    "an unclosed fence is not a block (the response was cut off)": "没有闭合的围栏不算代码块（响应被截断了）",
+    "only Python tags count": "只算 Python 标签",
+    "a parquet ground_truth column stores the list as JSON: json.loads a str first":
+        "parquet 的 ground_truth 列把列表存成 JSON：是 str 时先 json.loads",
+    "a timed-out run passes nothing": "超时的运行一个用例也不算通过",
+    "no test case proves nothing: 0.0 (and never a ZeroDivisionError)":
+        "没有测试用例就什么也证明不了：0.0（绝不能 ZeroDivisionError）",
+    "a PID namespace (--unshare-pid) hides every process outside the jail":
+        "PID 命名空间（--unshare-pid）隐藏监狱外的所有进程",
+    # ---- chapter 05
+    "render a conversation with and without the tool message and keep the token suffix":
+        "分别渲染带和不带工具消息的对话，保留 token 后缀",
+    "the engine's out.log_probs on the model's tokens (in order), 0.0 on tool/template tokens":
+        "模型 token 上是引擎的 out.log_probs（按顺序），工具/模板 token 上是 0.0",
+    "generations + appended tool turns + 1 (the prompt), as verl counts":
+        "生成次数 + 追加的工具轮次 + 1（prompt），与 verl 的计数一致",
+    "one step reward per executed call, in call order (0.0 for unknown tools and tools that raised)":
+        "每次执行的调用一个步奖励，按调用顺序（未知工具和抛异常的工具为 0.0）",
+    "the first generation sees exactly prompt_ids": "第一次生成看到的正好是 prompt_ids",
+    "one request_id per trajectory, kept for all its turns (sticky session), a new one per trajectory":
+        "每条轨迹一个 request_id，所有轮次沿用（粘性会话），每条新轨迹一个新的",
+    "{name: await tool.calc_reward(instance_id)} (the probe tools score their number of executes)":
+        "{name: await tool.calc_reward(instance_id)}（探针工具的分数是它们被执行的次数）",
+    "reward_score = the calc_gsm8k_reward tool's calc_reward after the episode; the tool's ground truth comes from "
+    "row['extra_info']['tools_kwargs'] (this test runs your run_agent and tools: 05.run_agent, 05.calculator and "
+    "05.gsm8k_tool first)":
+        "reward_score = 回合结束后 calc_gsm8k_reward 工具的 calc_reward；工具的 ground truth 来自 "
+        "row['extra_info']['tools_kwargs']（本测试运行你的 run_agent 和工具：请先完成 05.run_agent、05.calculator 和 "
+        "05.gsm8k_tool）",
+    "calc_reward of an instance with no submission: the empty response scores 0":
+        "没有提交过的实例的 calc_reward：空响应得 0",
+    "one instance per tool per trajectory, created before the first generation":
+        "每条轨迹每个工具一个实例，在第一次生成之前创建",
+    "create(create_kwargs=tools_kwargs.get(name, {}).get('create_kwargs', {})), as verl calls it":
+        "create(create_kwargs=tools_kwargs.get(name, {}).get('create_kwargs', {}))，与 verl 的调用方式一致",
+    "every created instance is released exactly once": "每个创建的实例都正好释放一次",
+    "calc_reward once per instance after the last turn, before release":
+        "最后一轮之后、释放之前，对每个实例调用一次 calc_reward",
+    "the text before the call is kept as written, trailing newline included": "调用之前的文本原样保留，包括末尾的换行",
+    "BaseTool takes the name from the schema get_openai_tool_schema() returns":
+        "BaseTool 从 get_openai_tool_schema() 返回的 schema 中取名字",
+    "Python's semantics; a whole float prints as an int, any other float with repr()":
+        "按 Python 的语义；整数值的 float 打印成 int，其他 float 用 repr()",
+    "walk ast.parse(expression, mode='eval') yourself: numbers and the arithmetic operators only":
+        "自己遍历 ast.parse(expression, mode='eval')：只允许数字和算术运算符",
+    "a given instance id is used as is": "给定的实例 id 原样使用",
+    "keep each instance's state in self._instance_dict, keyed by instance id":
+        "每个实例的状态放在 self._instance_dict 里，以实例 id 为键",
+    "two tool objects never share state: create the dict in __init__, not on the class":
+        "两个工具对象绝不共享状态：在 __init__ 里创建 dict，而不是在类上",
+    "release forgets the instance — a long run creates millions of them":
+        "release 会忘掉实例 —— 长时间运行会创建数以百万计的实例",
+    "verl calls cls(config=..., tool_schema=None): the default schema must come from get_openai_tool_schema()":
+        "verl 调用 cls(config=..., tool_schema=None)：默认 schema 必须来自 get_openai_tool_schema()",
+    "verl's GSM8K recipes and datasets use this name (tools_kwargs are keyed by it)":
+        "verl 的 GSM8K 配方和数据集使用这个名字（tools_kwargs 以它为键）",
+    "the ground truth comes from the keyword or from create_kwargs['ground_truth']":
+        "ground truth 来自关键字参数或 create_kwargs['ground_truth']",
+    "state lives in self._instance_dict (made in __init__) under the instance id — a dict on the class would be "
+    "shared by every tool object":
+        "状态以实例 id 为键存放在 self._instance_dict（在 __init__ 中创建）—— 类上的 dict 会被所有工具对象共享",
+    "release deletes the instance's state": "release 删除实例的状态",
+    "the step reward of a first, correct submission is 0.0": "第一次就正确的提交，步奖励是 0.0",
+    "verl's gsm8k.compute_score(response, ground_truth, method='flexible') on the last answer":
+        "对最后一个答案调用 verl 的 gsm8k.compute_score(response, ground_truth, method='flexible')",
+    "f\"Current parsed {answer=} {reward=}\" after '#### ' + answer is scored":
+        "'#### ' + answer 打分之后返回 f\"Current parsed {answer=} {reward=}\"",
+    "0.0 if this reward beats the previous submission's reward (the stored one), else -0.05":
+        "这次的奖励高于上一次提交（已存储的）奖励时为 0.0，否则为 -0.05",
+    # ---- chapter 06
+    "verl 0.9.1 reads the reward function from reward.custom_reward_function":
+        "verl 0.9.1 从 reward.custom_reward_function 读取奖励函数",
+    "each message is tokenized on its own; turns after the first drop the repeated system prompt":
+        "每条消息单独分词；第一条之后的轮次去掉重复的 system prompt",
+    "the model learns the answer *and* to stop; the prompt is never trained":
+        "模型既学答案*也*学停止；prompt 永远不参与训练",
 }
