@@ -232,6 +232,7 @@ def test_estimator_calls_record_the_batch_size(probe_dir):
     assert line["fn"] == "estimator" and line["batch"] == 8
 
 
+@pytest.mark.timeout(330)  # a fresh process importing verl: over a minute on a busy 2-core machine
 def test_probe_registers_and_counts_the_learners_estimator_in_verl(tmp_path):
     """In a fresh process, as verl loads it: VERL_USE_EXTERNAL_MODULES=verlings.capstone.probe."""
     code = textwrap.dedent("""
@@ -253,6 +254,7 @@ def test_probe_registers_and_counts_the_learners_estimator_in_verl(tmp_path):
     assert launcher.count_calls(tmp_path) == {"estimator": 1, "reward": 1}
 
 
+@pytest.mark.timeout(330)  # a fresh process importing verl: over a minute on a busy 2-core machine
 def test_probe_reports_a_failing_register_estimator(tmp_path):
     target = tmp_path / "target"
     (target / "06").mkdir(parents=True)
@@ -380,6 +382,7 @@ def test_tiny_model_is_seeded_and_loads_with_transformers(tmp_path):
     assert all((a == b).all() for a, b in zip(model.state_dict().values(), again.state_dict().values()))
 
 
+@pytest.mark.timeout(330)  # a fresh process importing verl: over a minute on a busy 2-core machine
 def test_cpu_platform_plugin_in_a_fresh_process():
     """What verl sees with the plug-in: a CPU 'GPU' on Ray, gloo, fixed flops, a working process group."""
     code = textwrap.dedent("""
@@ -408,6 +411,7 @@ def test_cpu_platform_plugin_in_a_fresh_process():
     assert lines[2] == "[1.0, 1.0]"  # world size 1
 
 
+@pytest.mark.timeout(330)  # a fresh process importing verl: over a minute on a busy 2-core machine
 def test_vllm_weight_repacking_is_switched_off_after_import(tmp_path):
     """The hook replaces vLLM's CPU GEMM dispatch once the module is imported (a stand-in module here)."""
     pkg = tmp_path / "vllm" / "model_executor" / "layers"
