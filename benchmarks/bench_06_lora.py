@@ -1,0 +1,209 @@
+"""LoRA vs full fine-tuning on the capstone task: same warm start, same seeds, same steps.
+
+    python benchmarks/bench_06_lora.py                         # seed 1, 10 steps, both modes
+    python benchmarks/bench_06_lora.py --seeds 1 2 --steps 10 --modes lora full --merge
+    python benchmarks/bench_06_lora.py --table                 # print the table of results.json
+
+Each run is the capstone demo (``grader.py capstone --plot`` settings, reference solutions)
+from the cached SFT warm start, with verl's KL loss on so that a reference policy is needed:
+full fine-tuning gets a separate reference worker, LoRA gets ``ref_in_actor`` (the actor with
+its adapter off). LoRA uses verl's settings ``actor_rollout_ref.model.lora_rank``,
+``lora_alpha`` and ``target_modules``; ``--merge`` adds ``actor_rollout_ref.model.lora.merge=True``
+(verl merges the adapter into the weights it syncs to vLLM instead of sending vLLM an adapter).
+
+Measured per run: trainable parameters (peft on the warm start with the same LoRA config),
+peak RSS of the run's whole process tree (Ray, FSDP worker, vLLM; sampled every 0.5 s from
+/proc), median ``timing_s/step`` verl logged, and verl's held-out accuracy at the last step.
+Writes ``results.json`` and ``table.md`` under ``--out``. Wall times depend on the machine and
+what else runs on it: the load average is recorded with every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LORA = {"lora_rank": 8, "lora_alpha": 16, "target_modules": "all-linear"}
+KL = [
+    "actor_rollout_ref.actor.use_kl_loss=True",
+    "actor_rollout_ref.actor.kl_loss_coef=0.001",
+    "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
+]
+
+
+def lora_overrides(merge: bool) -> list[str]:
+    m = "actor_rollout_ref.model"
+    out = [f"{m}.{k}={v}" for k, v in LORA.items()]
+    return out + ([f"{m}.lora.merge=True"] if merge else [])
+
+
+def trainable_params(model_dir: Path, lora: bool) -> tuple[int, int]:
+    """(trainable, total) parameters of the actor as verl builds it (peft's get_peft_model for LoRA)."""
+    from peft import LoraConfig, TaskType, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir))
+    if lora:
+        cfg = LoraConfig(
+            task_type=TaskType.CAUSAL_LM,
+            r=LORA["lora_rank"],
+            lora_alpha=LORA["lora_alpha"],
+            target_modules=LORA["target_modules"],
+            bias="none",
+        )
+        model = get_peft_model(model, cfg)
+    total = sum(p.numel() for p in model.parameters())
+    return sum(p.numel() for p in model.parameters() if p.requires_grad), total
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Bytes of resident memory of root_pid and all its descendants (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss[int(entry.name)] = int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+class PeakRss:
+    """Samples the RSS of this process's descendants (the run's Ray/vLLM tree) until stopped."""
+
+    def __init__(self, every_s: float = 0.5) -> None:
+        self.peak, self._every, self._stop = 0, every_s, threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(self._every):
+            self.peak = max(self.peak, _tree_rss(me) - _tree_rss_self(me))
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _tree_rss_self(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run_one(mode: str, seed: int, steps: int, out: Path, merge: bool) -> dict:
+    from verlings import target as target_mod
+    from verlings.capstone.cli import DEMO
+    from verlings.capstone.launcher import RunConfig, run
+    from verlings.capstone.sft import warm_start
+    from verlings.capstone.summary import accuracy_tag
+
+    root = target_mod.resolve(solutions=True, target=None)
+    target_mod.set_active(root)
+    model = warm_start()
+    extra = KL + (lora_overrides(merge) if mode == "lora" else [])
+    config = RunConfig(steps=steps, seed=seed, **{**DEMO, "test_freq": steps}, extra=extra)
+    load0 = os.getloadavg()[0]
+    with PeakRss() as rss:
+        result = run(config, out, target=root, timeout_s=900 + 120 * steps, model=model)
+    trainable, total = trainable_params(model, mode == "lora")
+    row = {
+        "mode": mode + ("+merge" if mode == "lora" and merge else ""),
+        "seed": seed,
+        "steps": steps,
+        "ok": result.ok,
+        "wall_s": round(result.wall_s, 1),
+        "peak_rss_gib": round(rss.peak / 2**30, 2),
+        "trainable_params": trainable,
+        "total_params": total,
+        "load_start": round(load0, 1),
+        "load_end": round(os.getloadavg()[0], 1),
+        "out": str(out),
+    }
+    s = result.summary
+    step_times = [v for _, v in s.get("series", {}).get("timing_s/step", [])]
+    if step_times:
+        row["step_s_median"] = round(statistics.median(step_times), 2)
+    tag = accuracy_tag(s)
+    points = s.get("series", {}).get(tag, []) if tag else []
+    if points:
+        row["acc_before"], row["acc_after"] = points[0][1], points[-1][1]
+    if not result.ok:
+        row["failure"] = result.failure()[-2000:]
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| mode | seed | trainable params | peak RSS (GiB) | s/step (median) | held-out acc before → after | ok |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        acc = f"{r['acc_before']:.1%} → {r['acc_after']:.1%}" if "acc_after" in r else "–"
+        share = f"{r['trainable_params']:,} ({r['trainable_params'] / r['total_params']:.1%})"
+        lines.append(
+            f"| {r['mode']} | {r['seed']} | {share} | {r['peak_rss_gib']} | {r.get('step_s_median', '–')} "
+            f"| {acc} | {'yes' if r['ok'] else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, nargs="+", default=[1])
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--modes", nargs="+", choices=("lora", "full"), default=["lora", "full"])
+    p.add_argument("--merge", action="store_true", help="LoRA: verl merges the adapter before syncing vLLM")
+    p.add_argument("--out", default=str(ROOT / ".verlings" / "bench06_lora"))
+    p.add_argument("--table", action="store_true", help="only print the table of an earlier results.json")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.json"
+    rows = json.loads(results.read_text())["runs"] if results.is_file() else []
+    if args.table:
+        print(table(rows), end="")
+        return 0
+    for seed in args.seeds:
+        for mode in args.modes:
+            row = run_one(mode, seed, args.steps, out / f"{mode}-seed{seed}", args.merge)
+            rows = [r for r in rows if (r["mode"], r["seed"]) != (row["mode"], seed)] + [row]
+            print(json.dumps({k: v for k, v in row.items() if k != "failure"}), flush=True)
+            if "failure" in row:
+                print(row["failure"], flush=True)
+            results.write_text(json.dumps({"cpu_count": os.cpu_count(), "runs": rows}, indent=1) + "\n")
+            (out / "table.md").write_text(table(rows), encoding="utf-8")
+    print(table(rows), end="")
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
