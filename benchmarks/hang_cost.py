@@ -84,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     if worst:
         print(f"worst: {worst['function']} {worst['wall_s']:.1f} s = baseline + {worst['wall_s'] - baseline:.1f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps({"baseline_s": [base_before, base_after], "loops": rows,
-                                               "load_average": os.getloadavg()[0]}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {"baseline_s": [base_before, base_after], "loops": rows, "load_average": os.getloadavg()[0]}, indent=2
+            )
+        )
     return 0
 
 

@@ -102,18 +102,23 @@ def test_causes_used_by_graded_tests_exist_and_their_mutants_are_checked():
 
 
 def test_why_lines_keep_the_cause_and_drop_the_hint_pointer():
-    message = ("AssertionError: x: 2 of 9 values differ (max |Δ| 1 at [1, 2])\n  expected: 0   seen: 1\n"
-               "  inputs of row 1:\n" + "".join(f"    v{i}: 1 2 3\n" for i in range(12))
-               + "  the golden batch\n  " + cause_line("grpo_population_std")
-               + "\n  hint: python grader.py hint 03.grpo")
+    message = (
+        "AssertionError: x: 2 of 9 values differ (max |Δ| 1 at [1, 2])\n  expected: 0   seen: 1\n"
+        "  inputs of row 1:\n"
+        + "".join(f"    v{i}: 1 2 3\n" for i in range(12))
+        + "  the golden batch\n  "
+        + cause_line("grpo_population_std")
+        + "\n  hint: python grader.py hint 03.grpo"
+    )
     lines = why_lines(message)
     assert lines[0].startswith("x: 2 of 9 values differ") and lines[-1].strip().startswith(CAUSE_EN)
     assert not any("grader.py hint" in line for line in lines)
 
 
 def test_chinese_translates_the_short_lines_and_keeps_values():
-    assert translate("  " + cause_line("grpo_population_std"), "zh") == "  可能的原因：" + CAUSES[
-        "grpo_population_std"].zh
+    assert (
+        translate("  " + cause_line("grpo_population_std"), "zh") == "  可能的原因：" + CAUSES["grpo_population_std"].zh
+    )
     zh = translate("x: 2 of 9 values differ (max |Δ| 1 at [1, 2])", "zh")
     assert zh == "x：9 个值中有 2 个不同（最大 |Δ| 1，位于 [1, 2]）"
     assert translate("  expected: 0   seen: 1", "zh") == "  expected: 0   seen: 1", "values stay as they are"
@@ -133,7 +138,12 @@ def test_chapter_03_why_lines_have_chinese():
     missing = []
     for path in sorted((EXERCISES / "03").glob("test_*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.keyword) and node.arg == "why" and isinstance(node.value, ast.Constant)
-                    and isinstance(node.value.value, str) and node.value.value not in WHY_ZH):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "why"
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+                and node.value.value not in WHY_ZH
+            ):
                 missing.append(f"{path.name}: {node.value.value}")
     assert not missing, "why-lines without Chinese:\n  " + "\n  ".join(missing)

@@ -22,8 +22,11 @@ def _squash(text: str) -> str:
 
 def _definitions(path: Path, names: tuple[str, ...]) -> dict[str, ast.AST]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {n.name: n for n in ast.walk(tree)
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name in names}
+    return {
+        n.name: n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name in names
+    }
 
 
 def _source(path: Path, node: ast.AST) -> str:
@@ -33,8 +36,12 @@ def _source(path: Path, node: ast.AST) -> str:
 def _is_trivial(line: str) -> bool:
     """Lines any implementation (or a docstring's signature) shares: too short or pure syntax."""
     s = _squash(line)
-    return (len(s) < MIN_CODE or line.startswith(("#", "def ", "class ", "import ", "from ", "@", "raise "))
-            or line.startswith("super().__init__(") or not _looks_like_code(s))
+    return (
+        len(s) < MIN_CODE
+        or line.startswith(("#", "def ", "class ", "import ", "from ", "@", "raise "))
+        or line.startswith("super().__init__(")
+        or not _looks_like_code(s)
+    )
 
 
 def _looks_like_code(s: str) -> bool:
@@ -49,8 +56,12 @@ def _stub_methods(node: ast.AST) -> set[str] | None:
     """Methods of a stub class that are exercises (raise NotImplementedError); None for a function."""
     if not isinstance(node, ast.ClassDef):
         return None
-    return {m.name for m in node.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
-            and any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(m))}
+    return {
+        m.name
+        for m in node.body
+        if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
+        and any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(m))
+    }
 
 
 def _body_lines(path: Path, node: ast.AST, only: set[str] | None = None) -> list[str]:
@@ -60,17 +71,29 @@ def _body_lines(path: Path, node: ast.AST, only: set[str] | None = None) -> list
     (code a stub gives, such as an ``__init__``, is the same in both by design).
     """
     if only is not None:
-        return [line for m in node.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name in only
-                for line in _body_lines(path, m)]
+        return [
+            line
+            for m in node.body
+            if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name in only
+            for line in _body_lines(path, m)
+        ]
     body = list(node.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
         body = body[1:]  # the docstring
     lines = path.read_text(encoding="utf-8").splitlines()
     # a method's signature is part of the contract a stub class must show: not counted
-    signature = {i for n in ast.walk(node) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n is not node
-                 for i in range(n.lineno, n.body[0].lineno)}
-    docstrings = {i for n in ast.walk(node) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
-                  and isinstance(n.value.value, str) for i in range(n.lineno, n.end_lineno + 1)}
+    signature = {
+        i
+        for n in ast.walk(node)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n is not node
+        for i in range(n.lineno, n.body[0].lineno)
+    }
+    docstrings = {
+        i
+        for n in ast.walk(node)
+        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
+        for i in range(n.lineno, n.end_lineno + 1)
+    }
     out = []
     for stmt in body:
         for no in range(stmt.lineno, stmt.end_lineno + 1):
@@ -104,8 +127,7 @@ def _stub_and_reference(ex: Exercise, fn: str) -> tuple[str, Path, ast.AST | Non
     stub_node = _definitions(stub_path, (fn,)).get(fn)
     assert stub_node is not None, f"{stub_path.name}: no {fn} in the stub"
     ref_path = SOLUTIONS / ex.chapter / f"{ex.module}.py"
-    return (_source(stub_path, stub_node), ref_path, _definitions(ref_path, (fn,)).get(fn),
-            _stub_methods(stub_node))
+    return (_source(stub_path, stub_node), ref_path, _definitions(ref_path, (fn,)).get(fn), _stub_methods(stub_node))
 
 
 @pytest.mark.parametrize(("ex", "fn"), _cases(), ids=lambda v: v.id if isinstance(v, Exercise) else v)
@@ -116,7 +138,8 @@ def test_stub_holds_no_line_of_the_reference(ex: Exercise, fn: str) -> None:
     given = [line for line in _body_lines(ref_path, ref, methods) if _squash(line) in squashed]
     assert not given, (
         f"exercises/{ex.chapter}/{ex.module}.py `{fn}` spells out lines of the reference solution:\n  "
-        + "\n  ".join(given) + "\nstate the contract (what) in the docstring; the how belongs to the lesson and hints"
+        + "\n  ".join(given)
+        + "\nstate the contract (what) in the docstring; the how belongs to the lesson and hints"
     )
 
 

@@ -57,8 +57,11 @@ def _call_graph(path: Path, mtime: float) -> dict[str, set[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return {}
-    return {node.name: _names_used(node) for node in tree.body
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    return {
+        node.name: _names_used(node)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
 
 
 def reaches(exercise_ids: set[str], target: Path) -> dict[str, set[str]]:

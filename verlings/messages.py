@@ -70,19 +70,20 @@ def named_causes(message: str) -> set[str]:
 # Exact lines (after stripping the indentation) and their Chinese. Lines not here stay English.
 ZH: dict[str, str] = {
     "masked positions are right; the valid tokens are not": "被掩码的位置是对的；有效 token 上的值不对",
-    "the differences are only where the mask is 0 — are masked positions handled?":
-        "差异只出现在掩码为 0 的位置 —— 被掩码的位置处理了吗？",
-    "your result has NaN where none is expected (0/0, inf - inf, 0 * inf or log of 0?)":
-        "结果里出现了不该有的 NaN（0/0、inf - inf、0 * inf 还是 log 0？）",
+    "the differences are only where the mask is 0 — are masked positions handled?": "差异只出现在掩码为 0 的位置 —— 被掩码的位置处理了吗？",  # noqa: E501
+    "your result has NaN where none is expected (0/0, inf - inf, 0 * inf or log of 0?)": "结果里出现了不该有的 NaN（0/0、inf - inf、0 * inf 还是 log 0？）",  # noqa: E501
 }
 
 # Sentence patterns of verlings.testing; the captured parts are kept verbatim.
 PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^(?P<what>.*): (?P<bad>\d+) of (?P<n>\d+) values differ "
-                r"\(max \|Δ\| (?P<d>\S+)(?: at (?P<at>\[.*\]))?\)$"),
-     "{what}：{n} 个值中有 {bad} 个不同（最大 |Δ| {d}{at_zh}）"),
-    (re.compile(r"^(?P<what>.*): shape (?P<s>\(.*\)) but expected (?P<e>\(.*\))$"),
-     "{what}：形状为 {s}，应为 {e}"),
+    (
+        re.compile(
+            r"^(?P<what>.*): (?P<bad>\d+) of (?P<n>\d+) values differ "
+            r"\(max \|Δ\| (?P<d>\S+)(?: at (?P<at>\[.*\]))?\)$"
+        ),
+        "{what}：{n} 个值中有 {bad} 个不同（最大 |Δ| {d}{at_zh}）",
+    ),
+    (re.compile(r"^(?P<what>.*): shape (?P<s>\(.*\)) but expected (?P<e>\(.*\))$"), "{what}：形状为 {s}，应为 {e}"),
     (re.compile(r"^inputs of row (?P<row>\d+):$"), "第 {row} 行的输入："),
 ]
 
@@ -94,7 +95,7 @@ def translate(line: str, lang: str) -> str:
     indent = line[: len(line) - len(line.lstrip())]
     body = line.strip()
     if body.startswith(CAUSE_EN):
-        en = body[len(CAUSE_EN):]
+        en = body[len(CAUSE_EN) :]
         for c in CAUSES.values():
             if c.en == en:
                 return indent + CAUSE_ZH + c.zh

@@ -175,7 +175,12 @@ def _row_inputs(inputs: dict[str, Any], idx: tuple[int, ...]) -> list[str]:
 
 
 def assert_equal(
-    seen: Any, expected: Any, *, what: str, exercise: str | None = None, why: str | None = None,
+    seen: Any,
+    expected: Any,
+    *,
+    what: str,
+    exercise: str | None = None,
+    why: str | None = None,
     cause: str | None = None,
 ) -> None:
     """Exact equality for non-float results (strings, ints, lists), with the same message style."""
