@@ -106,7 +106,7 @@ class WatchProcess:
             self.proc.kill()
 
 
-def bench_watch(repeat: int) -> dict:
+def bench_watch(repeat: int, only: list[str] | None = None) -> dict:
     chapters = [c for c in all_chapters() if c.id in {"01", "02", "03", "04", "05"}]
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as tmp:
         target = Path(tmp) / "work"
@@ -116,7 +116,8 @@ def bench_watch(repeat: int) -> dict:
         try:
             watch.wait_for("warm grading worker ready", 600)
             results: dict[str, dict] = {}
-            modules = sorted({(e.chapter, e.module) for c in chapters for e in c.exercises})
+            modules = sorted({(e.chapter, e.module) for c in chapters for e in c.exercises
+                              if not only or e.chapter in only})
             for chapter, module in modules:
                 path = target / chapter / f"{module}.py"
                 original = path.read_text(encoding="utf-8")
@@ -150,12 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", action="store_true", help="also time `python -m pytest tests` (long)")
     parser.add_argument("--skip", action="append", default=[], choices=("watch", "one", "chapters"))
     parser.add_argument("--json", metavar="FILE", help="write the figures here")
+    parser.add_argument("--watch-chapters", nargs="*", metavar="NN", help="time saves in these chapters only")
     args = parser.parse_args(argv)
     report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(),
                     "load_before": [round(x, 2) for x in os.getloadavg()], "repeat": args.repeat}
     if "watch" not in args.skip:
         print("watch: save -> verdict", flush=True)
-        report["watch"] = bench_watch(args.repeat)
+        report["watch"] = bench_watch(args.repeat, args.watch_chapters)
     if "one" not in args.skip:
         runs = [timed([sys.executable, "grader.py", "--solutions", "03.gae"])[0] for _ in range(args.repeat)]
         report["one_exercise_cold"] = spread(runs)
