@@ -278,6 +278,8 @@ def serve() -> None:
                 if _threads() != 1:  # never fork a process with other threads in it
                     reply({"id": request["id"], "event": "error", "message": f"zygote has {_threads()} threads"})
                     continue
+                sys.stdout.flush()  # nothing the zygote buffered may end up in a child's output
+                sys.stderr.flush()
                 pid = os.fork()
                 if pid == 0:
                     _child(request, proto_fd)
