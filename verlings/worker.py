@@ -215,8 +215,13 @@ def _status_code(status: int) -> int:
     return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
-def _kill_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):  # killpg: the session; kill: a child not yet past setsid
+def _kill_group(pid: int, *, reaped: bool = False) -> None:
+    """SIGKILL the run's session; before the child is reaped, also the child (not yet past setsid?).
+
+    After ``waitpid`` its pid may be reused, so only the process group is signalled then (a group
+    id stays reserved while any member lives).
+    """
+    for kill in (os.killpg,) if reaped else (os.killpg, os.kill):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             kill(pid, signal.SIGKILL)
 
@@ -301,7 +306,7 @@ def serve() -> None:
                 if done == 0:
                     continue
             # a learner's own children may outlive it in the group; they are killed with it
-            _kill_group(pid)
+            _kill_group(pid, reaped=True)
             if pidfd is not None:
                 os.close(pidfd)
             del running[pid]
