@@ -163,6 +163,32 @@ def test_tests_not_run_after_a_timeout_leave_the_next_module_clean(tmp_path):
     assert by_id["03.tis"].status == PASSED, by_id["03.tis"].message
 
 
+def test_a_hang_inside_a_called_function_stops_its_other_callers(tmp_path):
+    # GAE's test hangs inside masked_mean (a graded function its code calls): REINFORCE++, which
+    # calls masked_mean too, is not run again — one budget spent, not one per caller.
+    shutil.copytree(SOLUTIONS / "03", tmp_path / "03", ignore=shutil.ignore_patterns("__pycache__"))
+    adv = tmp_path / "03" / "advantages.py"
+    adv.write_text(adv.read_text() + textwrap.dedent("""
+
+        def masked_mean(values, mask, axis=None):
+            while True:
+                pass
+
+
+        def compute_gae_advantage_return(*args, **kwargs):
+            return masked_mean(None, None)
+
+
+        def compute_reinforce_plus_plus_outcome_advantage(*args, **kwargs):
+            return masked_mean(None, None)
+    """))
+    result = grade_chapter(load_chapter("03"), tmp_path, only={"03.gae", "03.reinforce_pp"})
+    tests = [t for r in result.exercises for t in r.tests]
+    assert len([t for t in tests if t.headline.startswith("Timeout:")]) == 1, [t.headline for t in tests]
+    rpp = {r.exercise.id: r for r in result.exercises}["03.reinforce_pp"]
+    assert rpp.status == TIMEOUT and "masked_mean" in rpp.message, rpp.message
+
+
 def test_chapter_03_budgets_make_a_hang_cost_seconds():
     # Goal of issue 16: an infinite loop anywhere in chapter 03 costs <= 15 s of grading. After the
     # first timeout nothing else waits (test above), so the cost is one test's budget; measured by

@@ -40,6 +40,14 @@ def functions_of(exercise_id: str) -> tuple[str, ...]:
     return ex.functions if ex else ()
 
 
+def graded_functions(chapter_id: str) -> set[str]:
+    """Names of every graded function/class of a chapter (empty for an unknown chapter)."""
+    try:
+        return {f for e in load_chapter(chapter_id).exercises for f in e.functions}
+    except (OSError, ValueError):
+        return set()
+
+
 def _names_used(node: ast.AST) -> set[str]:
     used = set()
     for sub in ast.walk(node):

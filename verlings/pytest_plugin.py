@@ -171,23 +171,34 @@ def _timeout_message(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
     return f"Timeout: the test ran past its {seconds} — an infinite loop?{where}"
 
 
-def _doomed_by(ex: str | None) -> str | None:
-    """The exercise whose hang this exercise's code would run into, if any."""
+def _doomed_by(ex: str | None) -> tuple[str, str] | None:
+    """(function, exercise whose test hung in it) that this exercise's code would run into, if any."""
     if not ex or not _hung:
         return None
-    return next((_hung[f] for f in sorted(_reaches.get(ex, ())) if f in _hung), None)
+    return next(((f, _hung[f]) for f in sorted(_reaches.get(ex, ())) if f in _hung), None)
+
+
+def _hung_functions(ex: str, excinfo: pytest.ExceptionInfo) -> list[str]:
+    """The graded functions a timed-out test was stuck in: its exercise's own, and the innermost
+    graded function on the stack (GAE's test may hang in the masked_mean that its code calls)."""
+    from verlings import budgets
+
+    graded = budgets.graded_functions(ex.split(".")[0])
+    inner = next((e.name for e in reversed(excinfo.traceback) if e.name in graded), None)
+    return [*([inner] if inner else []), *budgets.functions_of(ex)]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     ex = _item_exercise.get(item.nodeid)
-    culprit = _doomed_by(ex)
-    if culprit is None:
+    doomed = _doomed_by(ex)
+    if doomed is None:
         return None
     from _pytest.reports import TestReport
 
+    function, culprit = doomed
     own = "this exercise" if culprit == ex else culprit
-    why = (f"not run: a test of {own} already timed out in code this test calls "
+    why = (f"not run: a test of {own} already timed out in {function}, which this test's code calls "
            f"(an infinite loop?) — fix that first")
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     keywords = {k: 1 for k in item.keywords}
@@ -225,9 +236,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if _is_timeout(call.excinfo) and ex:
             report.user_properties.append(("verlings_timeout", True))
             report.longrepr = _timeout_message(item, call.excinfo)
-            from verlings import budgets
-
-            for fn in budgets.functions_of(ex):
+            for fn in _hung_functions(ex, call.excinfo):
                 _hung.setdefault(fn, ex)
     return report
 
