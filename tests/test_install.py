@@ -48,7 +48,6 @@ def _tree(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-@pytest.mark.timeout(900)  # makes virtual environments: minutes on a busy 2-core machine
 def test_other_python_is_refused_in_one_line_before_anything_installs(tmp_path):
     exe, log = _fake_python(tmp_path, "3.12.4")
     result = _run("install.sh", {"PYTHON": str(exe)})
