@@ -1,7 +1,7 @@
 """Known-wrong variants of the more estimators in exercises/03/advantages.py (§2.6–§2.10).
 
 Each mutant's code is appended to solutions/03/advantages.py, so it may use the module's helpers
-(_group_ids, _group_sum, _broadcast, _masked_whiten) and the reference functions it wraps.
+(_group_ids, _group_sum, _broadcast, the masked whitening) and the reference functions it wraps.
 """
 
 import pytest
@@ -46,8 +46,11 @@ def _passk(**holes: str) -> str:
     return code
 
 
-# Indented like the mutants' code below it, which is dedented as a whole.
+# Indented like the mutants' code below it, which is dedented as a whole. The reference whitens with
+# masks.masked_whiten (imported) or a private _masked_whiten copy, depending on the chapter's import scheme.
 _GROUP_MEAN = """
+        _whiten = globals().get("masked_whiten") or globals().get("_masked_whiten")
+
         def _mean_of_groups(scores, index, singleton_mean_zero=True):
             ids, groups = _group_ids(index, scores.device)
             count = _group_sum(torch.ones_like(scores), ids, groups)
@@ -76,11 +79,11 @@ MUTANTS = [
         "rppb_no_group_baseline",
         "03.reinforce_pp_baseline",
         "advantages",
-        """
+        _GROUP_MEAN + """
         def compute_reinforce_plus_plus_baseline_outcome_advantage(token_level_rewards, response_mask, index,
                                                                    epsilon=1e-6, config=None, **kwargs):
             scores = _broadcast(token_level_rewards.sum(dim=-1), response_mask)
-            advantages = _masked_whiten(scores, response_mask) * response_mask
+            advantages = _whiten(scores, response_mask) * response_mask
             return advantages, advantages
         """,
     ),
@@ -104,7 +107,7 @@ MUTANTS = [
                                                                    epsilon=1e-6, config=None, **kwargs):
             scores = token_level_rewards.sum(dim=-1)
             centred = _broadcast(scores - _mean_of_groups(scores, index, singleton_mean_zero=False), response_mask)
-            advantages = _masked_whiten(centred, response_mask) * response_mask
+            advantages = _whiten(centred, response_mask) * response_mask
             return advantages, advantages
         """,
     ),
@@ -117,7 +120,7 @@ MUTANTS = [
                                                                    epsilon=1e-6, config=None, **kwargs):
             scores = token_level_rewards.sum(dim=-1)
             centred = _broadcast(scores - _mean_of_groups(scores, index), response_mask)
-            advantages = _masked_whiten(centred, response_mask)
+            advantages = _whiten(centred, response_mask)
             return advantages, advantages
         """,
     ),
