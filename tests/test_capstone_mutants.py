@@ -16,7 +16,7 @@ from verlings.paths import SOLUTIONS
 
 _REWARD = '''
 def compute_score(data_source, solution_str, ground_truth, extra_info=None):
-    rules = load_module("04", "rule_rewards")
+    rules = chapter_module("04", "rule_rewards")
     text = {text}
     numbers = re.findall(ANSWER, text)
     components = {{
@@ -45,7 +45,7 @@ MUTANTS = [
     # --- 06.estimator
     Mutant("estimator_ignores_config", "06.estimator", "capstone", '''
 def grpo_estimator(token_level_rewards, response_mask, index, config=None, **kwargs):
-    return load_module("03", "advantages").compute_grpo_outcome_advantage(
+    return chapter_module("03", "advantages").compute_grpo_outcome_advantage(
         token_level_rewards=token_level_rewards, response_mask=response_mask, index=index)
 '''),
     Mutant("estimator_uses_verls_grpo", "06.estimator", "capstone", '''

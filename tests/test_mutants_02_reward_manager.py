@@ -96,7 +96,9 @@ MUTANTS = [
 
         def default_compute_score(data_source, solution_str, ground_truth, extra_info=None):
             if data_source == "openai/gsm8k":
-                return _sibling("gsm8k_reward").compute_score(solution_str, ground_truth)
+                from .gsm8k_reward import compute_score
+
+                return compute_score(solution_str, ground_truth)
             return _reference_default(data_source, solution_str, ground_truth, extra_info)
         """),
     Mutant("gsm8k_matched_loosely", "02.default_score", "reward_manager", """

@@ -1,7 +1,7 @@
 """Known-wrong variants of exercises/03/advantages.py: each must fail at least one graded test.
 
 Each mutant's code is appended to solutions/03/advantages.py, so it may use the module's
-private helpers (_masked_whiten, _group_ids, _group_sum).
+private helpers (masked_whiten, _group_ids, _group_sum).
 """
 
 import pytest
@@ -29,7 +29,7 @@ _GAE_OK = {
     "nextvalues": "m * values[:, t] + (1 - m) * nextvalues",
     "lastgaelam": "m * (delta + gamma * lam * lastgaelam) + (1 - m) * lastgaelam",
     "returns": "advantages + values",
-    "whiten": "_masked_whiten(advantages, response_mask)",
+    "whiten": "masked_whiten(advantages, response_mask)",
 }
 
 
@@ -86,7 +86,7 @@ def compute_rloo_outcome_advantage(token_level_rewards, response_mask, index, ep
 
 def _rpp(*, new: str = "token_level_rewards[:, t] + gamma * running",
          running: str = "m * new + (1 - m) * running",
-         advantages: str = "_masked_whiten(returns, response_mask) * mask",
+         advantages: str = "masked_whiten(returns, response_mask) * mask",
          ret: str = "returns") -> str:
     return f"""
 def compute_reinforce_plus_plus_outcome_advantage(token_level_rewards, response_mask, gamma=None, config=None,
@@ -107,7 +107,7 @@ def compute_reinforce_plus_plus_outcome_advantage(token_level_rewards, response_
 def _whiten_rows(values: str) -> str:
     """Per-response whitening, a common slip for a batch-level statistic."""
     return (
-        f"torch.stack([_masked_whiten(v, m) if m.sum() > 1 else v * 0 for v, m in zip({values}, response_mask)])"
+        f"torch.stack([masked_whiten(v, m) if m.sum() > 1 else v * 0 for v, m in zip({values}, response_mask)])"
         " * mask"
     )
 
@@ -119,14 +119,14 @@ MUTANTS = [
     Mutant("gae_resets_at_masked_tokens", "03.gae", "advantages",
            _gae(nextvalues="m * values[:, t]", lastgaelam="m * (delta + gamma * lam * lastgaelam)")),
     Mutant("gae_returns_from_whitened_advantages", "03.gae", "advantages",
-           _gae(returns="_masked_whiten(advantages, response_mask) + values")),
+           _gae(returns="masked_whiten(advantages, response_mask) + values")),
     Mutant("gae_not_whitened", "03.gae", "advantages", _gae(whiten="advantages")),
     Mutant("gae_gamma_lam_swapped", "03.gae", "advantages",
            _gae(delta="token_level_rewards[:, t] + lam * nextvalues - values[:, t]")),
     Mutant("gae_no_lambda", "03.gae", "advantages",
            _gae(lastgaelam="m * (delta + gamma * lastgaelam) + (1 - m) * lastgaelam")),
     Mutant("gae_whitened_over_all_tokens", "03.gae", "advantages",
-           _gae(whiten="_masked_whiten(advantages, torch.ones_like(response_mask))")),
+           _gae(whiten="masked_whiten(advantages, torch.ones_like(response_mask))")),
     Mutant("gae_whitened_with_population_variance", "03.gae", "advantages",
            _gae(whiten="(lambda a, k: (a - a[k].mean()) * torch.rsqrt(a[k].var(unbiased=False) + 1e-8))"
                        "(advantages, response_mask.bool())")),
@@ -155,7 +155,7 @@ MUTANTS = [
     Mutant("rpp_resets_at_masked_tokens", "03.reinforce_pp", "advantages", _rpp(running="m * new")),
     Mutant("rpp_adds_rewards_of_masked_tokens", "03.reinforce_pp", "advantages", _rpp(running="new")),
     Mutant("rpp_not_masked", "03.reinforce_pp", "advantages",
-           _rpp(advantages="_masked_whiten(returns, response_mask)")),
+           _rpp(advantages="masked_whiten(returns, response_mask)")),
     Mutant("rpp_returns_whitened", "03.reinforce_pp", "advantages", _rpp(ret="advantages")),
 ]
 

@@ -12,11 +12,18 @@ Anything wrong on the learner's side (missing file, syntax error, renamed
 function) raises :class:`LearnerCodeError`, an ``AssertionError`` whose message
 says what to fix, so it is reported as that test's failure and never as a
 collection error.
+
+A target folder is imported as a package whose name the loader chooses, one sub-package per
+chapter, so learner code imports a sibling of its own chapter relatively
+(``from .masks import masked_whiten``) and another chapter's module with
+:func:`chapter_module`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -30,7 +37,6 @@ from verlings.paths import EXERCISES, SOLUTIONS, display
 ENV_VAR = "VERLINGS_TARGET"
 
 _active: Path | None = None
-_cache: dict[tuple[Path, str, str], ModuleType] = {}
 
 
 class LearnerCodeError(AssertionError):
@@ -71,35 +77,97 @@ def describe(path: Path) -> str:
     return f"{path} (--target)"
 
 
+# A target folder is imported as a package the loader names (chapter folders are called ``01``…,
+# which are not identifiers): ``<PACKAGE_PREFIX><digest of the folder>.ch03.advantages`` for
+# ``<target>/03/advantages.py``. Learner code then reaches a sibling of its own chapter with a
+# relative import (``from .masks import masked_whiten``), and one file is one module object however
+# it is reached (the grader, a sibling, :func:`chapter_module`). The digest keeps two folders
+# (``exercises/``, ``solutions/``, a mutant's copy) apart in one process.
+PACKAGE_PREFIX = "_verlings_target_"
+
+
+def package_name(root: Path) -> str:
+    """The package under which the target folder ``root`` is imported."""
+    return PACKAGE_PREFIX + hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:10]
+
+
+def chapter_package(chapter: str) -> str:
+    """The sub-package of chapter folder ``chapter`` (``"03"`` -> ``"ch03"``)."""
+    return f"ch{chapter}"
+
+
+def _package(name: str, folder: Path) -> ModuleType:
+    """A package module for ``folder`` (no ``__init__.py`` needed; nothing in it runs)."""
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(folder)]
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, module)
+    return module
+
+
 def load_module(chapter: str, module: str, root: Path | None = None) -> ModuleType:
-    """Import ``<target>/<chapter>/<module>.py`` under a name unique to that file."""
+    """Import ``<target>/<chapter>/<module>.py`` as ``<package of target>.ch<chapter>.<module>``."""
     root = Path(root).resolve() if root is not None else active()
-    key = (root, chapter, module)
-    if key in _cache:
-        return _cache[key]
     path = root / chapter / f"{module}.py"
+    top = package_name(root)
+    name = f"{top}.{chapter_package(chapter)}.{module}"
+    if name in sys.modules:
+        return sys.modules[name]
     if not path.is_file():
         raise LearnerCodeError(
             f"{display(path)} not found — the exercise expects a module named `{module}.py` "
             f"in chapter {chapter} of the target folder"
         )
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-    name = f"_verlings_target_{digest}_{chapter}_{module}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
+    _package(top, root)
+    _package(f"{top}.{chapter_package(chapter)}", root / chapter)
+    # The folder may have gained files since the import system last listed it (watch, mutants).
+    finder = sys.path_importer_cache.get(str(root / chapter))
+    if finder is not None:
+        finder.invalidate_caches()
     try:
-        spec.loader.exec_module(mod)
+        return importlib.import_module(name)
     except Exception as exc:  # the learner's import-time error, reported as a failure
-        sys.modules.pop(name, None)
-        where = traceback.extract_tb(exc.__traceback__)[-1]
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")]
+        filename, lineno = (frames[-1].filename, frames[-1].lineno) if frames else (str(path), 0)
+        if isinstance(exc, SyntaxError) and exc.filename:
+            filename, lineno = exc.filename, exc.lineno
         raise LearnerCodeError(
-            f"importing {display(path)} failed: {type(exc).__name__}: {exc} "
-            f"(at {display(Path(where.filename))}:{where.lineno})"
+            f"importing {display(path)} failed: {type(exc).__name__}: {exc} (at {display(Path(filename))}:{lineno})"
         ) from exc
-    _cache[key] = mod
-    return mod
+
+
+def _caller_root(caller: dict[str, Any]) -> Path:
+    """The target folder the calling module belongs to (see :func:`chapter_module`)."""
+    package = caller.get("__package__") or ""
+    top = package.split(".")[0]
+    if top.startswith(PACKAGE_PREFIX) and top in sys.modules:
+        return Path(sys.modules[top].__path__[0])
+    file = caller.get("__file__")
+    if file and Path(file).resolve().parent.name.isdigit():
+        # loaded by path (verl's custom_reward_function.path): the folder above its chapter
+        return Path(file).resolve().parent.parent
+    return active()
+
+
+def chapter_module(chapter: str, module: str) -> ModuleType:
+    """Another chapter's module, from the same target folder as the module that calls this.
+
+    The one way learner code reaches *another* chapter (a sibling of its own chapter is a
+    relative import: ``from .masks import masked_whiten``)::
+
+        from verlings.target import chapter_module
+
+        advantages = chapter_module("03", "advantages")  # <this target>/03/advantages.py
+
+    It works whether the caller was loaded by the grader (as a package) or by verl by path
+    (``reward.custom_reward_function.path``), and returns the module object the grader uses.
+    """
+    return load_module(chapter, module, root=_caller_root(sys._getframe(1).f_globals))
 
 
 class LearnerModule:

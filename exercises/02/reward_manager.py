@@ -19,25 +19,11 @@ A response mask row is ``1 … 1 0 … 0`` (real tokens, then right padding).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import torch
 
 MATH_SOURCES = ("lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500")
-
-
-def _sibling(module: str) -> ModuleType:
-    """``<this folder>/<module>.py``, e.g. ``_sibling("gsm8k_reward").compute_score``.
-
-    The course imports your files by path, so a plain ``import gsm8k_reward`` would not
-    find the file next to this one; this helper does (given, nothing to do here).
-    """
-    from verlings.target import load_module
-
-    here = Path(__file__).resolve().parent
-    return load_module(here.name, module, root=here.parent)
 
 
 def place_scores(scores: torch.Tensor | Sequence[float], response_mask: torch.Tensor) -> torch.Tensor:
@@ -112,7 +98,7 @@ def default_compute_score(
 
     Returns:
         * ``"openai/gsm8k"``: your ``gsm8k_reward.compute_score(solution_str, ground_truth)``
-          (defaults: strict, format_score 0) — reach it with ``_sibling("gsm8k_reward")``.
+          (defaults: strict, format_score 0) — a sibling module: ``from .gsm8k_reward import compute_score``.
         * one of :data:`MATH_SOURCES`: verl's own MATH scorer,
           ``verl.utils.reward_score.math_reward.compute_score(solution_str, ground_truth)``
           (import it inside that branch: importing verl takes seconds).

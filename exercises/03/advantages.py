@@ -25,16 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-
-def _masked_whiten(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Whitening as ``masks.masked_whiten`` with ``shift_mean=True`` (§1.3): same result.
-
-    (x − μ) / √(σ² + 1e-8) at every position; μ and the **unbiased** σ² come from the
-    positions where ``mask == 1`` only. A chapter module never imports another one (the
-    grader may load them from different folders), so this module keeps its own copy.
-    """
-    # TODO: your implementation (the same as your masked_whiten).
-    raise NotImplementedError("implement _masked_whiten — see exercises/03/README.md §1.3")
+# Your masks.masked_whiten (§1.3), imported from this chapter's folder: done once, used here.
+from .masks import masked_whiten
 
 
 def compute_gae_advantage_return(
@@ -65,7 +57,7 @@ def compute_gae_advantage_return(
       token. After the last valid token, the next value and advantage are 0.
     - ``returns`` = the advantages **before** whitening + ``values`` (the critic's target).
     - ``advantages`` are then whitened over all valid tokens of the whole batch: one mean
-      and one **unbiased** variance (as ``_masked_whiten``).
+      and one **unbiased** variance (as ``masked_whiten``).
     - Values on masked positions are not checked (verl leaves carried-over numbers there).
 
     Example (one response, mask ``[1, 0, 1]``, ``gamma = lam = 0.5``,
@@ -178,7 +170,7 @@ def compute_reinforce_plus_plus_outcome_advantage(
       valid tokens from t to the end of the response; a masked token adds no reward, is
       not a step, and has return 0.
     - ``advantages`` = the returns whitened over every valid token of the batch (one mean,
-      one **unbiased** variance, as ``_masked_whiten``), then exactly 0 on masked tokens.
+      one **unbiased** variance, as ``masked_whiten``), then exactly 0 on masked tokens.
 
     Example (mask ``[1, 1, 0, 1]``, ``r = [0, 1, 7, 2]``, ``γ = 0.5``):
     returns ``[1, 2, 0, 2]`` (the 7 under the mask is ignored).
@@ -256,7 +248,7 @@ def compute_reinforce_plus_plus_baseline_outcome_advantage(
 
     Conventions (verl's): a response's score minus its group's mean score (a group of one:
     mean 0), put on every valid token, then whitened over **all valid tokens of the batch**
-    (one mean, one unbiased variance, as ``_masked_whiten``; fewer than 2 valid tokens is a
+    (one mean, one unbiased variance, as ``masked_whiten``; fewer than 2 valid tokens is a
     ``ValueError``), then exactly 0 on masked tokens.
 
     Example: two groups ``[1, 0]`` and ``[1, 1]``, one token each: centred ``[0.5, -0.5, 0, 0]``;

@@ -13,19 +13,17 @@ Use it in a training run (chapter 06)::
     reward.custom_reward_function.name=compute_score
     +reward.custom_reward_function.reward_kwargs.max_response_length=1024
 
-verl imports this file by path, not as part of a package, so ``import rule_rewards`` would not
-find the module next to it: :func:`_load_sibling` (provided) loads it from this file's folder.
+verl imports this file by path, not as part of a package, so neither ``import rule_rewards`` nor a
+relative import finds the module next to it: ``chapter_module("04", "rule_rewards")`` (from
+``verlings.target``) does, and hands back the very module the grader loaded.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import sys
 from collections.abc import Mapping
-from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+from verlings.target import chapter_module
 
 # The response must think first, then give a boxed answer (fullmatch, re.DOTALL).
 FORMAT_PATTERN = r"<think>.+?</think>.*\\boxed\{.+\}.*"
@@ -34,29 +32,7 @@ MAX_RESPONSE_LENGTH = 512
 OVERLONG_BUFFER_LEN = 128
 PENALTY_FACTOR = 1.0
 
-
-def _load_sibling(name: str) -> ModuleType:
-    """Provided: import ``<name>.py`` from this file's folder, under a name unique to its path.
-
-    A unique name (not plain ``rule_rewards``) keeps two course folders (yours, the reference) from
-    sharing one cached module when both are loaded in the same process.
-    """
-    path = Path(__file__).resolve().with_name(f"{name}.py")
-    key = f"_verlings_sibling_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[key]
-            raise
-    return sys.modules[key]
-
-
-rules = _load_sibling("rule_rewards")  # your last_boxed, math_equal, format_reward, overlong_penalty, combine
+rules = chapter_module("04", "rule_rewards")  # your last_boxed, math_equal, format_reward, overlong_penalty, combine
 
 
 def compute_score(

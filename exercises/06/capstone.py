@@ -13,7 +13,7 @@ with *your* advantage estimator and *your* reward:
 * Hydra overrides (``key=value`` strings) on ``python -m verl.trainer.main_ppo`` wire both in.
 
 Your chapter-03 estimator and chapter-04 reward pieces are the ones that run: reach them
-with ``load_module("03", "advantages")`` and ``load_module("04", "rule_rewards")``, which
+with ``chapter_module("03", "advantages")`` and ``chapter_module("04", "rule_rewards")``, which
 import them from the folder being graded (``exercises/`` for you).
 
 The toy task (``verlings/capstone/data.py``): prompts like ``What is 17 + 25? Answer with
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from verlings.target import load_module  # your own chapters: load_module("03", "advantages")
+from verlings.target import chapter_module  # your own chapters: chapter_module("03", "advantages")
 
 ESTIMATOR_NAME = "verlings_grpo"  # the name your estimator is registered under in verl
 ANSWER = r"-?\d+"  # what a well-formed answer is: an optional minus, then digits
@@ -89,7 +89,7 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
     """The toy task's reward, built from *your* chapter-04 ``rule_rewards`` functions.
 
     On the solution text with surrounding whitespace stripped, four components, scored with
-    your chapter-04 module (``load_module("04", "rule_rewards")``, never an import by path) and
+    your chapter-04 module (``chapter_module("04", "rule_rewards")``, never an import by path) and
     weighted by its ``combine`` with :data:`WEIGHTS`:
 
     * ``correct``: 1.0 when the *last* match of ``ANSWER`` in the text is ``math_equal`` to

@@ -101,7 +101,7 @@ def combine(components, weights):
 @pytest.fixture
 def stand_in_chapters(tmp_path):
     """A target whose chapters 03 and 04 are recognisable stand-ins, with a fresh copy of your
-    06/capstone.py: proves your capstone uses *your* chapter code through load_module."""
+    06/capstone.py: proves your capstone uses *your* chapter code through chapter_module."""
     mine = Path(target_mod.load_module("06", "capstone").__file__)
     for chapter, module, source in (("03", "advantages", _FAKE_ADVANTAGES), ("04", "rule_rewards", _FAKE_RULES)):
         (tmp_path / chapter).mkdir()
@@ -183,7 +183,7 @@ def test_grpo_estimator_uses_your_chapter_03_code(stand_in_chapters):
     out = capstone.grpo_estimator(**batch, config=_algo_config(norm_adv_by_std_in_grpo=False))
     assert advantages.CALLS == [False], (
         "grpo_estimator did not call chapter 03's compute_grpo_outcome_advantage (through "
-        "load_module(\"03\", \"advantages\")) with norm_adv_by_std_in_grpo from the config — "
+        "chapter_module(\"03\", \"advantages\")) with norm_adv_by_std_in_grpo from the config — "
         f"calls seen: {advantages.CALLS}\n  the capstone trains with *your* estimator, not verl's or a copy"
     )
     expected = torch.full_like(batch["token_level_rewards"], 7.0) * batch["response_mask"]
@@ -256,7 +256,7 @@ def test_compute_score_uses_your_chapter_04_code(stand_in_chapters):
     result = capstone.compute_score(data_source="verlings/arith", solution_str="41", ground_truth="42")
     missing = [f for f in ("math_equal", "format_reward", "overlong_penalty", "combine") if f not in rules.CALLS]
     assert not missing, (
-        f"compute_score did not call chapter 04's {', '.join(missing)} (load_module(\"04\", \"rule_rewards\")) — "
+        f"compute_score did not call chapter 04's {', '.join(missing)} (chapter_module(\"04\", \"rule_rewards\")) — "
         f"calls seen: {rules.CALLS}\n  the capstone rewards with *your* chapter-04 functions"
     )
     assert isinstance(result, dict) and result.get("score") == 123.0, (

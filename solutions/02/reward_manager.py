@@ -8,21 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import torch
 
 MATH_SOURCES = ("lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500")
-
-
-def _sibling(module: str) -> ModuleType:
-    """``<this folder>/<module>.py``, imported the way the course imports learner code."""
-    from verlings.target import load_module
-
-    here = Path(__file__).resolve().parent
-    return load_module(here.name, module, root=here.parent)
 
 
 def place_scores(scores: torch.Tensor | Sequence[float], response_mask: torch.Tensor) -> torch.Tensor:
@@ -60,7 +50,10 @@ def default_compute_score(
     data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None
 ) -> float | dict:
     if data_source == "openai/gsm8k":
-        result = _sibling("gsm8k_reward").compute_score(solution_str, ground_truth)
+        # the sibling module, imported on first use: a mistake in it never breaks place_scores
+        from .gsm8k_reward import compute_score
+
+        result = compute_score(solution_str, ground_truth)
     elif data_source in MATH_SOURCES:
         # verl's own MATH scorer, imported only when needed (importing verl takes seconds).
         from verl.utils.reward_score import math_reward

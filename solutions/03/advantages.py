@@ -7,17 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-
-def _masked_whiten(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    # A private copy of masks.masked_whiten (§1.3): one chapter module never imports another,
-    # because a learner's target folder may not have that module done yet.
-    m = mask.bool()
-    n = m.sum()
-    if n < 2:
-        raise ValueError("whitening needs at least two valid tokens (the unbiased variance divides by n - 1)")
-    mean = torch.where(m, values, 0.0).sum() / (n + 1e-8)
-    var = torch.where(m, (values - mean) ** 2, 0.0).sum() / (n + 1e-8) * (n / (n - 1))
-    return (values - mean) * torch.rsqrt(var + 1e-8)
+from .masks import masked_whiten
 
 
 def _group_ids(index: Any, device: torch.device) -> tuple[torch.Tensor, int]:
@@ -71,7 +61,7 @@ def compute_gae_advantage_return(
         advantages = advantages.T.contiguous()  # back to (bs, response_length), row-major
         # The critic's target is the un-whitened advantage plus the value it was measured against.
         returns = advantages + values
-        advantages = _masked_whiten(advantages, response_mask)
+        advantages = masked_whiten(advantages, response_mask)
     return advantages, returns
 
 
@@ -147,7 +137,7 @@ def compute_reinforce_plus_plus_outcome_advantage(
             running_all[t] = running
         returns = torch.where(mask, running_all.T.contiguous(), 0.0)
         # One mean and std over every valid token of the batch (not per sequence, not per group).
-        advantages = _masked_whiten(returns, response_mask) * mask
+        advantages = masked_whiten(returns, response_mask) * mask
     return advantages, returns
 
 
@@ -200,7 +190,7 @@ def compute_reinforce_plus_plus_baseline_outcome_advantage(
         # The group mean as a baseline (0 for a group of one), then one whitening over the whole batch.
         mean = torch.where(count > 1, _group_sum(scores, ids, groups) / count, 0.0)
         centered = _broadcast(scores - mean[ids], response_mask)
-        advantages = _masked_whiten(centered, response_mask) * response_mask
+        advantages = masked_whiten(centered, response_mask) * response_mask
     return advantages, advantages
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import sys
 from collections.abc import Mapping
-from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+from verlings.target import chapter_module
 
 FORMAT_PATTERN = r"<think>.+?</think>.*\\boxed\{.+\}.*"
 WEIGHTS = {"correct": 1.0, "format": 0.1, "length": 0.5}
@@ -17,23 +14,7 @@ OVERLONG_BUFFER_LEN = 128
 PENALTY_FACTOR = 1.0
 
 
-def _load_sibling(name: str) -> ModuleType:
-    path = Path(__file__).resolve().with_name(f"{name}.py")
-    key = f"_verlings_sibling_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[key]
-            raise
-    return sys.modules[key]
-
-
-rules = _load_sibling("rule_rewards")
+rules = chapter_module("04", "rule_rewards")
 
 
 def compute_score(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from verlings.target import load_module
+from verlings.target import chapter_module
 
 ESTIMATOR_NAME = "verlings_grpo"
 ANSWER = r"-?\d+"
@@ -29,7 +29,7 @@ def grpo_estimator(
     # Dr.GRPO lives in the algorithm config: read it there, or algorithm.norm_adv_by_std_in_grpo
     # would silently do nothing (verl's own registered grpo ignores it on this path).
     norm = True if config is None else bool(config.get("norm_adv_by_std_in_grpo", True))
-    advantages = load_module("03", "advantages")  # your chapter-03 code, from the active target
+    advantages = chapter_module("03", "advantages")  # your chapter-03 code, from this file's target
     return advantages.compute_grpo_outcome_advantage(
         token_level_rewards=token_level_rewards,
         response_mask=response_mask,
@@ -47,7 +47,7 @@ def register_estimator(name: str = ESTIMATOR_NAME) -> Any:
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
-    rules = load_module("04", "rule_rewards")  # your chapter-04 code
+    rules = chapter_module("04", "rule_rewards")  # your chapter-04 code
     text = solution_str.strip()
     numbers = re.findall(ANSWER, text)
     components = {
