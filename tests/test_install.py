@@ -199,3 +199,33 @@ def test_gpu_flavour_replaces_a_cpu_engine_and_says_so(tmp_path):
     assert "replacing" in out and "it is the CPU build and this machine needs the GPU one" in out, out[-3000:]
     assert not old.exists()  # the CPU engine is gone
     assert result.returncode == 1 and "installing vllm 0.32.0 with pip failed" in result.stderr
+
+
+def test_a_failing_uv_step_names_the_step_and_the_dead_registry(tmp_path):
+    """The uv path: torch is already there; the course step fails (a stand-in uv that cannot reach
+    anything), and install.sh ends with one line naming the step and the registry it could not reach."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for part in ("install.sh", "scripts", "verlings"):
+        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy2
+        copy(ROOT / part, course / part)
+    fakebin = tmp_path / "bin"
+    fakebin.mkdir()
+    (fakebin / "uv").write_text('#!/bin/sh\n[ "$1" = --version ] && echo "uv 0.0.0" && exit 0\nexit 2\n')
+    (fakebin / "uv").chmod(0o755)
+    dead = "http://127.0.0.1:9/simple"
+    env = {
+        "PYTHON": sys.executable,
+        "PATH": f"{fakebin}{os.pathsep}{os.environ['PATH']}",
+        "UV_INDEX_URL": dead,
+        "VERLINGS_DEVICE": "cpu",
+    }
+    torch = pytest.importorskip("torch")
+    if torch.version.cuda:
+        pytest.skip("needs the CPU torch that the CPU flavour keeps")
+    result = _run("install.sh", env, "--no-engine", root=course)
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "torch" in result.stdout and "already installed" in result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("[install] ERROR: installing the course (uv pip install -e .[dev]) failed (exit 2)"), last
+    assert f"the package registry {dead} is not reachable" in last
