@@ -132,10 +132,10 @@ def bench_watch(repeat: int, only: list[str] | None = None) -> dict:
                     tmp_file.write_text(text, encoding="utf-8")
                     start = time.monotonic()
                     tmp_file.replace(path)  # as an editor saves
-                    times.append(watch.wait_for("verlings watch —", 300) - start)
+                    times.append(watch.wait_for("· save", 300) - start)  # the rule before a save's screen
                 path.write_text(original, encoding="utf-8")
                 watch.drain()
-                watch.wait_for("verlings watch —", 300)
+                watch.wait_for("· save", 300)
                 goal = WATCH_GOAL["03" if chapter == "03" else "other"]
                 results[f"{chapter}/{module}.py"] = {**spread(times), "goal": goal}
                 print(f"  watch {chapter}/{module}.py: median {statistics.median(times):.2f} s "

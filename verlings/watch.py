@@ -381,14 +381,14 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
                                        watch_filter=lambda _change, path: path.endswith(".py")):
                 if changes:
                     session.on_save(path for _, path in changes)
-                    _show(session, live)
+                    _show(session, live, "save")
                 key = None
                 with contextlib.suppress(queue.Empty):
                     key = keys.get_nowait()
                 if key is None:
                     if session.worker_state() != shown_state:  # e.g. the worker became ready
                         shown_state = session.worker_state()
-                        _show(session, live)
+                        _show(session, live, "worker")
                     continue
                 if key == "q":
                     break
@@ -398,7 +398,7 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
                     session.show_list()
                 elif key == "n" and not session.next():
                     session.current, session.finished = None, True
-                _show(session, live)
+                _show(session, live, f"key {key}")
                 if session.current is None:
                     break
     finally:
@@ -406,10 +406,10 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
     return 0
 
 
-def _show(session: WatchSession, live: Live | None) -> None:
+def _show(session: WatchSession, live: Live | None, why: str = "start") -> None:
     if live is not None:
         live.update(session.screen(), refresh=True)
-    else:  # no terminal: each screen in turn, with a rule between them
-        session.console.rule(time.strftime("%H:%M:%S"), style="dim")
+    else:  # no terminal: each screen in turn, after a rule that says what drew it
+        session.console.rule(f"{time.strftime('%H:%M:%S')} · {why}", style="dim")
         session.console.print(session.screen())
         session.console.file.flush()
