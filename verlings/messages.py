@@ -40,6 +40,10 @@ CAUSES: dict[str, Cause] = {
         "groups taken by position in the batch; a group is every response with the same uid, anywhere",
         "按批次中的位置分组了；一组是 uid 相同的所有响应，不论在哪里",
     ),
+    "rloo_groups_by_position": Cause(
+        "RLOO groups taken by position in the batch; the others of a response are those with its uid, anywhere",
+        "RLOO 按批次中的位置分组了；一个响应的“其他响应”是与它 uid 相同的那些，不论在哪里",
+    ),
     "grpo_fixed_epsilon": Cause(
         "a constant epsilon instead of the `epsilon` argument",
         "用了常数 epsilon，而不是参数 `epsilon`",

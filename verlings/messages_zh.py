@@ -239,6 +239,8 @@ WHY_ZH: dict[str, str] = {
     "truncate at the `threshold` argument, not at a fixed 2.0": "按参数 `threshold` 截断，而不是固定的 2.0",
     "padding weights must be exactly 0 whatever the log-probs there (inf * 0 is NaN)": "无论填充处的 log-prob 是什么，填充的权重都必须正好是 0（inf * 0 是 NaN）",
     "the IS weights rescale each token's loss and must be constants: .detach() them": "IS 权重只是缩放每个 token 的损失，必须是常数：对它们 .detach()",
+    "the golden batch with int uids and its rows reshuffled (the responses of one uid are no longer neighbours)":
+        "用整数 uid 并打乱行顺序后的标准数据（同一 uid 的响应不再相邻）",
     # ---- chapter 04
     "return combine(...): 'score' plus every component, so verl logs each one": "返回 combine(...)：'score' 加上每个分量，verl 会逐项记录",
     "every setting is a keyword argument that wins over the default: score = combine(components, weights or WEIGHTS) "

@@ -144,6 +144,10 @@ def test_compute_gae_advantage_return_whitens_advantages():
 # --------------------------------------------------------------------------- GRPO (§2.3)
 
 GRPO = "compute_grpo_outcome_advantage"
+RESHUFFLED_WHY = (
+    "the golden batch with int uids and its rows reshuffled (the responses of one uid are no longer neighbours)"
+)
+
 # What each case compares (neutral: the golden batch mixes groups of every size, so a miss here
 # alone does not isolate one mistake). Causes are named by the tests below whose inputs isolate them.
 GRPO_WHY = {
@@ -307,8 +311,11 @@ def test_compute_rloo_outcome_advantage_integer_uids_shuffled():
     # Relabel the groups as ints (q0 → 11, q1 → 14, ...) and reshuffle the batch.
     index = np.unique(raw["index"], return_inverse=True)[1].astype(np.int64) * 3 + 11
     advantages, _ = _rloo(g["token_level_rewards"][perm], g["response_mask"][perm], index[perm.numpy()])
+    # the same int uids in the original order are the control: if they match, only the order differs
+    in_order, _ = _rloo(g["token_level_rewards"], g["response_mask"], index)
     assert_close(advantages, g["advantages"][perm], what=f"{RLOO}, int uids, reshuffled batch",
-                 exercise="03.rloo", why="group by uid value, never by position in the batch")
+                 exercise="03.rloo", why=RESHUFFLED_WHY,
+                 cause="rloo_groups_by_position" if matches(in_order, g["advantages"]) else None)
 
 
 @pytest.mark.exercise("03.rloo")
