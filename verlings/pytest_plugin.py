@@ -7,6 +7,7 @@ teacher's extra tests outside the course folder get it too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -131,7 +132,53 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ex = exercise_of(item)
         if ex:
             _item_exercise[item.nodeid] = ex
+    _check_markers(items)
     _apply_budgets(config, items)
+
+
+def _check_markers(items: list[pytest.Item]) -> None:
+    """An exercise marker must name an exercise of its chapter's chapter.toml (a maintainer's typo
+    would otherwise grade a test under no exercise, or a wrong one): a usage error at collection."""
+    from verlings.chapters import ChapterError, load_chapter
+
+    unknown: list[str] = []
+    for item in items:
+        ex = exercise_of(item)
+        if ex is None:
+            continue
+        chapter = ex.split(".")[0]
+        try:
+            known = {e.id for e in load_chapter(chapter).exercises}
+        except (ChapterError, OSError):
+            known = set()
+        if ex not in known:
+            unknown.append(f"{item.nodeid}: exercise({ex!r})")
+    if unknown:
+        raise pytest.UsageError("exercise markers name no exercise of chapter.toml:\n  " + "\n  ".join(unknown[:20]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with _current(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with _current(item):
+        return (yield)
+
+
+@contextlib.contextmanager
+def _current(item: pytest.Item):
+    """The running test's exercise, for the hint line of verlings.testing's assertions."""
+    from verlings.testing import CURRENT_EXERCISE
+
+    token = CURRENT_EXERCISE.set(_item_exercise.get(item.nodeid))
+    try:
+        yield
+    finally:
+        CURRENT_EXERCISE.reset(token)
 
 
 # --- time budgets: a hang costs one test's budget, not every test's -------------------------------

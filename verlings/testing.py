@@ -12,6 +12,7 @@ which hint applies::
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,16 @@ from verlings.paths import EXERCISES
 
 RTOL = 1e-5
 ATOL = 1e-6
+
+# The exercise of the graded test now running, set by the plug-in from its ``exercise`` marker
+# (chapter.toml's id): the hint line of a failure names it without an ``exercise=`` argument.
+CURRENT_EXERCISE: ContextVar[str | None] = ContextVar("verlings_current_exercise", default=None)
+
+
+def _hint_line(exercise: str | None) -> list[str]:
+    """The hint pointer of a failure: the given exercise, else the running test's."""
+    exercise = exercise or CURRENT_EXERCISE.get()
+    return [f"  hint: python grader.py hint {exercise}"] if exercise else []
 
 
 def snapshot_path(chapter: str, name: str) -> Path:
@@ -82,7 +93,8 @@ def assert_close(
     bug in this course. ``inputs`` (name -> array whose first axis is the batch row) adds that
     row's inputs, cut to fit one line each. ``why`` says what is being compared (neutral);
     ``cause`` (a key of :data:`verlings.messages.CAUSES`) names a mistake — only where the
-    test's inputs isolate it.
+    test's inputs isolate it. ``exercise`` is optional: the hint line names the running test's
+    exercise (its marker); pass it only to point elsewhere.
     """
     s, e = _numpy(seen), _numpy(expected)
     lines: list[str] = []
@@ -119,8 +131,7 @@ def assert_close(
         lines.append(f"  {why}")
     if cause:
         lines.append(f"  {cause_line(cause)}")
-    if exercise:
-        lines.append(f"  hint: python grader.py hint {exercise}")
+    lines += _hint_line(exercise)
     raise AssertionError("\n".join(lines))
 
 
@@ -193,6 +204,5 @@ def assert_equal(
         lines.append(f"  {why}")
     if cause:
         lines.append(f"  {cause_line(cause)}")
-    if exercise:
-        lines.append(f"  hint: python grader.py hint {exercise}")
+    lines += _hint_line(exercise)
     raise AssertionError("\n".join(lines))

@@ -1,0 +1,87 @@
+"""The plug-in, tested with pytest's own pytester on tiny synthetic test files (as pytest-timeout does).
+
+Each run is a fresh pytest process (``runpytest_subprocess``): the plug-in sets the active target
+and the environment, which must not leak into this process. The synthetic tests load no learner
+code, so a run costs a pytest start-up, not a chapter's imports.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from verlings.paths import EXERCISES, SOLUTIONS
+
+pytest_plugins = ["pytester"]
+
+FLAGS = ("-p", "verlings.pytest_plugin", "-p", "no:cacheprovider", "-p", "no:hydra_pytest", "-p", "no:anyio")
+
+TESTS = """
+import pytest
+from verlings.testing import assert_close
+
+@pytest.mark.exercise("03.masked_mean")
+def test_mean():
+    assert_close(1.0, 2.0, what="masked_mean")
+
+@pytest.mark.exercise("03.masked_var")
+def test_var():
+    pass
+
+def test_unmarked():
+    pass
+"""
+
+
+def _run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_synthetic=source)
+    return pytester.runpytest_subprocess(*FLAGS, *args)
+
+
+def test_unknown_exercise_id_in_a_marker_stops_collection(pytester):
+    result = _run(pytester, TESTS.replace("03.masked_var", "03.masked_vra"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    result.stderr.fnmatch_lines(
+        ["*exercise markers name no exercise of chapter.toml*", "*test_var: exercise('03.masked_vra')*"]
+    )
+
+
+def test_the_hint_line_names_the_running_tests_exercise(pytester):
+    """assert_close takes no exercise=: the plug-in keeps the running test's exercise in a context."""
+    result = _run(pytester, TESTS, "-q")
+    result.assert_outcomes(failed=1, passed=2)
+    result.stdout.fnmatch_lines(["*hint: python grader.py hint 03.masked_mean*"])
+
+
+def test_exercise_and_skip_exercise_options_select_by_marker(pytester):
+    result = _run(pytester, TESTS, "-q", "--exercise", "03.masked_var")
+    result.assert_outcomes(passed=1, deselected=2)
+    result = _run(pytester, TESTS, "-q", "--skip-exercise", "03.masked_mean")
+    result.assert_outcomes(passed=2, deselected=1)
+
+
+def test_target_precedence_cli_over_environment(pytester, monkeypatch, tmp_path):
+    monkeypatch.setenv("VERLINGS_TARGET", str(tmp_path))
+    header = "verlings target: {}*"
+    _run(pytester, TESTS, "--exercise", "03.masked_var").stdout.fnmatch_lines([header.format(tmp_path)])
+    result = _run(pytester, TESTS, "--exercise", "03.masked_var", "--solutions")
+    result.stdout.fnmatch_lines([header.format(SOLUTIONS)])
+    monkeypatch.delenv("VERLINGS_TARGET")
+    _run(pytester, TESTS, "--exercise", "03.masked_var").stdout.fnmatch_lines([header.format(EXERCISES)])
+    result = _run(pytester, TESTS, "--solutions", "--target", str(tmp_path))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_event_stream_has_one_start_and_one_result_per_test(pytester, tmp_path):
+    report = tmp_path / "events.jsonl"
+    _run(pytester, TESTS, "-q", "--verlings-report", str(report))
+    events = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    results = {e["nodeid"].split("::")[-1]: e for e in events if e["event"] == "result"}
+    assert [e["event"] for e in events].count("start") == 3
+    assert {k: (v["exercise"], v["outcome"]) for k, v in results.items()} == {
+        "test_mean": ("03.masked_mean", "failed"),
+        "test_var": ("03.masked_var", "passed"),
+        "test_unmarked": (None, "passed"),
+    }
+    assert "masked_mean: 1 of 1 values differ" in results["test_mean"]["headline"]
