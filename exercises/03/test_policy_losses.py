@@ -2,6 +2,7 @@
 
 import json
 import math
+from functools import cache
 
 import pytest
 import torch
@@ -42,8 +43,15 @@ def _config(fields: dict) -> ActorConfig:
     return ActorConfig(**fields, policy_loss=policy_loss, global_batch_info=info)
 
 
+@cache
+def _golden(loss: str) -> tuple[dict, dict]:
+    """(numpy arrays, tensors) of one golden file, read once (the tests never modify them)."""
+    raw = golden("03", f"pl_{loss}")
+    return raw, tensors(raw)
+
+
 def _cases(loss: str) -> list[tuple[str, str]]:
-    return [(loss, case) for case in json.loads(str(golden("03", f"pl_{loss}")["cases"]))]
+    return [(loss, case) for case in json.loads(str(_golden(loss)[0]["cases"]))]
 
 
 def _call(loss: str, g: dict, case: dict, log_prob: torch.Tensor | None = None):
@@ -63,8 +71,7 @@ def _call(loss: str, g: dict, case: dict, log_prob: torch.Tensor | None = None):
 
 def _check_golden(loss: str, case_name: str) -> None:
     exercise = EXERCISES[loss]
-    raw = golden("03", f"pl_{loss}")
-    g = tensors(raw)
+    raw, g = _golden(loss)
     case = json.loads(str(raw["cases"]))[case_name]
     log_prob = g["log_prob"].clone().requires_grad_(True)
     pg_loss, metrics = _call(loss, g, case, log_prob)
