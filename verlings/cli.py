@@ -8,6 +8,7 @@
     python grader.py doctor                    check the environment
     python grader.py bench [CHAPTER]           benchmarks: yours vs reference vs verl
     python grader.py capstone [--plot]         chapter 06: a real verl training run with your code
+    python grader.py serve [RUN_DIR]           chapter 06: the trained model behind vLLM's OpenAI-compatible server
     python grader.py verify                    graded tests and harness untouched?
     python grader.py batch SUBMISSIONS --out class.csv [--jobs N | --ray-address ADDR]   teachers: a class
 
@@ -27,7 +28,7 @@ from verlings import chapters as chapters_mod
 from verlings import target as target_mod
 from verlings.paths import EXERCISES, display
 
-COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify", "capstone", "batch")
+COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify", "capstone", "serve", "batch")
 FORMATS = ("table", "json", "gradescope", "classroom", "junit")
 
 
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="chapter 06: a real verl GRPO run with your code (--plot: the learning demo)")
     c.add_argument("capstone_args", nargs=argparse.REMAINDER)
 
+    s = sub.add_parser("serve", add_help=False, help="chapter 06: serve the trained model with vLLM (OpenAI API)")
+    s.add_argument("serve_args", nargs=argparse.REMAINDER)
+
     sub.add_parser("verify", help="check that graded tests and harness match the committed checksums")
 
     from verlings.batch.cli import add_parser as add_batch_parser
@@ -99,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     if argv and argv[0] == "capstone":  # its own parser takes every option
         return argparse.Namespace(command="capstone", capstone_args=argv[1:])
+    if argv and argv[0] == "serve":
+        return argparse.Namespace(command="serve", serve_args=argv[1:])
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
         argv = ["grade", *argv]
     return build_parser().parse_args(argv)
@@ -266,9 +272,15 @@ def cmd_capstone(args: argparse.Namespace, console: Console) -> int:
     return capstone_main(args.capstone_args)
 
 
+def cmd_serve(args: argparse.Namespace, console: Console) -> int:
+    from verlings.capstone.serve import main as serve_main
+
+    return serve_main(args.serve_args)
+
+
 HANDLERS = {"grade": cmd_grade, "list": cmd_list, "hint": cmd_hint, "reset": cmd_reset, "watch": cmd_watch,
             "doctor": cmd_doctor, "bench": cmd_bench, "verify": cmd_verify,
-            "capstone": cmd_capstone, "batch": cmd_batch}
+            "capstone": cmd_capstone, "serve": cmd_serve, "batch": cmd_batch}
 
 
 def main(argv: list[str] | None = None) -> int:

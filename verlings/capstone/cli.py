@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--target", metavar="DIR", help="run the implementation in DIR (laid out like exercises/)")
     p.add_argument("--plot", action="store_true", help=f"learning demo ({DEMO_STEPS} steps) and reward_curve.png")
     p.add_argument("--eval", action="store_true", help="merge the demo's last checkpoint and evaluate it")
+    p.add_argument("--endpoint", metavar="URL", default=None,
+                   help="with --eval: ask a served model instead (python grader.py serve prints the URL)")
     p.add_argument("--seed", type=int, default=1, help="the demo's data and rollout seed (default 1)")
     p.add_argument("--rebuild-warm-start", action="store_true", help="retrain the cached SFT warm start")
     p.add_argument("--vllm-sleep", choices=("on", "off"), default="off",
@@ -91,6 +93,10 @@ def _evaluate(args: argparse.Namespace, root: Path, out: Path) -> int:
     from verlings.capstone.evaluate import ExportError, evaluate, export, logged_accuracy, write_report
 
     n_val = DEMO["n_val"]
+    if args.endpoint:
+        from verlings.capstone.endpoint_cli import evaluate_through
+
+        return evaluate_through(args.endpoint, root, out, n_val=n_val, max_new_tokens=DEMO["max_response_length"])
     try:
         hf = export(out)
     except ExportError as exc:

@@ -1,0 +1,189 @@
+"""``python grader.py serve``: bad input says what is wrong in one line; Ctrl-C leaves no process.
+
+These tests take seconds: instead of vLLM, the "engine" is a stand-in script that serves the
+scripted chat server (``verlings/fixtures/chat_server.py``) on the port it is given — or,
+on request, hangs or exits. The real vLLM server is started in ``tests/test_serve_endpoint.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from verlings.capstone import serve
+from verlings.paths import ROOT
+
+FAKE_ENGINE = """
+import argparse, os, sys, time
+p = argparse.ArgumentParser()
+p.add_argument("-m"); p.add_argument("--port", type=int); p.add_argument("--model")
+args, _ = p.parse_known_args()
+mode = os.environ.get("FAKE_VLLM_MODE", "serve")
+print("fake vllm: loading", args.model, flush=True)
+if mode == "exit":
+    print("fake vllm: cannot load the model", flush=True)
+    sys.exit(3)
+if mode == "hang":
+    print("fake vllm: still loading", flush=True)
+    time.sleep(600)
+import uvicorn
+from verlings.fixtures.chat_server import build_app
+uvicorn.run(build_app(), host="127.0.0.1", port=args.port, log_level="warning")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def engine(tmp_path) -> Path:
+    """A fake engine folder: bin/python runs the stand-in whatever module it is asked for."""
+    script = tmp_path / "fake_vllm.py"
+    script.write_text(FAKE_ENGINE, encoding="utf-8")
+    python = tmp_path / "engine" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
+    return tmp_path / "engine"
+
+
+@pytest.fixture
+def hf(tmp_path) -> Path:
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    return folder
+
+
+def test_port_in_use_names_it_and_the_flag(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(serve.ServeError) as err:
+            with serve.served(tmp_path, port=port):
+                pass
+    message = str(err.value)
+    assert "\n" not in message and str(port) in message and "--port" in message, message
+
+
+def test_run_without_a_checkpoint(tmp_path, capsys):
+    assert serve.main([str(tmp_path), "--port", str(_free_port())]) == 1
+    out = capsys.readouterr().out.strip()
+    assert out.count("\n") == 0 and "no saved actor under" in out and "checkpoints" in out, out
+
+
+def test_missing_run_folder(tmp_path, capsys):
+    assert serve.main([str(tmp_path / "nope"), "--port", str(_free_port())]) == 1
+    assert "no run folder" in capsys.readouterr().out
+
+
+def test_checkpoint_without_weights_is_named(tmp_path):
+    actor = tmp_path / "checkpoints" / "global_step_3" / "actor"
+    (actor / "huggingface").mkdir(parents=True)
+    with pytest.raises(serve.ServeError, match=r"corrupt checkpoint: no model_world_size_\*_rank_0.pt"):
+        serve.model_to_serve(tmp_path)
+    (actor / "model_world_size_1_rank_0.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(serve.ServeError, match=r"no huggingface/config\.json"):
+        serve.model_to_serve(tmp_path)
+
+
+@pytest.mark.timeout(300)
+def test_corrupt_weights_fail_in_verls_merger_with_one_line(tmp_path):
+    actor = tmp_path / "checkpoints" / "global_step_3" / "actor"
+    (actor / "huggingface").mkdir(parents=True)
+    (actor / "huggingface" / "config.json").write_text('{"model_type": "qwen2"}', encoding="utf-8")
+    (actor / "model_world_size_1_rank_0.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(serve.ServeError) as err:
+        serve.model_to_serve(tmp_path)
+    message = str(err.value)
+    assert message.startswith("corrupt checkpoint in") and "\n" not in message and "merge.log" in message, message
+
+
+def test_server_that_never_answers_shows_its_log_and_command(hf, engine, monkeypatch):
+    monkeypatch.setenv("FAKE_VLLM_MODE", "hang")
+    with pytest.raises(serve.ServeError) as err:
+        with serve.serve_folder(
+            hf, hf / "serve.log", _free_port(), timeout_s=3, device="cpu", python=str(engine / "bin" / "python")
+        ):
+            pass
+    message = str(err.value)
+    assert "did not answer within 3 s" in message and "fake vllm: still loading" in message, message
+    assert "reproduce with: " in message and "vllm.entrypoints.openai.api_server" in message, message
+
+
+def test_server_that_exits_says_so(hf, engine, monkeypatch):
+    monkeypatch.setenv("FAKE_VLLM_MODE", "exit")
+    with pytest.raises(serve.ServeError, match=r"exited with code 3(.|\n)*cannot load the model"):
+        with serve.serve_folder(
+            hf, hf / "serve.log", _free_port(), timeout_s=60, device="cpu", python=str(engine / "bin" / "python")
+        ):
+            pass
+
+
+def _alive(marker: str) -> list[int]:
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker in cmdline.read_bytes().decode(errors="replace"):
+                pids.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_stops_the_server_and_leaves_no_process(hf, engine):
+    port = _free_port()
+    env = {**os.environ, "VERLINGS_ENGINE_DIR": str(engine), "FAKE_VLLM_MODE": "serve"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "grader.py"),
+            "serve",
+            "--hf",
+            str(hf),
+            "--port",
+            str(port),
+            "--device",
+            "cpu",
+            "--timeout",
+            "120",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C stops" in line:
+                break
+        text = "".join(lines)
+        assert f"http://127.0.0.1:{port}/v1" in text and "curl -s" in text, text
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=10).status_code == 200
+        assert _alive(str(engine.parent / "fake_vllm.py")), "the stand-in server should be running"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 10
+    while _alive(str(engine.parent / "fake_vllm.py")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(str(engine.parent / "fake_vllm.py")), "a server process survived Ctrl-C"
+    assert serve.port_free(port), f"port {port} still taken after Ctrl-C"
