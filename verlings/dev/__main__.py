@@ -1,0 +1,27 @@
+"""``python -m verlings.dev COMMAND``: maintainer tools (learners never need them).
+
+Commands:
+    sync [--check] [--no-goldens]   regenerate goldens, pristine stubs and the verify manifest
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command == "sync":
+        from verlings.dev.sync import main as sync
+
+        return sync(rest)
+    print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
