@@ -43,7 +43,7 @@ class ClusterError(RuntimeError):
 
 
 @contextlib.contextmanager
-def local_cluster(num_cpus: int = 2, start_timeout_s: float = 300) -> Iterator[str]:
+def local_cluster(num_cpus: int = 2, num_gpus: int = 0, start_timeout_s: float = 300) -> Iterator[str]:
     """Start a head node on 127.0.0.1; yields its address ``127.0.0.1:PORT``; stops it on exit."""
     if not RAY.is_file():
         raise ClusterError(f"the ray command is not installed next to {sys.executable}")
@@ -53,7 +53,8 @@ def local_cluster(num_cpus: int = 2, start_timeout_s: float = 300) -> Iterator[s
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_agent_register_timeout_ms": "180000",
            "RAY_raylet_start_wait_time_s": "180"}
     env.pop("RAY_ADDRESS", None)
-    cmd = [str(RAY), "start", "--head", "--block", "--num-cpus", str(num_cpus), "--node-ip-address", "127.0.0.1",
+    cmd = [str(RAY), "start", "--head", "--block", "--num-cpus", str(num_cpus), "--num-gpus", str(num_gpus),
+           "--node-ip-address", "127.0.0.1",
            "--port", str(port), "--temp-dir", temp, "--include-dashboard", "false", "--disable-usage-stats",
            "--object-store-memory", str(100 << 20)]
     log_path = Path(temp) / "ray-start.log"
