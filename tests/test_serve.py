@@ -187,3 +187,34 @@ def test_ctrl_c_stops_the_server_and_leaves_no_process(hf, engine):
         time.sleep(0.2)
     assert not _alive(str(engine.parent / "fake_vllm.py")), "a server process survived Ctrl-C"
     assert serve.port_free(port), f"port {port} still taken after Ctrl-C"
+
+
+def _lesson_lines(prefix: str) -> list[tuple[str, list[str]]]:
+    import re
+    import shlex
+
+    from verlings.paths import EXERCISES
+
+    found = []
+    for lesson in sorted(EXERCISES.glob("06/README*.md")):
+        blocks = re.findall(r"^```(\w*)\n(.*?)^```", lesson.read_text(encoding="utf-8"), flags=re.M | re.S)
+        for block in (body for lang, body in blocks if lang in ("", "bash", "sh")):
+            for line in block.splitlines():
+                if line.startswith(prefix):
+                    found.append((f"{lesson.name}: {line}", shlex.split(line, comments=True)[len(prefix.split()) :]))
+    return found
+
+
+def test_the_lessons_serve_and_endpoint_lines_parse():
+    from verlings.capstone.cli import build_parser as capstone_parser
+
+    serve_lines = _lesson_lines("python grader.py serve")
+    assert len(serve_lines) >= 4, serve_lines  # two in each language
+    for label, args in serve_lines:
+        ns = serve.build_parser().parse_args(args)  # exits (fails the test) on an unknown option
+        assert ns.port > 0, label
+    endpoint_lines = [x for x in _lesson_lines("python grader.py capstone") if "--endpoint" in x[1]]
+    assert len(endpoint_lines) >= 2, endpoint_lines
+    for label, args in endpoint_lines:
+        ns = capstone_parser().parse_args(args)
+        assert ns.eval and ns.endpoint.startswith("http://127.0.0.1:"), label
