@@ -31,7 +31,7 @@ from verlings.paths import STATE_DIR, display
 # The learning demo, from the SFT warm start: more answers per step (a steadier signal), two
 # optimizer steps per batch, verl's validation on 64 never-trained prompts before step 1 and
 # every 5 steps, and the last step saved for --eval. Answers are a few tokens: 16 is plenty.
-DEMO = {"train_batch_size": 8, "rollout_n": 4, "mini_batch_size": 4, "micro_batch_size": 8, "lr": 3e-4,
+DEMO = {"train_batch_size": 8, "rollout_n": 4, "mini_batch_size": 4, "micro_batch_size": 8, "lr": 1e-3,
         "max_response_length": 16, "n_val": 64, "val_before_train": True, "test_freq": 5, "save_final": True}
 DEMO_STEPS = 30
 
