@@ -93,6 +93,7 @@ MUTANTS = [
             var = (((values - mean) ** 2) * mask).sum() / n
             return var * n / (n - 1) if unbiased else var
         """,
+        mistake="masked_positions_leak",
     ),
     Mutant(
         "masked_whiten_forgets_shift_mean",

@@ -241,6 +241,15 @@ WHY_ZH: dict[str, str] = {
     "the IS weights rescale each token's loss and must be constants: .detach() them": "IS 权重只是缩放每个 token 的损失，必须是常数：对它们 .detach()",
     "the golden batch with int uids and its rows reshuffled (the responses of one uid are no longer neighbours)":
         "用整数 uid 并打乱行顺序后的标准数据（同一 uid 的响应不再相邻）",
+    "the golden inputs with large random rewards and values where response_mask is 0": "标准输入，但 response_mask 为 0 处换成了很大的随机 reward 和 value",
+    "the golden inputs with large random rewards where response_mask is 0": "标准输入，但 response_mask 为 0 处换成了很大的随机 reward",
+    "the golden logits with uniform ones where response_mask is 0": "标准 logits，但 response_mask 为 0 处换成了均匀的 logits",
+    "the golden values with nan where the mask is 0 (0 * inf and 0 * nan are NaN)": "标准数值，但掩码为 0 处换成了 nan（0 * inf 和 0 * nan 都是 NaN）",
+    "the golden values with nan where the mask is 0": "标准数值，但掩码为 0 处换成了 nan",
+    "the golden values with inf where the mask is 0 (0 * inf and 0 * nan are NaN)": "标准数值，但掩码为 0 处换成了 inf（0 * inf 和 0 * nan 都是 NaN）",
+    "the golden values with inf where the mask is 0": "标准数值，但掩码为 0 处换成了 inf",
+    "the golden values with 1000000.0 where the mask is 0 (0 * inf and 0 * nan are NaN)": "标准数值，但掩码为 0 处换成了 1000000.0（0 * inf 和 0 * nan 都是 NaN）",
+    "the golden values with 1000000.0 where the mask is 0": "标准数值，但掩码为 0 处换成了 1000000.0",
     # ---- chapter 04
     "return combine(...): 'score' plus every component, so verl logs each one": "返回 combine(...)：'score' 加上每个分量，verl 会逐项记录",
     "every setting is a keyword argument that wins over the default: score = combine(components, weights or WEIGHTS) "

@@ -109,14 +109,19 @@ def test_compute_gae_advantage_return_ignores_values_on_masked_tokens():
         _garbage_on_masked(g["token_level_rewards"], mask, seed=1), _garbage_on_masked(g["values"], mask, seed=2),
         mask, gamma, lam,
     )
-    why = "rewards and values on masked tokens (padding, tool output) must not change any valid token"
+    why = "the golden inputs with large random rewards and values where response_mask is 0"
+    # the golden inputs themselves are the control: if they match, only the masked values differ
+    clean_adv, clean_ret = _gae(g["token_level_rewards"], g["values"], mask, gamma, lam)
+    clean_ok = matches(_on_valid(clean_ret, mask), _on_valid(g["returns_a"], mask)) and matches(
+        _on_valid(clean_adv, mask), _on_valid(g["advantages_a"], mask))
+    cause = "masked_positions_leak" if clean_ok else None
     assert_close(
         _on_valid(returns, mask), _on_valid(g["returns_a"], mask), what=f"{GAE} → returns, garbage under the mask",
-        exercise="03.gae", why=why,
+        exercise="03.gae", why=why, cause=cause,
     )
     assert_close(
         _on_valid(advantages, mask), _on_valid(g["advantages_a"], mask),
-        what=f"{GAE} → advantages, garbage under the mask", exercise="03.gae", why=why,
+        what=f"{GAE} → advantages, garbage under the mask", exercise="03.gae", why=why, cause=cause,
     )
 
 
@@ -392,11 +397,15 @@ def test_compute_reinforce_plus_plus_outcome_advantage_ignores_rewards_on_masked
     mask = g["response_mask"]
     advantages, returns = _rpp(_garbage_on_masked(g["token_level_rewards"], mask, seed=3), mask,
                                float(raw["gamma_a"]))
-    why = "a masked token's reward is never added to the running return"
+    why = "the golden inputs with large random rewards where response_mask is 0"
+    # the golden inputs themselves are the control: if they match, only the masked rewards differ
+    clean_adv, clean_ret = _rpp(g["token_level_rewards"], mask, float(raw["gamma_a"]))
+    clean_ok = matches(clean_ret, g["returns_a"]) and matches(clean_adv, g["advantages_a"])
+    cause = "masked_positions_leak" if clean_ok else None
     assert_close(returns, g["returns_a"], what=f"{RPP} → returns, garbage under the mask",
-                 exercise="03.reinforce_pp", mask=mask, why=why)
+                 exercise="03.reinforce_pp", mask=mask, why=why, cause=cause)
     assert_close(advantages, g["advantages_a"], what=f"{RPP} → advantages, garbage under the mask",
-                 exercise="03.reinforce_pp", mask=mask, why=why)
+                 exercise="03.reinforce_pp", mask=mask, why=why, cause=cause)
 
 
 # ------------------------------------------- 03.grpo_passk, 03.reinforce_pp_baseline, 03.opo, 03.remax, 03.gpg

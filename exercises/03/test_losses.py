@@ -387,9 +387,14 @@ def test_compute_value_loss_ignores_masked_positions():
         vpreds=_rejunk(g["vpreds"], mask, 7.0), returns=_rejunk(g["returns"], mask, -3.0),
         values=_rejunk(g["values"], mask, 0.0), response_mask=mask, cliprange_value=0.5,
     )
+    # the golden inputs themselves are the control: if they match, only the masked values differ
+    clean = losses.compute_value_loss(vpreds=g["vpreds"], returns=g["returns"], values=g["values"],
+                                      response_mask=mask, cliprange_value=0.5)
+    clean_ok = all(matches(c, g[f"default__{n}"]) for c, n in zip(clean, ("vf_loss", "vf_clipfrac")))
     for name, seen in (("vf_loss", vf_loss), ("vf_clipfrac", vf_clipfrac)):
         assert_close(seen, g[f"default__{name}"], what=f"{name} with other values under the mask",
-                     exercise="03.value_loss", why="padding must not count in vf_loss or vf_clipfrac")
+                     exercise="03.value_loss", why="the golden inputs with other values where response_mask is 0",
+                     cause="masked_positions_leak" if clean_ok else None)
 
 
 # ------------------------------------------------------------ 03.entropy_loss
@@ -422,7 +427,10 @@ def test_compute_entropy_loss_ignores_masked_positions():
     mask = g["response_mask"]
     logits = torch.where(mask.bool()[..., None], g["logits"], torch.zeros_like(g["logits"]))  # max entropy there
     seen = losses.compute_entropy_loss(logits=logits, response_mask=mask)
+    # the golden logits themselves are the control: if they match, only the masked logits differ
+    clean = losses.compute_entropy_loss(logits=g["logits"], response_mask=mask)
     assert_close(
         seen, g["default__entropy_loss"], what="compute_entropy_loss with other logits under the mask",
-        exercise="03.entropy_loss", why="aggregate with response_mask: padding tokens have no entropy to count",
+        exercise="03.entropy_loss", why="the golden logits with uniform ones where response_mask is 0",
+        cause="masked_positions_leak" if matches(clean, g["default__entropy_loss"]) else None,
     )

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from verlings import learner_module
-from verlings.testing import assert_close, golden, tensors
+from verlings.testing import assert_close, golden, matches, tensors
 
 masks = learner_module("03", "masks")
 
@@ -168,9 +168,12 @@ def test_masked_var_ignores_masked_positions(garbage):
     g = tensors(golden("03", "masked_var"))
     values = torch.where(g["mask"].bool(), g["values"], garbage)
     seen = masks.masked_var(values=values, mask=g["mask"])
+    # the golden values themselves are the control: if they match, only the masked values differ
+    clean = masks.masked_var(values=g["values"], mask=g["mask"])
     assert_close(
         seen, g["var_unbiased"], what=f"masked_var with {garbage} on masked positions", exercise="03.masked_var",
-        why="masked positions must not reach the result: select with torch.where (0 * inf and 0 * nan are NaN)",
+        why=f"the golden values with {garbage} where the mask is 0 (0 * inf and 0 * nan are NaN)",
+        cause="masked_positions_leak" if matches(clean, g["var_unbiased"]) else None,
     )
 
 
@@ -235,10 +238,14 @@ def test_masked_whiten_ignores_masked_positions(garbage):
     g = tensors(golden("03", "masked_whiten"))
     values = torch.where(g["mask"].bool(), g["values"], garbage)
     seen = masks.masked_whiten(values=values, mask=g["mask"])
+    # the golden values themselves are the control: if they match, only the masked values differ
+    clean = masks.masked_whiten(values=g["values"], mask=g["mask"])
     assert_close(
         _valid_only(seen, g["mask"]), _valid_only(g["whitened"], g["mask"]), mask=g["mask"],
         what=f"masked_whiten with {garbage} on masked positions", exercise="03.masked_whiten",
-        why="the statistics must come from valid positions only (masked_mean / masked_var)",
+        why=f"the golden values with {garbage} where the mask is 0",
+        cause="masked_positions_leak" if matches(_valid_only(clean, g["mask"]), _valid_only(g["whitened"], g["mask"]))
+        else None,
     )
 
 
