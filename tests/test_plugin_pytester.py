@@ -33,6 +33,35 @@ def test_unmarked():
     pass
 """
 
+KINDS = """
+import pytest
+from verlings.target import LearnerCodeError
+
+@pytest.mark.exercise("03.masked_mean")
+def test_stub():
+    raise NotImplementedError("implement masked_mean")
+
+@pytest.mark.exercise("03.masked_mean")
+def test_unusable():
+    raise LearnerCodeError("masks.py not found")
+
+@pytest.mark.exercise("03.masked_mean")
+def test_wrong():
+    assert 1 == 2
+
+@pytest.mark.exercise("03.masked_mean")
+def test_crash():
+    return {}["key"]
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture")
+
+@pytest.mark.exercise("03.masked_mean")
+def test_setup(broken):
+    pass
+"""
+
 
 def _run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_synthetic=source)
@@ -85,3 +114,21 @@ def test_event_stream_has_one_start_and_one_result_per_test(pytester, tmp_path):
         "test_unmarked": (None, "passed"),
     }
     assert "masked_mean: 1 of 1 values differ" in results["test_mean"]["headline"]
+
+
+def test_result_events_carry_a_typed_failure_kind(pytester, tmp_path):
+    """Readers (the mutant runner, reports) use ``kind``/``exception``, never the message's wording."""
+    report = tmp_path / "events.jsonl"
+    _run(pytester, KINDS, "-q", "--verlings-report", str(report))
+    results = {
+        e["nodeid"].split("::")[-1]: (e["kind"], e["exception"])
+        for e in map(json.loads, report.read_text(encoding="utf-8").splitlines())
+        if e["event"] == "result"
+    }
+    assert results == {
+        "test_stub": ("stub", "NotImplementedError"),
+        "test_unusable": ("learner_code", "LearnerCodeError"),
+        "test_wrong": ("assertion", "AssertionError"),
+        "test_crash": ("error", "KeyError"),
+        "test_setup": ("error", "RuntimeError"),
+    }

@@ -251,8 +251,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     keywords = {k: 1 for k in item.keywords}
     for when, outcome, longrepr in (("setup", "passed", None), ("call", "failed", why),
                                     ("teardown", "passed", None)):
-        report = TestReport(item.nodeid, item.location, keywords, outcome, longrepr, when,
-                            user_properties=[("verlings_timeout", True)] if outcome == "failed" else [])
+        failed = [("verlings_timeout", True), ("verlings_kind", "timeout")] if outcome == "failed" else []
+        report = TestReport(item.nodeid, item.location, keywords, outcome, longrepr, when, user_properties=failed)
         item.ihook.pytest_runtest_logreport(report=report)
     # What the skipped teardown phase would have done: leave the module/class fixtures that the
     # next item does not share, or its setup finds "previous item was not torn down properly".
@@ -272,10 +272,31 @@ def _short_failure(excinfo: pytest.ExceptionInfo) -> str | None:
     return None
 
 
+# A failure's kind, a typed field of its result event (``kind``), so that no reader greps messages:
+#   stub          the learner's function still raises NotImplementedError
+#   learner_code  the module cannot be used as it is (missing file or name, import-time error)
+#   timeout       past the exercise's time budget (or not run: it calls a function that hung)
+#   assertion     a graded check failed: the code runs and gives a wrong answer
+#   error         any other exception raised while the test ran (its type: ``exception``)
+FAILURE_KINDS = ("stub", "learner_code", "timeout", "assertion", "error")
+
+
+def failure_kind(excinfo: pytest.ExceptionInfo) -> str:
+    if excinfo.errisinstance(target_mod.LearnerCodeError):
+        return "learner_code"
+    if excinfo.errisinstance(NotImplementedError):
+        return "stub"
+    if _is_timeout(excinfo):
+        return "timeout"
+    return "assertion" if excinfo.errisinstance(AssertionError) else "error"
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if call.excinfo is not None and report.failed:
+        report.user_properties.append(("verlings_kind", failure_kind(call.excinfo)))
+        report.user_properties.append(("verlings_exception", call.excinfo.type.__name__))
         short = _short_failure(call.excinfo)
         if short is not None:
             report.longrepr = short
@@ -312,8 +333,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     state = _pending.setdefault(report.nodeid, {"outcome": "passed", "headline": "", "details": "", "duration": 0.0})
     state["duration"] += report.duration
     if report.failed and state["outcome"] not in ("failed", TIMEOUT_OUTCOME):
-        timed_out = any(k == "verlings_timeout" for k, _ in report.user_properties)
+        props = dict(report.user_properties)
+        timed_out = bool(props.get("verlings_timeout"))
         state.update(outcome=TIMEOUT_OUTCOME if timed_out else "failed", **_message(report))
+        # a failure outside the test's call (a fixture's setup) carries no kind of its own
+        state.update(kind=props.get("verlings_kind", "error"), exception=props.get("verlings_exception", ""))
     elif report.skipped and state["outcome"] == "passed":
         state.update(outcome="skipped", **_message(report))
     if report.when == "teardown":

@@ -71,6 +71,10 @@ def build_target(mutant: Mutant, root: Path) -> Path:
     return root
 
 
+# failure kinds (verlings.pytest_plugin.FAILURE_KINDS) that say the mutant itself is unusable
+BROKEN_KINDS = ("stub", "learner_code")
+
+
 class _Outcomes:
     def __init__(self) -> None:
         self.failed: list[str] = []
@@ -81,9 +85,11 @@ class _Outcomes:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
             text = report.longreprtext
-            # A mutant that cannot be imported or called proves nothing about the tests.
-            if "LearnerCodeError" in text or "this is still a stub" in text:
-                self.broken.append(f"{report.nodeid}: {text.strip().splitlines()[0]}")
+            props = dict(report.user_properties)  # the plug-in's typed failure kind, never the wording
+            # A mutant that cannot be imported or called, or that names something the reference
+            # lacks (NameError), proves nothing about the tests.
+            if props.get("verlings_kind") in BROKEN_KINDS or props.get("verlings_exception") == "NameError":
+                self.broken.append(f"{report.nodeid}: {text.strip().splitlines()[0] if text.strip() else ''}")
             else:
                 self.failed.append(report.nodeid)
                 self.messages[report.nodeid] = text
