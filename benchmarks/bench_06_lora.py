@@ -172,14 +172,16 @@ def run_one(mode: str, seed: int, steps: int, out: Path, merge: bool) -> dict:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| mode | KL loss | seed | trainable params | peak RSS (GiB) | s/step (median) | held-out acc before → after | ok |",
+        "| mode | KL loss | seed | trainable params | peak RSS (GiB) | s/step (median) "
+        "| held-out acc before → after | ok |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         acc = f"{r['acc_before']:.1%} → {r['acc_after']:.1%}" if "acc_after" in r else "–"
         share = f"{r['trainable_params']:,} ({r['trainable_params'] / r['total_params']:.1%})"
         lines.append(
-            f"| {r['mode']} | {'on' if r.get('kl_loss') else 'off'} | {r['seed']} | {share} | {r['peak_rss_gib']} | {r.get('step_s_median', '–')} "
+            f"| {r['mode']} | {'on' if r.get('kl_loss') else 'off'} | {r['seed']} | {share} "
+            f"| {r['peak_rss_gib']} | {r.get('step_s_median', '–')} "
             f"| {acc} | {'yes' if r['ok'] else 'no'} |"
         )
     return "\n".join(lines) + "\n"
