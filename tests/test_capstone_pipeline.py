@@ -218,8 +218,9 @@ def test_logged_accuracy_reads_verls_validation_from_tensorboard(tmp_path):
     assert accuracy_tag(summary) == tag
 
 
-def test_ray_start_timeout_on_a_busy_machine_is_retried_once(tmp_path):
-    """Ray's own start-up deadline (hit when other jobs load the cores) costs one retry, not the run."""
+def test_ray_start_timeout_on_a_busy_machine_is_retried(tmp_path, monkeypatch):
+    """Ray's own start-up deadline (hit when other jobs load the cores) costs a retry, not the run."""
+    monkeypatch.setattr(launcher.time, "sleep", lambda s: None)
     counter = tmp_path / "calls"
     fake = tmp_path / "python"
     fake.write_text(f"""#!/bin/sh

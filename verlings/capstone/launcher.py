@@ -49,6 +49,7 @@ CPU_ENV = {
 CPU_MODULES = ["verlings.capstone.cpu_platform"]
 PROBE_MODULE = "verlings.capstone.probe"
 RAY_START_TIMEOUT = "The current node timed out during startup"
+RAY_START_RETRIES = 2
 
 
 @dataclass
@@ -508,12 +509,16 @@ def run(
              model=model or model_path(), train_file=train, val_file=val, python=python)
     code, timed_out, wall = execute(p, timeout_s, on_line)
     log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")
-    if code != 0 and not timed_out and RAY_START_TIMEOUT in log:
-        # Ray's own start-up deadline, hit on an overloaded machine before verl did anything: once more
+    for _ in range(RAY_START_RETRIES):
+        if code == 0 or timed_out or RAY_START_TIMEOUT not in log:
+            break
+        # Ray's own start-up deadline (30 s, fixed in Ray), hit on an overloaded machine before verl
+        # did anything: wait a little and start again
         if on_line is not None:
-            on_line("(Ray timed out while starting — the machine is busy; starting it once more)")
+            on_line("(Ray timed out while starting — the machine is busy; starting it again)")
+        time.sleep(10)
         code, timed_out, more = execute(p, max(timeout_s - wall, 60), on_line)
-        wall += more
+        wall += more + 10
         log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")
     learner_files = [capstone_file, root / "03" / "advantages.py", root / "04" / "rule_rewards.py"]
     result = RunResult(
