@@ -37,3 +37,13 @@ def masked_mean(values, mask, axis=None):
 def test_a_mutant_that_cannot_run_is_broken_not_caught(name, code, why):
     with pytest.raises(RuntimeError, match="the mutant itself is broken"):
         caught(Mutant(name, MEAN, "masks", code))
+
+
+def test_an_edit_the_reference_lacks_fails_loudly():
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        caught(Mutant("stale_edit", MEAN, "masks", replace={"text the reference never had": "x"}))
+
+
+def test_a_mutant_without_edit_or_code_is_refused():
+    with pytest.raises(ValueError, match="neither replace= nor code="):
+        caught(Mutant("no_change", MEAN, "masks"))

@@ -1,213 +1,141 @@
-"""Known-wrong variants of exercises/03/masks.py: each must fail at least one graded test."""
+"""Known-wrong variants of exercises/03/masks.py: each must fail at least one graded test.
+
+Each is a small edit of solutions/03/masks.py (``replace``); a whole function (``code``) only
+where the mistake rewrites more than an expression.
+"""
 
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
+MASK, MEAN, EOS, VAR = "03.response_mask", "03.masked_mean", "03.eos_mask", "03.masked_var"
+WHITEN, LOGP, ENTR = "03.masked_whiten", "03.logprobs", "03.entropy"
+GATHER = "logp.gather(dim=-1, index=labels.unsqueeze(-1)).squeeze(-1)"
+LOG_SOFTMAX = "logp = torch.log_softmax(logits, dim=-1)"
+ENTROPY = "return torch.logsumexp(logits, dim=-1) - (p * logits).sum(dim=-1)"
+IS_EOS = "is_eos = torch.isin(response_id, torch.tensor(eos_token, device=response_id.device)).int()"
+
 MUTANTS = [
     Mutant(
         "response_mask_from_the_left",
-        "03.response_mask",
+        MASK,
         "masks",
-        """
-        def compute_response_mask(responses, attention_mask):
-            return attention_mask[:, : responses.size(1)]
-        """,
+        replace={"attention_mask[:, -response_length:]": "attention_mask[:, :response_length]"},
     ),
     Mutant(
         "masked_mean_multiplies_by_mask",
-        "03.masked_mean",
+        MEAN,
         "masks",
-        """
-        def masked_mean(values, mask, axis=None):
-            return (values * mask).sum(dim=axis) / (mask.sum(dim=axis) + 1e-8)
-        """,
+        replace={"torch.where(mask.bool(), values, 0.0).sum(dim=axis)": "(values * mask).sum(dim=axis)"},
     ),
     Mutant(
         "masked_mean_plain_mean",
-        "03.masked_mean",
+        MEAN,
         "masks",
-        """
-        def masked_mean(values, mask, axis=None):
-            return values.mean() if axis is None else values.mean(dim=axis)
-        """,
+        replace={
+            "return total / (mask.sum(dim=axis) + 1e-8)": (
+                "return values.mean() if axis is None else values.mean(dim=axis)"
+            )
+        },
     ),
     Mutant(
         "eos_mask_excludes_eos_token",
-        "03.eos_mask",
-        "masks",
-        """
-        def get_response_mask(response_id, eos_token=2, dtype=torch.int64):
-            is_eos = torch.isin(response_id, torch.tensor(eos_token)).int()
-            return (is_eos.cumsum(dim=1) == 0).to(dtype)  # counts the EOS itself: drops it
-        """,
+        EOS,
+        "masks",  # counts the EOS itself: drops it
+        replace={"eos_before = is_eos.cumsum(dim=1) - is_eos": "eos_before = is_eos.cumsum(dim=1)"},
     ),
     Mutant(
         "eos_mask_first_id_of_list_only",
-        "03.eos_mask",
+        EOS,
         "masks",
-        """
-        def get_response_mask(response_id, eos_token=2, dtype=torch.int64):
-            eos = eos_token[0] if isinstance(eos_token, list) else eos_token
-            is_eos = (response_id == eos).int()
-            return (is_eos.cumsum(dim=1) - is_eos == 0).to(dtype)
-        """,
+        replace={
+            IS_EOS: "eos = eos_token[0] if isinstance(eos_token, list) else eos_token\n"
+            "    is_eos = (response_id == eos).int()"
+        },
     ),
-    Mutant(
-        "eos_mask_ignores_dtype",
-        "03.eos_mask",
-        "masks",
-        """
-        def get_response_mask(response_id, eos_token=2, dtype=torch.int64):
-            is_eos = torch.isin(response_id, torch.tensor(eos_token)).int()
-            return (is_eos.cumsum(dim=1) - is_eos == 0).long()
-        """,
-    ),
-    Mutant(
-        "masked_var_population",
-        "03.masked_var",
-        "masks",
-        """
-        def masked_var(values, mask, unbiased=True):
-            mean = masked_mean(values, mask)
-            return masked_mean((values - mean) ** 2, mask)
-        """,
-    ),
+    Mutant("eos_mask_ignores_dtype", EOS, "masks", replace={"(eos_before == 0).to(dtype)": "(eos_before == 0).long()"}),
+    Mutant("masked_var_population", VAR, "masks", replace={"    if unbiased:\n": "    if False:\n"}),
     Mutant(
         "masked_var_ignores_mask",
-        "03.masked_var",
+        VAR,
         "masks",
-        """
-        def masked_var(values, mask, unbiased=True):
-            return values.var(unbiased=unbiased)
-        """,
+        replace={"    mean = masked_mean(values, mask)\n": "    return values.var(unbiased=unbiased)\n"},
     ),
     Mutant(
         "masked_var_multiplies_by_mask",
-        "03.masked_var",
+        VAR,
         "masks",
-        """
+        mistake="masked_positions_leak",
+        code="""
         def masked_var(values, mask, unbiased=True):
             n = mask.sum()
             mean = (values * mask).sum() / n
             var = (((values - mean) ** 2) * mask).sum() / n
             return var * n / (n - 1) if unbiased else var
         """,
-        mistake="masked_positions_leak",
     ),
     Mutant(
-        "masked_whiten_forgets_shift_mean",
-        "03.masked_whiten",
-        "masks",
-        """
-        def masked_whiten(values, mask, shift_mean=True):
-            mean, var = masked_mean(values, mask), masked_var(values, mask)
-            return (values - mean) * torch.rsqrt(var + 1e-8)
-        """,
+        "masked_whiten_forgets_shift_mean", WHITEN, "masks", replace={"    if not shift_mean:\n": "    if False:\n"}
     ),
     Mutant(
         "masked_whiten_unmasked_stats",
-        "03.masked_whiten",
+        WHITEN,
         "masks",
-        """
-        def masked_whiten(values, mask, shift_mean=True):
-            mean, var = values.mean(), values.var()
-            whitened = (values - mean) * torch.rsqrt(var + 1e-8)
-            return whitened if shift_mean else whitened + mean
-        """,
+        replace={
+            "mean, var = masked_mean(values, mask), masked_var(values, mask)": "mean, var = values.mean(), values.var()"
+        },
     ),
     Mutant(
         "masked_whiten_population_var",
-        "03.masked_whiten",
+        WHITEN,
         "masks",
-        """
-        def masked_whiten(values, mask, shift_mean=True):
-            mean, var = masked_mean(values, mask), masked_var(values, mask, unbiased=False)
-            whitened = (values - mean) * torch.rsqrt(var + 1e-8)
-            return whitened if shift_mean else whitened + mean
-        """,
+        replace={"masked_var(values, mask)\n": "masked_var(values, mask, unbiased=False)\n"},
     ),
     Mutant(
         "logprobs_softmax_then_log",
-        "03.logprobs",
+        LOGP,
         "masks",
-        """
-        def logprobs_from_logits(logits, labels):
-            logp = torch.softmax(logits, dim=-1).log()
-            return logp.gather(dim=-1, index=labels.unsqueeze(-1)).squeeze(-1)
-        """,
+        replace={LOG_SOFTMAX: "logp = torch.softmax(logits, dim=-1).log()"},
     ),
     Mutant(
         "logprobs_naive_exp",
-        "03.logprobs",
+        LOGP,
         "masks",
-        """
-        def logprobs_from_logits(logits, labels):
-            e = logits.exp()
-            p = e / e.sum(dim=-1, keepdim=True)
-            return p.log().gather(dim=-1, index=labels.unsqueeze(-1)).squeeze(-1)
-        """,
+        replace={LOG_SOFTMAX: ("logp = (logits.exp() / logits.exp().sum(dim=-1, keepdim=True)).log()")},
     ),
     Mutant(
         "logprobs_log_softmax_over_dim_1",
-        "03.logprobs",
-        "masks",
-        """
-        def logprobs_from_logits(logits, labels):
-            logp = torch.log_softmax(logits, dim=1)  # the sequence dim for 3-D logits
-            return logp.gather(dim=-1, index=labels.unsqueeze(-1)).squeeze(-1)
-        """,
+        LOGP,
+        "masks",  # the sequence dim for 3-D logits
+        replace={LOG_SOFTMAX: "logp = torch.log_softmax(logits, dim=1)"},
     ),
-    Mutant(
-        "logprobs_gather_wrong_dim",
-        "03.logprobs",
-        "masks",
-        """
-        def logprobs_from_logits(logits, labels):
-            logp = torch.log_softmax(logits, dim=-1)
-            return logp.gather(dim=0, index=labels.unsqueeze(-1)).squeeze(-1)
-        """,
-    ),
+    Mutant("logprobs_gather_wrong_dim", LOGP, "masks", replace={GATHER: GATHER.replace("dim=-1", "dim=0")}),
     Mutant(
         "logprobs_detached",
-        "03.logprobs",
+        LOGP,
         "masks",
-        """
-        def logprobs_from_logits(logits, labels):
-            with torch.no_grad():
-                logp = torch.log_softmax(logits, dim=-1)
-            return logp.gather(dim=-1, index=labels.unsqueeze(-1)).squeeze(-1)
-        """,
+        replace={LOG_SOFTMAX: "logp = torch.log_softmax(logits, dim=-1).detach()"},
     ),
     Mutant(
         "entropy_naive_p_log_p",
-        "03.entropy",
-        "masks",
-        """
-        def entropy_from_logits(logits):
-            p = torch.softmax(logits, dim=-1)
-            return -(p * p.log()).sum(dim=-1)  # 0 * log 0 = NaN once p underflows
-        """,
+        ENTR,
+        "masks",  # 0 * log 0 = NaN once p underflows
+        replace={ENTROPY: "return -(p * p.log()).sum(dim=-1)"},
     ),
     Mutant(
         "entropy_sign_flipped",
-        "03.entropy",
+        ENTR,
         "masks",
-        """
-        def entropy_from_logits(logits):
-            p = torch.softmax(logits, dim=-1)
-            return (p * logits).sum(dim=-1) - torch.logsumexp(logits, dim=-1)
-        """,
+        replace={ENTROPY: "return (p * logits).sum(dim=-1) - torch.logsumexp(logits, dim=-1)"},
     ),
     Mutant(
         "entropy_wrong_dim",
-        "03.entropy",
+        ENTR,
         "masks",
-        """
-        def entropy_from_logits(logits):
-            p = torch.softmax(logits, dim=1)
-            return torch.logsumexp(logits, dim=1) - (p * logits).sum(dim=1)
-        """,
+        replace={
+            "p = torch.softmax(logits, dim=-1)": "p = torch.softmax(logits, dim=1)",
+            ENTROPY: ENTROPY.replace("dim=-1", "dim=1"),
+        },
     ),
 ]
 

@@ -1,22 +1,20 @@
 """Known-wrong implementations ("mutants") and the check that graded tests catch them.
 
-A mutant is the reference solution of one module with one function replaced
-by a classic mistake. Its ``code`` is appended to a copy of
-``solutions/<chapter>/<module>.py``, so it may call the module's helpers and
-only needs to redefine the function it breaks::
+A mutant is the reference solution of one module with one classic mistake in it, written as a
+small edit of the reference: each key of ``replace`` must occur exactly once in
+``solutions/<chapter>/<module>.py`` and is replaced by its value::
 
-    Mutant(
-        name="grpo_population_std",
-        exercise="03.grpo",
-        module="advantages",
-        code='''
-    def compute_grpo_outcome_advantage(token_level_rewards, response_mask, index, ...):
-        ...  # torch.std(..., unbiased=False)
-    ''',
-    )
+    Mutant("grpo_population_std", "03.grpo", "advantages",
+           replace={"torch.std(scores[mask])": "torch.std(scores[mask], unbiased=False)"})
 
-``caught(mutant)`` runs that exercise's graded tests against the mutant in
-this process and returns the failing test ids; every mutant must have some.
+Where an edit cannot express the bug, ``code`` is appended to the edited copy instead (it may
+call the module's helpers and only redefines the function it breaks). An edit whose text the
+reference no longer holds fails loudly, so a mutant never goes stale in silence.
+
+``caught(mutant)`` runs that exercise's graded tests against the mutant in this process and
+returns the failing test ids; every mutant must have some. A mutant that cannot run (a stub, an
+import error, a name the reference lacks) is *broken*, told apart by the plug-in's typed failure
+kind, never by the message's wording.
 """
 
 from __future__ import annotations
@@ -26,7 +24,8 @@ import os
 import shutil
 import tempfile
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,9 @@ class Mutant:
     name: str
     exercise: str
     module: str
-    code: str
+    code: str = ""
+    # text of the reference -> its replacement; each text must occur exactly once
+    replace: Mapping[str, str] = field(default_factory=dict, hash=False)
     # The mistake it embodies, as a key of verlings.messages.CAUSES; by default its name (the
     # names already say the mistake: "grpo_population_std"). A graded test that fails on this
     # mutant and names a cause must name this one.
@@ -64,11 +65,26 @@ def build_target(mutant: Mutant, root: Path) -> Path:
     chapter_dir = root / mutant.chapter
     shutil.copytree(SOLUTIONS / mutant.chapter, chapter_dir, ignore=shutil.ignore_patterns("__pycache__"))
     module_file = chapter_dir / f"{mutant.module}.py"
-    source = module_file.read_text(encoding="utf-8")
-    patch = textwrap.dedent(mutant.code)
-    compile(patch, f"<mutant {mutant.name}>", "exec")  # a mutant must be valid Python
-    module_file.write_text(source + f"\n\n# --- mutant: {mutant.name} ---\n" + patch, encoding="utf-8")
+    module_file.write_text(mutated_source(mutant, module_file.read_text(encoding="utf-8")), encoding="utf-8")
     return root
+
+
+def mutated_source(mutant: Mutant, source: str) -> str:
+    """The reference ``source`` with the mutant's edits made and its ``code`` appended."""
+    if not mutant.replace and not mutant.code.strip():
+        raise ValueError(f"mutant {mutant.name}: neither replace= nor code= — it would be the reference")
+    for old, new in mutant.replace.items():
+        count = source.count(old)
+        if count != 1:
+            raise ValueError(
+                f"mutant {mutant.name}: {old!r} occurs {count} times in solutions/{mutant.chapter}/"
+                f"{mutant.module}.py (an edit needs exactly one): update the mutant to the reference"
+            )
+        source = source.replace(old, new)
+    if mutant.code.strip():
+        source += f"\n\n# --- mutant: {mutant.name} ---\n" + textwrap.dedent(mutant.code)
+    compile(source, f"<mutant {mutant.name}>", "exec")  # a mutant must be valid Python
+    return source
 
 
 # failure kinds (verlings.pytest_plugin.FAILURE_KINDS) that say the mutant itself is unusable
@@ -98,7 +114,10 @@ class _Outcomes:
 
 
 def graded_failures(
-    target: Path, exercise: str, extra_args: tuple[str, ...] = (), module: str | None = None,
+    target: Path,
+    exercise: str,
+    extra_args: tuple[str, ...] = (),
+    module: str | None = None,
     messages: dict[str, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Run one exercise's graded tests against ``target`` in-process: (failed, passed) test ids.
@@ -116,10 +135,24 @@ def graded_failures(
     gc.freeze()
     try:
         pytest.main(
-            [str(where), "--target", str(target), "--exercise", exercise,
-             "-q", "--no-header", "-o", "addopts=", *PYTEST_FLAGS, "-p", "no:benchmark",
-             # its cleanup runs gc.collect() five times, seconds per run with torch loaded
-             "-p", "no:unraisableexception", *extra_args],
+            [
+                str(where),
+                "--target",
+                str(target),
+                "--exercise",
+                exercise,
+                "-q",
+                "--no-header",
+                "-o",
+                "addopts=",
+                *PYTEST_FLAGS,
+                "-p",
+                "no:benchmark",
+                # its cleanup runs gc.collect() five times, seconds per run with torch loaded
+                "-p",
+                "no:unraisableexception",
+                *extra_args,
+            ],
             plugins=[outcomes],
         )
     finally:
@@ -140,8 +173,11 @@ def wrong_causes(mutant: Mutant, messages: dict[str, str]) -> list[str]:
     """Failing tests whose message names a cause other than the mistake the mutant embodies."""
     from verlings.messages import named_causes
 
-    return [f"{nodeid.split('::')[-1]} names {', '.join(sorted(named))}"
-            for nodeid, text in messages.items() if (named := named_causes(text)) and mutant.cause not in named]
+    return [
+        f"{nodeid.split('::')[-1]} names {', '.join(sorted(named))}"
+        for nodeid, text in messages.items()
+        if (named := named_causes(text)) and mutant.cause not in named
+    ]
 
 
 def caught(mutant: Mutant) -> list[str]:
@@ -153,8 +189,9 @@ def caught(mutant: Mutant) -> list[str]:
     """
     messages: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:
-        failed, _ = graded_failures(build_target(mutant, Path(tmp)), mutant.exercise, module=mutant.module,
-                                    messages=messages)
+        failed, _ = graded_failures(
+            build_target(mutant, Path(tmp)), mutant.exercise, module=mutant.module, messages=messages
+        )
     wrong = wrong_causes(mutant, messages)
     assert not wrong, (
         f"on the known-wrong variant {mutant.name!r} (mistake: {mutant.cause}) a test names another cause:\n  "
