@@ -96,3 +96,13 @@ def test_a_save_regrades_all_of_the_module_and_keeps_the_diagnosis_of_the_curren
     session.on_save([str(target / "03" / "masks.py")])
     assert session.graded == [_ids("03", "masks")]
     assert any("03.masked_mean" in line and "failed" in line for line in session.others), session.others
+
+
+def test_watch_names_a_missing_chapter_and_suggests_the_nearest_exercise():
+    from verlings.watch import _check_where
+
+    with pytest.raises(KeyError, match="chapters: 01, 02"):
+        _check_where("99")
+    with pytest.raises(KeyError, match=r"did you mean 03\.gae"):
+        _check_where("03.gea")
+    assert _check_where("3") == "03"

@@ -332,14 +332,23 @@ class WatchSession:
         return Group(*parts)
 
 
+def _check_where(where: str) -> str:
+    """A chapter id (``3`` -> ``03``) or an exercise id; a clear error, with the choices, otherwise."""
+    if where.isdigit():
+        ids = [c.id for c in all_chapters()]
+        if where.zfill(2) not in ids:
+            raise KeyError(f"chapter {where!r} does not exist; chapters: {', '.join(ids)}")
+        return where.zfill(2)
+    return find_exercise(where).id  # suggests the nearest id on a typo
+
+
 def starting_point(session: WatchSession, where: str | None) -> Exercise | None:
     """``watch``: first unfinished in the course; ``watch 03``: in chapter 03 on; ``watch 03.gae``: it."""
     exercises = _exercises()
     if where is None:
         return session.advance(0)
     if where.isdigit():
-        chapter = where.zfill(2)
-        load_chapter(chapter)  # a clear error for a chapter that does not exist
+        chapter = _check_where(where)
         start = next(i for i, e in enumerate(exercises) if e.chapter == chapter)
         return session.advance(start)
     return find_exercise(where)  # the one asked for, passed or not; suggests the nearest id on a typo
@@ -350,10 +359,7 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
 
     progress = Progress.load()
     if where is not None:  # a clear error before the worker loads
-        if where.isdigit():
-            load_chapter(where.zfill(2))
-        else:
-            find_exercise(where)
+        _check_where(where)
     session = WatchSession(target, lang, console, progress)
     if use_worker:
         session.start_worker()
