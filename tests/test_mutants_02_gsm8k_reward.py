@@ -58,6 +58,11 @@ MUTANTS = [
             answer = _reference_extract(solution_str, method)
             return answer.rstrip(".") or answer if answer is not None else None
         """),
+    # Subtle ones (issue 24): caught by the differential tests on generated text.
+    Mutant("strict_any_whitespace", "02.extract_solution", "gsm8k_reward",
+           replace={'r"#### (\\-?[0-9\\.\\,]+)"': 'r"####\\s+(\\-?[0-9\\.\\,]+)"'}),
+    Mutant("unicode_digits", "02.extract_solution", "gsm8k_reward",
+           replace={'r"#### (\\-?[0-9\\.\\,]+)"': 'r"#### (\\-?[\\d\\.\\,]+)"'}),
     Mutant("format_score_without_answer", "02.compute_score", "gsm8k_reward", """
         def compute_score(solution_str, ground_truth, method="strict", format_score=0.0, score=1.0):
             answer = extract_solution(solution_str=solution_str, method=method)

@@ -5,6 +5,11 @@ import pytest
 from verlings.dev.mutants import Mutant, caught
 
 MUTANTS = [
+    # Subtle (issue 24): the scores' dtype kept — caught by the differential test on generated batches.
+    Mutant("reward_dtype_of_the_scores", "02.place_scores", "reward_manager", replace={
+        "scores = torch.as_tensor(scores, dtype=torch.float32)\n    reward = torch.zeros(response_mask.shape, "
+        "dtype=torch.float32)": "scores = torch.as_tensor(scores)\n    reward = torch.zeros(response_mask.shape, "
+        "dtype=scores.dtype)"}),
     Mutant("reward_on_the_padding", "02.place_scores", "reward_manager", """
         def place_scores(scores, response_mask):
             reward = torch.zeros(response_mask.shape, dtype=torch.float32)

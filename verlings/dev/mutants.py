@@ -127,7 +127,9 @@ def graded_failures(
     """
     chapter = exercise.split(".")[0]
     test_file = EXERCISES / chapter / f"test_{module}.py"
-    where = test_file if module and test_file.is_file() else EXERCISES / chapter
+    # test_<module>_properties.py holds the module's differential (Hypothesis) tests
+    where = [test_file, *sorted(test_file.parent.glob(f"test_{module}_*.py"))] if module and test_file.is_file() \
+        else [EXERCISES / chapter]
     outcomes = _Outcomes()
     saved_active, saved_env = target_mod.active(), os.environ.get(target_mod.ENV_VAR)
     # torch/transformers/verl are already loaded: freezing them out of the collector keeps pytest's
@@ -136,7 +138,7 @@ def graded_failures(
     try:
         pytest.main(
             [
-                str(where),
+                *map(str, where),
                 "--target",
                 str(target),
                 "--exercise",
