@@ -6,16 +6,10 @@ import random
 
 import pytest
 
-from verlings.fixtures.scripted_server import (
-    SCENARIOS,
-    Completion,
-    ScriptedLLMServer,
-    instantiate_agent_loop,
-    probe_tools,
-    tool_call,
-    tool_schemas,
-    verl_tool_agent_config,
-)
+from verlings.fixtures.agent_loops import instantiate_agent_loop, verl_tool_agent_config
+from verlings.fixtures.probe_tools import probe_tools, tool_schemas
+from verlings.fixtures.scenarios import SCENARIOS
+from verlings.fixtures.scripted_server import Completion, ScriptedLLMServer, tool_call
 from verlings.paths import SOLUTIONS
 from verlings.target import load_module
 

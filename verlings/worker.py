@@ -85,6 +85,9 @@ PRELOAD = (
     "verlings.fixtures.tokenizer",
     "verlings.fixtures.gsm8k",
     "verlings.fixtures.scripted_server",
+    "verlings.fixtures.scenarios",
+    "verlings.fixtures.probe_tools",
+    "verlings.fixtures.agent_loops",
     "verlings.fixtures.reward_server",
 )
 

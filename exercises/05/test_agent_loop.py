@@ -13,15 +13,9 @@ import numpy as np
 import pytest
 
 from verlings import learner_module
-from verlings.fixtures.scripted_server import (
-    SCENARIOS,
-    Completion,
-    ScriptedLLMServer,
-    ScriptedServerError,
-    ToolEvents,
-    probe_tools,
-    tool_call,
-)
+from verlings.fixtures.probe_tools import ToolEvents, probe_tools
+from verlings.fixtures.scenarios import SCENARIOS
+from verlings.fixtures.scripted_server import Completion, ScriptedLLMServer, ScriptedServerError, tool_call
 from verlings.testing import assert_close, assert_equal, golden
 
 agent = learner_module("05", "agent_loop")
@@ -392,7 +386,7 @@ async def test_tool_agent_loop_is_registered_and_built_like_verl(tokenizer, agen
     from verl.experimental.agent_loop.agent_loop import AgentLoopBase, DictConfigWrap, ToolListWrap
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
-    from verlings.fixtures.scripted_server import instantiate_agent_loop, verl_tool_agent_config
+    from verlings.fixtures.agent_loops import instantiate_agent_loop, verl_tool_agent_config
 
     cls = agent.ToolAgentLoop
     module = __import__("sys").modules[cls.__module__]

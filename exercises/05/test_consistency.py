@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 import pytest
 
 from verlings import learner_module
-from verlings.fixtures.scripted_server import SCENARIOS, char_split_ids
+from verlings.fixtures.scenarios import SCENARIOS
+from verlings.fixtures.scripted_server import char_split_ids
 from verlings.testing import golden
 
 consistency = learner_module("05", "consistency")

@@ -196,7 +196,7 @@ def test_calculator_loads_with_verls_tool_config(tmp_path):
 async def _verl_tool_agent(server, tokenizer, tool_objects, tools_kwargs, response_length=256):
     import verl.experimental.agent_loop  # registers verl's "tool_agent"
 
-    from verlings.fixtures.scripted_server import instantiate_agent_loop, verl_tool_agent_config
+    from verlings.fixtures.agent_loops import instantiate_agent_loop, verl_tool_agent_config
 
     loop = instantiate_agent_loop("tool_agent", server, tokenizer, tool_objects,
                                   verl_tool_agent_config(max_turns=6, response_length=response_length))

@@ -183,7 +183,8 @@ def tool_delta() -> dict:
 async def _run_verl_tool_agent(scenario: Any, tokenizer: Any):
     import verl.experimental.agent_loop  # noqa: F401 - registers "tool_agent"
 
-    from verlings.fixtures.scripted_server import instantiate_agent_loop, probe_tools, verl_tool_agent_config
+    from verlings.fixtures.agent_loops import instantiate_agent_loop, verl_tool_agent_config
+    from verlings.fixtures.probe_tools import probe_tools
 
     server = scenario.server(tokenizer)
     config = verl_tool_agent_config(scenario.max_turns, scenario.response_length)
@@ -194,7 +195,8 @@ async def _run_verl_tool_agent(scenario: Any, tokenizer: Any):
 
 @snapshot("05", "agent_trajectories")
 def agent_trajectories() -> dict:
-    from verlings.fixtures.scripted_server import SCENARIOS, probe_tools, tool_schemas
+    from verlings.fixtures.probe_tools import probe_tools, tool_schemas
+    from verlings.fixtures.scenarios import SCENARIOS
     from verlings.fixtures.tokenizer import local_tokenizer
 
     tok = local_tokenizer()
