@@ -5,6 +5,10 @@ import pytest
 from verlings.dev.mutants import Mutant, caught
 
 MUTANTS = [
+    # Subtle (issue 24): json.loads on "<tool_call>" + 5000 "[" raises RecursionError, not a JSONDecodeError.
+    Mutant("parser_recursion_error_escapes", "05.parse_hermes", "tool_parser", replace={
+        "except (ValueError, KeyError, TypeError, IndexError, RecursionError):":
+        "except (ValueError, KeyError, TypeError, IndexError):"}),
     Mutant(
         "parser_keeps_malformed_json",
         "05.parse_hermes",

@@ -47,3 +47,9 @@ def test_random_turns_agree(seed, tokenizer):
     for _ in range(60):
         text = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 10)))
         assert ref.parse_hermes(text) == _verl(parser, tokenizer, text), text
+
+
+def test_deep_nesting_agrees(tokenizer):
+    # issue 24: verl catches every Exception from json.loads (RecursionError included) and skips the call.
+    text = "<tool_call>" + "[" * 5000 + "</tool_call>after"
+    assert ref.parse_hermes(text) == _verl(HermesToolParser(tokenizer), tokenizer, text) == ("after", [])

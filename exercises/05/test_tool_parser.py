@@ -97,3 +97,22 @@ def test_parse_hermes_never_raises_on_garbage():
                 f"parse_hermes({text!r}): {call!r} — name and arguments are strings"
             )
             json.loads(call["arguments"])  # always valid JSON
+
+
+@pytest.mark.exercise(EX)
+def test_parse_hermes_survives_deep_nesting():
+    # A model can write anything, e.g. a block of 5000 "[": json.loads gives up with RecursionError
+    # (not a JSONDecodeError). verl 0.9.1's HermesToolParser catches every Exception there, skips that
+    # call and still removes the block from the content. Worked by hand: content "after", no calls.
+    text = "<tool_call>" + "[" * 5000 + "</tool_call>after"
+    shown = "parse_hermes('<tool_call>' + '[' * 5000 + '</tool_call>after')"
+    try:
+        seen = tool_parser.parse_hermes(text)
+    except RecursionError:
+        raise AssertionError(
+            f"called {shown} → RecursionError; verl → ('after', [])\n"
+            "  json.loads raises RecursionError on deep nesting: skip that block like any other bad call — "
+            f"the rollout must never crash on what the model wrote\n  hint: python grader.py hint {EX}"
+        ) from None
+    assert_equal(tuple(seen) if isinstance(seen, tuple | list) else seen, ("after", []), what=f"called {shown}",
+                 exercise=EX, why="the bad block is skipped and still removed from the content")

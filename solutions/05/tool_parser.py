@@ -21,11 +21,14 @@ def parse_hermes(text: str) -> tuple[str, list[dict[str, str]]]:
         try:
             call = json.loads(body)
             name, arguments = call["name"], call["arguments"]
-        except (json.JSONDecodeError, KeyError, TypeError, IndexError):
+            # verl re-serialises the arguments: always a JSON string, non-ASCII kept as is.
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        # RecursionError: "<tool_call>" + 5000 "[" nests deeper than json can go (verl catches every
+        # Exception here). JSONDecodeError is a ValueError.
+        except (ValueError, KeyError, TypeError, IndexError, RecursionError):
             continue  # verl logs the error and skips the call; the model's other calls still run
         if not isinstance(name, str):
             continue  # verl's FunctionCall(name: str) rejects it
-        # verl re-serialises the arguments: always a JSON string, non-ASCII kept as is.
-        calls.append({"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)})
+        calls.append({"name": name, "arguments": arguments})
     # The content is the text without the *whole* markup of every matched call (valid or not).
     return TOOL_CALL_RE.sub("", text), calls
