@@ -75,6 +75,9 @@ class Chapter:
     exercises: tuple[Exercise, ...] = field(default_factory=tuple)
     timeout_s: int = 600  # the whole chapter's process
     test_timeout_s: float | None = None  # one graded test (an exercise's timeout_s wins); None: pytest's ini
+    # what the chapter teaches and leaves out ({"en": ..., "zh": ...}; empty if not given): shown by list
+    objectives: dict[str, str] = field(default_factory=dict)
+    out_of_scope: dict[str, str] = field(default_factory=dict)
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["en"]
@@ -131,6 +134,8 @@ def parse_chapter(path: Path) -> Chapter:
         exercises=tuple(exercises),
         timeout_s=int(meta.get("timeout_s", 600)),
         test_timeout_s=_seconds(meta.get("test_timeout_s"), f"{path} chapter"),
+        objectives=_bilingual(meta["objectives"], f"{path} objectives") if "objectives" in meta else {},
+        out_of_scope=_bilingual(meta["out_of_scope"], f"{path} out_of_scope") if "out_of_scope" in meta else {},
     )
 
 

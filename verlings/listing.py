@@ -10,22 +10,27 @@ from collections.abc import Mapping
 from rich.table import Table
 from rich.text import Text
 
-from verlings.chapters import all_chapters
+from verlings.chapters import Chapter, all_chapters
 from verlings.report import MARKS, words
 
 STALE = "stale"  # graded before its file last changed: the saved status may no longer hold
 
 
 def progress_table(status: Mapping[str, str], hints: Mapping[str, int], lang: str) -> tuple[Table, int, int]:
-    """(table, exercises passed, exercises in all); the first one not passed is marked ``←``."""
+    """(table, exercises passed, exercises in all); the first one not passed is marked ``←``.
+
+    A chapter opens with its objectives; an exercise shows its difficulty
+    (● of 3) and the minutes it is meant to take (chapter.toml's ``difficulty`` and ``minutes``).
+    """
     w = words(lang)
     table = Table(title="verlings — " + ("进度" if lang == "zh" else "progress"))
-    for col in (w["exercise"], w["name"], w["points"], w["status"], w["hint"]):
+    for col in (w["exercise"], w["name"], "难度" if lang == "zh" else "level", w["points"], w["status"], w["hint"]):
         table.add_column(col)
     done = total = 0
     current_marked = False
     for ch in all_chapters():
         table.add_section()
+        table.add_row(Text(ch.id, style="bold magenta"), _about(ch, lang), "", "", "", "")
         for ex in ch.exercises:
             total += 1
             state = status.get(ex.id)
@@ -41,8 +46,18 @@ def progress_table(status: Mapping[str, str], hints: Mapping[str, int], lang: st
             if state != "passed" and not current_marked:
                 name.append("  ←", style="bold cyan")
                 current_marked = True
-            table.add_row(name, ex.title_in(lang), str(ex.points), cell, f"{hints.get(ex.id, 0)}/{len(ex.hints)}")
+            level = f"{'●' * ex.difficulty}{'○' * max(0, 3 - ex.difficulty)} {ex.minutes}′"
+            hint = f"{hints.get(ex.id, 0)}/{len(ex.hints)}"
+            table.add_row(name, ex.title_in(lang), level, str(ex.points), cell, hint)
     return table, done, total
+
+
+def _about(ch: Chapter, lang: str) -> Text:
+    """The chapter's title and what it teaches (chapter.toml's ``objectives``)."""
+    about = Text(ch.title_in(lang), style="bold magenta")
+    if ch.objectives:
+        about.append("\n" + (ch.objectives.get(lang) or ch.objectives["en"]), style="dim")
+    return about
 
 
 def passed_line(done: int, total: int, lang: str) -> str:
