@@ -5,6 +5,11 @@ import pytest
 from verlings.dev.mutants import Mutant, caught
 
 MUTANTS = [
+    # Subtle (issue 24): clamped at -penalty_factor; verl's DAPO manager is not when the response outgrows
+    # max_resp_len. Caught by the differential test on generated lengths.
+    Mutant("overlong_clamped_at_minus_factor", "04.overlong_penalty", "rule_rewards", replace={
+        "return float(min(-exceed_len / overlong_buffer_len * penalty_factor, 0.0))":
+        "return float(max(min(-exceed_len / overlong_buffer_len * penalty_factor, 0.0), -penalty_factor))"}),
     Mutant(
         "boxed_first_instead_of_last",
         "04.last_boxed",

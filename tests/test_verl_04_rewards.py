@@ -71,6 +71,21 @@ def test_overlong_penalty_agrees_with_the_legacy_dapo_manager(seed):
         assert ours == pytest.approx(reward, rel=1e-5, abs=1e-6), (length, max_len, buffer_len, factor)
 
 
+def test_overlong_penalty_beyond_max_resp_len_agrees_with_the_legacy_dapo_manager():
+    """issue 24: data.max_response_length (the batch width) can exceed DAPO's max_resp_len; verl does not
+    clamp at -penalty_factor. The graded differential test's transcription relies on this."""
+    from verl.workers.reward_manager.dapo import DAPORewardManager
+
+    for max_len, buffer_len, factor, length in [(16, 4, 1.0, 24), (16, 4, 1.0, 32), (10, 10, 0.5, 30), (8, 2, 2.0, 9)]:
+        cfg = OmegaConf.create({"enable": True, "len": buffer_len, "penalty_factor": factor, "log": False})
+        manager = DAPORewardManager(_NoDecode(), num_examine=0, compute_score=lambda **kw: 0.0,
+                                    max_resp_len=max_len, overlong_buffer_cfg=cfg)
+        reward = manager(_batch(length, 2 * length))[0, length - 1].item()
+        assert reward < -factor
+        ours = rules.overlong_penalty(length, max_len, buffer_len, factor)
+        assert ours == pytest.approx(reward, rel=1e-5, abs=1e-6), (length, max_len, buffer_len, factor)
+
+
 def _math_verify(pred: str, truth: str) -> bool:
     from math_verify import parse, verify
 
