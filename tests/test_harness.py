@@ -196,9 +196,13 @@ def test_chapter_03_budgets_make_a_hang_cost_seconds():
     from verlings import budgets
 
     chapter = load_chapter("03")
+    assert chapter.test_timeout_s is not None and chapter.test_timeout_s <= 10
     for ex in chapter.exercises:
         seconds = budgets.budget(ex.id)
-        assert seconds is not None and seconds <= 10, f"{ex.id}: a hang would cost {seconds} s"
+        # an exercise whose reference needs more (03.switching composes verl's config) says so
+        # with its own timeout_s in chapter.toml; every other one keeps the chapter's seconds
+        assert seconds is not None and (seconds <= 10 or ex.timeout_s is not None), (
+            f"{ex.id}: a hang would cost {seconds} s")
 
 
 def test_callers_are_read_from_the_learners_code(tmp_path):

@@ -51,8 +51,9 @@ def complete_all(
 
     Returns:
         one :class:`Reply` per prompt, **in the prompts' order** (whatever order the server
-        answers in): ``Reply(text, None, attempts)`` on success, ``Reply(None, error, attempts)``
-        after the last failed attempt, ``error`` naming the exception. A failing prompt never
+        answers in). On success its ``text`` is the answer and ``error`` is ``None``; after the
+        last failed attempt ``text`` is ``None`` and ``error`` names the exception; ``attempts``
+        counts the tries either way. A failing prompt never
         raises and never stops the others. No prompts: ``[]``.
 
     Example: ``complete_all(client, "verlings", ["What is 2 + 3?"])`` →
