@@ -12,6 +12,9 @@ from verlings.dev.mutants import Mutant, caught
 pytestmark = pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
 
 MUTANTS = [
+    # Subtle (issue 24): only 503 is retried; verl's client retries every 5xx.
+    Mutant("retries_only_503", "04.score_texts", "model_reward", replace={
+        "if response.status_code >= 500:": "if response.status_code == 503:"}),
     Mutant(
         "client_without_concurrency_bound",
         "04.score_texts",

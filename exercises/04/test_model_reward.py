@@ -121,6 +121,18 @@ async def test_score_texts_retries_flaky_batches(reward_server):
 
 
 @pytest.mark.exercise("04.score_texts")
+@pytest.mark.parametrize("status", [500, 502, 504])
+async def test_score_texts_retries_every_5xx(reward_server, status):
+    # verl's reward-model client retries every 5xx, not only 503: every batch fails once with `status`.
+    reward_server.configure(fail_rate=1.0, fail_times=1, fail_status=status)
+    seen = await _score(url=reward_server.url, texts=TEXTS[:6], batch_size=3, max_concurrency=2, retries=1)
+    assert reward_server.stats()["injected_failures"] == 2, "the server injected no failure: this test proves nothing"
+    assert_close(seen, reward_server.expected(TEXTS[:6]), what=f"scores after one HTTP {status} per batch",
+                 exercise="04.score_texts",
+                 why=f"HTTP {status} is a server error like 503: every 5xx is worth retrying (status >= 500)")
+
+
+@pytest.mark.exercise("04.score_texts")
 @pytest.mark.parametrize("retries", [0, 2])
 async def test_score_texts_gives_up_after_the_retries(reward_server, retries):
     reward_server.configure(fail_rate=1.0, fail_times=1000)  # this server always fails
