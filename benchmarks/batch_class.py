@@ -58,15 +58,24 @@ def main() -> int:
     results: dict = {"students": args.students, "chapters": args.chapters, "cpus": os.cpu_count(),
                      "machine": platform.platform(), "python": platform.python_version(),
                      "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    modes = {}
+    modes: dict = {}
+    results["modes"] = modes
+
+    def save() -> None:  # after every mode: a later mode that fails keeps the earlier figures
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            shown = {**results, "modes": {m: {k: v for k, v in r.items() if k != "csv"} for m, r in modes.items()}}
+            args.out.write_text(json.dumps(shown, indent=1) + "\n", encoding="utf-8")
     print(f"{args.students} students, chapters {' '.join(args.chapters)}, {os.cpu_count()} CPUs", flush=True)
     if "serial" in args.modes:
         modes["serial"] = _grade(folder, work / "serial" / "class.csv", args.chapters)
         print(f"  serial      {modes['serial']['wall_s']:7.1f} s", flush=True)
+        save()
     if "jobs" in args.modes:
         modes[f"jobs{args.jobs}"] = _grade(folder, work / "jobs" / "class.csv", args.chapters,
                                            "--jobs", str(args.jobs))
         print(f"  --jobs {args.jobs}    {modes[f'jobs{args.jobs}']['wall_s']:7.1f} s", flush=True)
+        save()
     if "ray" in args.modes:
         t = time.monotonic()
         with local_cluster(num_cpus=args.jobs) as address:
@@ -74,13 +83,9 @@ def main() -> int:
             modes["ray"] = _grade(folder, work / "ray" / "class.csv", args.chapters, "--ray-address", address)
         print(f"  Ray         {modes['ray']['wall_s']:7.1f} s   (cluster start-up {results['ray_start_s']} s, "
               "apart)", flush=True)
-    csvs = {m: r.pop("csv") for m, r in modes.items()}
-    results["identical_csv"] = len(set(csvs.values())) == 1
-    results["modes"] = modes
+    results["identical_csv"] = len({r["csv"] for r in modes.values()}) == 1
     print(f"identical CSVs: {results['identical_csv']} ({', '.join(modes)})")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    save()
     return 0 if results["identical_csv"] else 1
 
 
