@@ -15,7 +15,24 @@ from verlings.paths import EXERCISES, SOLUTIONS
 
 pytest_plugins = ["pytester"]
 
-FLAGS = ("-p", "verlings.pytest_plugin", "-p", "no:cacheprovider", "-p", "no:hydra_pytest", "-p", "no:anyio")
+FLAGS = (
+    "-p",
+    "verlings.pytest_plugin",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:hydra_pytest",
+    "-p",
+    "no:anyio",
+    "-p",
+    "no:benchmark",
+    "-p",
+    "no:hypothesispytest",
+    "-p",
+    "no:xdist",
+)
+# each run is a pytest start-up (seconds on a busy 2-core machine); the precedence test makes four
+pytestmark = pytest.mark.timeout(300)
 
 TESTS = """
 import pytest

@@ -10,16 +10,33 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from verlings import target as target_mod
 from verlings.paths import ROOT, display
 
-_report_file = None
-_item_exercise: dict[str, str] = {}
-_pending: dict[str, dict] = {}
+
+@dataclass
+class _State:
+    """The plug-in's state for one pytest run, kept in ``config.stash`` (never in module globals: the
+    mutant runner and the warm worker run pytest many times in one process)."""
+
+    report_file: Any = None  # --verlings-report: JSON lines, one event each
+    item_exercise: dict[str, str] = field(default_factory=dict)  # nodeid -> exercise id
+    pending: dict[str, dict] = field(default_factory=dict)  # nodeid -> its result, phase by phase
+    hung: dict[str, str] = field(default_factory=dict)  # function -> the exercise whose test timed out in it
+    reaches: dict[str, set[str]] = field(default_factory=dict)  # exercise id -> functions its code calls
+
+
+STATE = pytest.StashKey[_State]()
+
+
+def _state(config: pytest.Config) -> _State:
+    return config.stash[STATE]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,17 +96,18 @@ def pytest_configure(config: pytest.Config) -> None:
     target_mod.set_active(chosen)
     # Subprocesses started by tests (sandboxes, training runs) see the same target.
     os.environ[target_mod.ENV_VAR] = str(chosen)
-    global _report_file
+    state = config.stash[STATE] = _State()
     path = config.getoption("verlings_report")
     if path:
-        _report_file = open(path, "a", encoding="utf-8", buffering=1)
+        state.report_file = open(path, "a", encoding="utf-8", buffering=1)
+    config.pluginmanager.register(_Events(state), "verlings-events")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    global _report_file
-    if _report_file is not None:
-        _report_file.close()
-        _report_file = None
+    state = config.stash.get(STATE, None)
+    if state is not None and state.report_file is not None:
+        state.report_file.close()
+        state.report_file = None
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -131,7 +149,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         ex = exercise_of(item)
         if ex:
-            _item_exercise[item.nodeid] = ex
+            _state(config).item_exercise[item.nodeid] = ex
     _check_markers(items)
     _apply_budgets(config, items)
 
@@ -174,7 +192,7 @@ def _current(item: pytest.Item):
     """The running test's exercise, for the hint line of verlings.testing's assertions."""
     from verlings.testing import CURRENT_EXERCISE
 
-    token = CURRENT_EXERCISE.set(_item_exercise.get(item.nodeid))
+    token = CURRENT_EXERCISE.set(_state(item.config).item_exercise.get(item.nodeid))
     try:
         yield
     finally:
@@ -187,15 +205,13 @@ def _current(item: pytest.Item):
 # hung, are reported as timed out without running.
 
 TIMEOUT_OUTCOME = "timeout"
-_hung: dict[str, str] = {}  # function name -> the exercise id whose test timed out in it
-_reaches: dict[str, set[str]] = {}  # exercise id -> functions its code calls, itself included
 
 
 def _apply_budgets(config: pytest.Config, items: list[pytest.Item]) -> None:
     from verlings import budgets
 
     ids = {ex for ex in (exercise_of(i) for i in items) if ex}
-    _reaches.update(budgets.reaches(ids, target_mod.active()))
+    _state(config).reaches.update(budgets.reaches(ids, target_mod.active()))
     if config.getoption("timeout", None) is not None:
         return  # --timeout on the command line (grader --test-timeout) wins over the budgets
     for item in items:
@@ -218,11 +234,12 @@ def _timeout_message(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str:
     return f"Timeout: the test ran past its {seconds} — an infinite loop?{where}"
 
 
-def _doomed_by(ex: str | None) -> tuple[str, str] | None:
+def _doomed_by(state: _State, ex: str | None) -> tuple[str, str] | None:
     """(function, exercise whose test hung in it) that this exercise's code would run into, if any."""
-    if not ex or not _hung:
+    hung = state.hung
+    if not ex or not hung:
         return None
-    return next(((f, _hung[f]) for f in sorted(_reaches.get(ex, ())) if f in _hung), None)
+    return next(((f, hung[f]) for f in sorted(state.reaches.get(ex, ())) if f in hung), None)
 
 
 def _hung_functions(ex: str, excinfo: pytest.ExceptionInfo) -> list[str]:
@@ -237,8 +254,9 @@ def _hung_functions(ex: str, excinfo: pytest.ExceptionInfo) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
-    ex = _item_exercise.get(item.nodeid)
-    doomed = _doomed_by(ex)
+    state = _state(item.config)
+    ex = state.item_exercise.get(item.nodeid)
+    doomed = _doomed_by(state, ex)
     if doomed is None:
         return None
     from _pytest.reports import TestReport
@@ -300,18 +318,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         short = _short_failure(call.excinfo)
         if short is not None:
             report.longrepr = short
-        ex = _item_exercise.get(item.nodeid)
+        state = _state(item.config)
+        ex = state.item_exercise.get(item.nodeid)
         if _is_timeout(call.excinfo) and ex:
             report.user_properties.append(("verlings_timeout", True))
             report.longrepr = _timeout_message(item, call.excinfo)
             for fn in _hung_functions(ex, call.excinfo):
-                _hung.setdefault(fn, ex)
+                state.hung.setdefault(fn, ex)
     return report
-
-
-def _write(event: dict) -> None:
-    if _report_file is not None:
-        _report_file.write(json.dumps(event, ensure_ascii=False) + "\n")
 
 
 def _message(report: pytest.TestReport | pytest.CollectReport) -> dict[str, str]:
@@ -325,30 +339,39 @@ def _message(report: pytest.TestReport | pytest.CollectReport) -> dict[str, str]
     return {"headline": headline, "details": text[-4000:]}
 
 
-def pytest_runtest_logstart(nodeid: str, location) -> None:
-    _write({"event": "start", "nodeid": nodeid, "exercise": _item_exercise.get(nodeid)})
+class _Events:
+    """The event stream (``--verlings-report``): hooks without a ``config`` argument, bound to the run's state."""
 
+    def __init__(self, state: _State) -> None:
+        self.state = state
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    state = _pending.setdefault(report.nodeid, {"outcome": "passed", "headline": "", "details": "", "duration": 0.0})
-    state["duration"] += report.duration
-    if report.failed and state["outcome"] not in ("failed", TIMEOUT_OUTCOME):
-        props = dict(report.user_properties)
-        timed_out = bool(props.get("verlings_timeout"))
-        state.update(outcome=TIMEOUT_OUTCOME if timed_out else "failed", **_message(report))
-        # a failure outside the test's call (a fixture's setup) carries no kind of its own
-        state.update(kind=props.get("verlings_kind", "error"), exception=props.get("verlings_exception", ""))
-    elif report.skipped and state["outcome"] == "passed":
-        state.update(outcome="skipped", **_message(report))
-    if report.when == "teardown":
-        done = _pending.pop(report.nodeid)
-        _write({"event": "result", "nodeid": report.nodeid, "exercise": _item_exercise.get(report.nodeid), **done})
+    def _write(self, event: dict) -> None:
+        if self.state.report_file is not None:
+            self.state.report_file.write(json.dumps(event, ensure_ascii=False) + "\n")
 
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+        self._write({"event": "start", "nodeid": nodeid, "exercise": self.state.item_exercise.get(nodeid)})
 
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.failed:
-        _write({"event": "collect_error", "nodeid": report.nodeid, **_message(report)})
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        empty = {"outcome": "passed", "headline": "", "details": "", "duration": 0.0}
+        state = self.state.pending.setdefault(report.nodeid, empty)
+        state["duration"] += report.duration
+        if report.failed and state["outcome"] not in ("failed", TIMEOUT_OUTCOME):
+            props = dict(report.user_properties)
+            timed_out = bool(props.get("verlings_timeout"))
+            state.update(outcome=TIMEOUT_OUTCOME if timed_out else "failed", **_message(report))
+            # a failure outside the test's call (a fixture's setup) carries no kind of its own
+            state.update(kind=props.get("verlings_kind", "error"), exception=props.get("verlings_exception", ""))
+        elif report.skipped and state["outcome"] == "passed":
+            state.update(outcome="skipped", **_message(report))
+        if report.when == "teardown":
+            done = self.state.pending.pop(report.nodeid)
+            exercise = self.state.item_exercise.get(report.nodeid)
+            self._write({"event": "result", "nodeid": report.nodeid, "exercise": exercise, **done})
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self._write({"event": "collect_error", "nodeid": report.nodeid, **_message(report)})
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _write({"event": "finished", "exitstatus": int(exitstatus)})
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self._write({"event": "finished", "exitstatus": int(exitstatus)})
