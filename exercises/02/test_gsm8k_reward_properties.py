@@ -73,12 +73,28 @@ def test_compute_score_agrees_with_verl_on_generated_text(solution_str, ground_t
         ("#### ٧٢", "strict"),        # Arabic-Indic digits: [0-9] is ASCII only
         ("#### ٧٢", "flexible"),
         ("#### ７２", "strict"),       # full-width digits
+        # The clip's exact edge: 301 characters lose the first one, 300 keep it ("#### 12" is 7 long).
+        ("#### 12" + "x" * 294, "strict"),   # 301 long: the tail starts at "### 12" → None
+        ("#### 12" + "x" * 293, "strict"),   # 300 long: all of it is searched → "12"
+        ("7" + "x" * 300, "flexible"),       # 301 long: the "7" is cut off → None
+        ("7" + "x" * 299, "flexible"),       # 300 long → "7"
+        ("#### 72", None),                   # method left out: verl's default is "strict"
+        ("I think 72", None),
     ],
 )
 def test_extract_solution_unicode_and_whitespace_edges(text, method):
     # Hand-picked from the generated cases above, so the lesson's examples are always run.
     assert_agrees(
-        "extract_solution", reward.extract_solution, _verl().extract_solution, (text, method),
+        "extract_solution", reward.extract_solution, _verl().extract_solution, (text,) if method is None
+        else (text, method),
         types=(str, type(None)),
         why="verl's pattern is '#### (\\-?[0-9\\.\\,]+)': one ASCII space, ASCII digits — \\s+ or \\d accept more",
     )
+
+
+@pytest.mark.exercise("02.compute_score")
+@pytest.mark.parametrize("text", ["#### 72", "I think 72", "#### 1,200"])
+def test_compute_score_default_method_and_scores(text):
+    # Only solution_str and ground_truth given: verl's defaults are method="strict", format_score=0.0, score=1.0.
+    assert_agrees("compute_score", reward.compute_score, _verl().compute_score, (text, "72"), types=(int, float),
+                  why="the defaults are verl's: method='strict', format_score=0.0, score=1.0")

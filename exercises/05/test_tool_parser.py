@@ -116,3 +116,15 @@ def test_parse_hermes_survives_deep_nesting():
         ) from None
     assert_equal(tuple(seen) if isinstance(seen, tuple | list) else seen, ("after", []), what=f"called {shown}",
                  exercise=EX, why="the bad block is skipped and still removed from the content")
+
+
+@pytest.mark.exercise(EX)
+def test_parse_hermes_a_rejected_call_does_not_stop_the_next():
+    # Worked from verl's loop: the first block's name is not a string (FunctionCall rejects it, verl logs
+    # and goes on), the second block is a valid call; both blocks leave the content.
+    text = ('<tool_call>{"name": 1, "arguments": {}}</tool_call>then'
+            '<tool_call>{"name": "calc", "arguments": {"x": 1}}</tool_call>')
+    seen = tool_parser.parse_hermes(text)
+    assert_equal(tuple(seen) if isinstance(seen, tuple | list) else seen,
+                 ("then", [{"name": "calc", "arguments": '{"x": 1}'}]), what=f"parse_hermes({text!r})", exercise=EX,
+                 why="a rejected call is skipped (continue), the calls after it are still parsed")

@@ -2,6 +2,7 @@
 
 Commands:
     sync [--check] [--no-goldens]   regenerate goldens, pristine stubs and the verify manifest
+    mutation CHAPTER|NN/MODULE ...  mutation score of the reference modules (mutmut operators)
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
         from verlings.dev.sync import main as sync
 
         return sync(rest)
+    if command == "mutation":
+        from verlings.dev.mutation import main as mutation
+
+        return mutation(rest)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 

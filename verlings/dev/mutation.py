@@ -1,0 +1,254 @@
+"""``python -m verlings.dev mutation [CHAPTER|CHAPTER/MODULE ...]``: a measured mutation score.
+
+Each reference module ``solutions/NN/<module>.py`` is mutated by mutmut's operators (numbers,
+strings, operators, comparisons, keywords, arguments, names — mutmut 2.5, used as a library),
+one mutation at a time. Each mutant is copied with the rest of the chapter's reference into a
+temporary target folder and the module's graded tests (``exercises/NN/test_<module>.py`` and
+``test_<module>_*.py``) run against it in this process, stopping at the first failure:
+
+    killed      a graded test failed (an assertion, or the mutant raised)
+    timed out   a graded test ran past its budget (counts as caught, reported apart)
+    survived    every graded test passed
+
+Why mutmut's operators and not its runner (or cosmic-ray's): both runners start a fresh test
+process per mutant (torch and verl imported again: seconds to minutes each on two cores) and
+expect the code under test to be importable from its own path, while the course grades a
+*target folder* (``--target``). Here every mutant runs in one warm process through the same
+plug-in as the mutant tests of ``tests/``.
+
+Survivors that cannot be caught (the mutant behaves like the reference) are listed with a
+one-line reason in ``verlings/dev/mutation_equivalents.toml``; the score leaves them out.
+The report (``--report``, default ``docs/mutation_report.md``) has one row per module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import gc
+import io
+import os
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from verlings import target as target_mod
+from verlings.grading import PYTEST_FLAGS
+from verlings.paths import EXERCISES, ROOT, SOLUTIONS
+
+EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")
+DEFAULT_REPORT = ROOT / "docs" / "mutation_report.md"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    module: str  # "02/gsm8k_reward"
+    line_number: int  # 1-based
+    before: str  # the reference line, stripped
+    after: str  # the mutated line, stripped
+    source: str  # the whole mutated module
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.module, self.before, self.after
+
+
+@dataclass
+class ModuleResult:
+    module: str
+    killed: list[Mutation] = field(default_factory=list)
+    timed_out: list[Mutation] = field(default_factory=list)
+    survived: list[Mutation] = field(default_factory=list)
+    equivalent: list[Mutation] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float | None:
+        """Caught / (all − equivalents); None when there is nothing to score."""
+        total = len(self.killed) + len(self.timed_out) + len(self.survived)
+        return None if total == 0 else (len(self.killed) + len(self.timed_out)) / total
+
+
+def mutations(module: str) -> list[Mutation]:
+    """Every single mutation mutmut makes of ``solutions/<module>.py``."""
+    from mutmut import ALL, Context, RelativeMutationID, mutate
+
+    path = SOLUTIONS / f"{module}.py"
+    source = path.read_text(encoding="utf-8")
+    listing = Context(source=source, mutation_id=ALL, filename=str(path))
+    mutate(listing)
+    before_lines = source.splitlines()
+    out = []
+    for mid in listing.performed_mutation_ids:
+        ctx = Context(source=source, filename=str(path),
+                      mutation_id=RelativeMutationID(mid.line, mid.index, mid.line_number))
+        mutated, count = mutate(ctx)
+        if count != 1:
+            continue
+        after_lines = mutated.splitlines()
+        changed = [line for line in difflib.ndiff(before_lines, after_lines) if line.startswith("+ ")]
+        after = changed[0][2:].strip() if changed else "(line removed)"
+        out.append(Mutation(module, mid.line_number + 1, mid.line.strip(), after, mutated))
+    return out
+
+
+def load_equivalents(path: Path = EQUIVALENTS) -> dict[tuple[str, str, str], str]:
+    """(module, line, mutated line) -> the reason the mutant cannot be told from the reference."""
+    if not path.is_file():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    out = {}
+    for entry in data.get("equivalent", []):
+        missing = {"module", "line", "mutated", "reason"} - set(entry)
+        if missing:
+            raise ValueError(f"{path}: an [[equivalent]] entry lacks {sorted(missing)}: {entry}")
+        out[(entry["module"], entry["line"], entry["mutated"])] = entry["reason"]
+    return out
+
+
+class _Kinds:
+    """The plug-in's typed failure kinds of one run (never the messages' wording)."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+        self.passed = 0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.kinds.append(dict(report.user_properties).get("verlings_kind", "error"))
+        elif report.passed and report.when == "call":
+            self.passed += 1
+
+
+def _test_files(module: str) -> list[Path]:
+    chapter, name = module.split("/")
+    main = EXERCISES / chapter / f"test_{name}.py"
+    return [main, *sorted(main.parent.glob(f"test_{name}_*.py"))] if main.is_file() else []
+
+
+def run_mutant(mutation: Mutation) -> str:
+    """'killed', 'timed out' or 'survived' (the module's graded tests against the mutant)."""
+    import shutil
+
+    chapter, name = mutation.module.split("/")
+    kinds = _Kinds()
+    saved_active, saved_env = target_mod.active(), os.environ.get(target_mod.ENV_VAR)
+    gc.freeze()
+    try:
+        with tempfile.TemporaryDirectory(prefix="verlings-mutation-") as tmp:
+            shutil.copytree(SOLUTIONS / chapter, Path(tmp) / chapter, ignore=shutil.ignore_patterns("__pycache__"))
+            (Path(tmp) / chapter / f"{name}.py").write_text(mutation.source, encoding="utf-8")
+            # pytest's own output is noise here: the outcome is read from the typed kinds
+            with contextlib.redirect_stdout(io.StringIO()):
+                pytest.main(
+                    [*map(str, _test_files(mutation.module)), "--target", tmp, "-x", "-q", "--no-header",
+                     "-o", "addopts=", *PYTEST_FLAGS, "-p", "no:benchmark", "-p", "no:unraisableexception"],
+                    plugins=[kinds],
+                )
+    finally:
+        gc.unfreeze()
+        target_mod.set_active(saved_active)
+        if saved_env is None:
+            os.environ.pop(target_mod.ENV_VAR, None)
+        else:
+            os.environ[target_mod.ENV_VAR] = saved_env
+    if not kinds.kinds:
+        return "survived"
+    return "timed out" if "timeout" in kinds.kinds else "killed"
+
+
+def modules_of(selection: list[str]) -> list[str]:
+    """'02' → every graded module of chapter 02; '02/gsm8k_reward' (or '02.gsm8k_reward') → that one."""
+    from verlings.chapters import load_chapter
+
+    out: list[str] = []
+    for item in selection:
+        item = item.replace(".", "/").removesuffix("/py")
+        if "/" in item:
+            if not (SOLUTIONS / f"{item}.py").is_file():
+                raise SystemExit(f"no reference module solutions/{item}.py")
+            out.append(item)
+        else:
+            for module in dict.fromkeys(e.module for e in load_chapter(item).exercises):
+                out.append(f"{item}/{module}")
+    return list(dict.fromkeys(out))
+
+
+def run_module(module: str, equivalents: dict, limit: int | None = None, echo=print) -> ModuleResult:
+    result = ModuleResult(module)
+    start = time.monotonic()
+    found = mutations(module)[:limit] if limit else mutations(module)
+    for i, m in enumerate(found, 1):
+        if m.key in equivalents:
+            result.equivalent.append(m)
+            continue
+        outcome = run_mutant(m)
+        {"killed": result.killed, "timed out": result.timed_out, "survived": result.survived}[outcome].append(m)
+        if outcome == "survived":
+            echo(f"  [{i}/{len(found)}] SURVIVED {module}:{m.line_number}  {m.before!r} → {m.after!r}")
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def report_markdown(results: list[ModuleResult], equivalents: dict) -> str:
+    rows = ["| module | mutants | killed | timed out | survived | equivalent | score | time (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        total = len(r.killed) + len(r.timed_out) + len(r.survived) + len(r.equivalent)
+        score = "—" if r.score is None else f"{100 * r.score:.0f} %"
+        rows.append(f"| {r.module} | {total} | {len(r.killed)} | {len(r.timed_out)} | {len(r.survived)} | "
+                    f"{len(r.equivalent)} | {score} | {r.seconds:.0f} |")
+    lines = ["# Mutation report", "", "`python -m verlings.dev mutation` (mutmut 2.5 operators on the reference "
+             "solutions, each mutant graded by its module's graded tests). Score = (killed + timed out) / "
+             "(mutants − equivalents).", "", *rows, ""]
+    survivors = [m for r in results for m in r.survived]
+    if survivors:
+        lines += ["## Survivors (add a test, or record them in verlings/dev/mutation_equivalents.toml)", ""]
+        lines += [f"- `{m.module}:{m.line_number}` `{m.before}` → `{m.after}`" for m in survivors]
+        lines.append("")
+    equivalent = [m for r in results for m in r.equivalent]
+    if equivalent:
+        lines += ["## Recorded equivalents", ""]
+        lines += [f"- `{m.module}:{m.line_number}` `{m.before}` → `{m.after}`: {equivalents[m.key]}"
+                  for m in equivalent]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m verlings.dev mutation", description=__doc__.split("\n\n")[0])
+    parser.add_argument("selection", nargs="+", help="chapters (02) or modules (02/gsm8k_reward)")
+    parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="markdown report to write")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many mutants per module (a sample)")
+    args = parser.parse_args(argv)
+    try:
+        import mutmut  # noqa: F401
+    except ImportError:
+        print("mutmut is not installed: pip install 'mutmut==2.5.1' (the dev extra of pyproject.toml)",
+              file=sys.stderr)
+        return 2
+    equivalents = load_equivalents()
+    results = []
+    start = time.monotonic()
+    for module in modules_of(args.selection):
+        print(f"{module}: {len(mutations(module))} mutants", flush=True)
+        r = run_module(module, equivalents, args.limit)
+        score = "—" if r.score is None else f"{100 * r.score:.0f} %"
+        print(f"{module}: killed {len(r.killed)}, timed out {len(r.timed_out)}, survived {len(r.survived)}, "
+              f"equivalent {len(r.equivalent)} → {score} ({r.seconds:.0f} s)", flush=True)
+        results.append(r)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    total = f"\nTotal wall time: {time.monotonic() - start:.0f} s (measured on the machine that ran it).\n"
+    args.report.write_text(report_markdown(results, equivalents) + total, encoding="utf-8")
+    print(f"report: {args.report}")
+    return 0 if all(r.score is None or r.score >= 0.9 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
