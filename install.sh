@@ -107,18 +107,27 @@ else
 fi
 say "course installed ($(( $(date +%s) - start )) s so far): $("$PYTHON" -c 'import importlib.metadata as md; print(", ".join(f"{p} {md.version(p)}" for p in ("torch", "verl", "ray", "pytest")))')"
 
-# --- bubblewrap: the sandbox that runs chapter 04's untrusted code ---------------------------
-if command -v bwrap >/dev/null 2>&1; then
-    say "bubblewrap present ($(command -v bwrap))"
+# --- system tools: bubblewrap (chapter 04's code jail), tmux (watch beside your editor) -------
+# The course's own tests also drive watch in tmux and open the class report (grader.py batch) in
+# headless chromium; chromium is big, so it is added only for test runs (CI=true or
+# VERLINGS_TEST_TOOLS=1). Without root/apt nothing is installed and the one command is printed.
+apt_packages=()
+command -v bwrap >/dev/null 2>&1 || apt_packages+=(bubblewrap)
+command -v tmux >/dev/null 2>&1 || apt_packages+=(tmux)
+if [[ "${CI:-}" == true || "${VERLINGS_TEST_TOOLS:-0}" == 1 ]]; then
+    command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+fi
+if [[ ${#apt_packages[@]} -eq 0 ]]; then
+    say "system tools present: bubblewrap ($(command -v bwrap)), tmux"
 elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
-        || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1; }; then
-        say "installed bubblewrap (apt-get)"
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null 2>&1; }; then
+        say "installed ${apt_packages[*]} (apt-get)"
     else
-        say "could not install bubblewrap with apt-get; the sandbox falls back to its weaker mode — later: apt-get install -y bubblewrap"
+        say "could not install ${apt_packages[*]} with apt-get; chapter 04's run_code refuses untrusted code until bubblewrap is installed — later: apt-get install -y ${apt_packages[*]}"
     fi
 else
-    say "bubblewrap is not installed (the sandbox's strongest mode); to add it: sudo apt-get install -y bubblewrap"
+    say "not installed: ${apt_packages[*]} (chapter 04's run_code refuses untrusted code without bubblewrap); to add: sudo apt-get install -y ${apt_packages[*]}"
 fi
 
 # --- the rollout engine (chapter 06) ---------------------------------------------------------
