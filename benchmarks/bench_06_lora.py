@@ -1,15 +1,18 @@
 """LoRA vs full fine-tuning on the capstone task: same warm start, same seeds, same steps.
 
     python benchmarks/bench_06_lora.py                         # seed 1, 10 steps, both modes
-    python benchmarks/bench_06_lora.py --seeds 1 2 --steps 10 --modes lora full --merge
+    python benchmarks/bench_06_lora.py --seeds 1 2 --steps 10 --modes lora full
+    python benchmarks/bench_06_lora.py --modes lora --adapter-sync    # vLLM gets the adapter (fails, §9.4)
     python benchmarks/bench_06_lora.py --table                 # print the table of results.json
 
 Each run is the capstone demo (``grader.py capstone --plot`` settings, reference solutions)
 from the cached SFT warm start, with verl's KL loss on so that a reference policy is needed:
 full fine-tuning gets a separate reference worker, LoRA gets ``ref_in_actor`` (the actor with
 its adapter off). LoRA uses verl's settings ``actor_rollout_ref.model.lora_rank``,
-``lora_alpha`` and ``target_modules``; ``--merge`` adds ``actor_rollout_ref.model.lora.merge=True``
-(verl merges the adapter into the weights it syncs to vLLM instead of sending vLLM an adapter).
+``lora_alpha`` and ``target_modules``, plus ``actor_rollout_ref.model.lora.merge=True`` (verl merges
+the adapter into the weights it syncs to vLLM). ``--adapter-sync`` leaves it out, so verl sends
+vLLM the adapter: with verl 0.9.1 and vLLM 0.32.0 that sync fails (``WeightsMapper`` has no
+``get_unstacked_mapper``; lesson §9.4).
 
 Measured per run: trainable parameters (peft on the warm start with the same LoRA config),
 peak RSS of the run's whole process tree (Ray, FSDP worker, vLLM; sampled every 0.5 s from
@@ -198,7 +201,13 @@ def main(argv: list[str] | None = None) -> int:
         default=["lora", "full"],
         help="lora: with verl's KL loss (ref_in_actor); lora-nokl and full: without (see run_one)",
     )
-    p.add_argument("--merge", action="store_true", help="LoRA: verl merges the adapter before syncing vLLM")
+    p.add_argument("--merge", action="store_true", default=True, help=argparse.SUPPRESS)  # the default; kept
+    p.add_argument(
+        "--adapter-sync",
+        dest="merge",
+        action="store_false",
+        help="LoRA: send vLLM the adapter instead of merged weights (fails with verl 0.9.1 + vLLM 0.32)",
+    )
     p.add_argument("--out", default=str(ROOT / ".verlings" / "bench06_lora"))
     p.add_argument("--table", action="store_true", help="only print the table of an earlier results.json")
     args = p.parse_args(argv)
