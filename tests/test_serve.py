@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from verlings.capstone import serve
-from verlings.paths import ROOT
+from verlings.paths import ROOT, SOLUTIONS
 
 FAKE_ENGINE = """
 import argparse, os, sys, time
@@ -218,3 +218,43 @@ def test_the_lessons_serve_and_endpoint_lines_parse():
     for label, args in endpoint_lines:
         ns = capstone_parser().parse_args(args)
         assert ns.eval and ns.endpoint.startswith("http://127.0.0.1:"), label
+
+
+@pytest.mark.timeout(300)
+def test_capstone_eval_endpoint_cli_against_the_scripted_server(tmp_path, capsys):
+    from verlings.capstone.cli import main as capstone_main
+    from verlings.fixtures.chat_server import ChatServer
+
+    with ChatServer() as server:
+        rc = capstone_main(["--eval", "--endpoint", f"{server.url}/v1", "--solutions", "--out", str(tmp_path)])
+        stats = server.stats()
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    # the scripted server answers "echo <prompt>": scored offline, those answers give the accuracy
+    # the endpoint evaluation must print (the reward reads the last number: "What is 0 + 7?" is right)
+    from verlings.capstone.data import DATA_SOURCE, TASK, make_rows
+    from verlings.target import load_module
+
+    score = load_module("06", "capstone", root=SOLUTIONS).compute_score
+    rows = make_rows(64, seed=0, split="val", task=TASK)
+    hits = [
+        score(
+            data_source=DATA_SOURCE,
+            solution_str="echo " + r["prompt"][0]["content"],
+            ground_truth=r["reward_model"]["ground_truth"],
+            extra_info=r["extra_info"],
+        )["acc"]
+        for r in rows
+    ]
+    want = sum(hits) / len(hits)
+    assert f"greedy exact-match accuracy on 64 held-out prompts (through {server.url}/v1): {want:.1%} in" in out, out
+    assert len(stats["requests"]) == 64 and all(r["temperature"] == 0 for r in stats["requests"])
+    assert (tmp_path / "eval_endpoint.json").is_file()
+
+
+def test_capstone_eval_endpoint_nothing_listening(tmp_path, capsys):
+    from verlings.capstone.cli import main as capstone_main
+
+    url = f"http://127.0.0.1:{_free_port()}/v1"
+    assert capstone_main(["--eval", "--endpoint", url, "--solutions", "--out", str(tmp_path)]) == 1
+    assert f"nothing answers at {url}" in capsys.readouterr().out
