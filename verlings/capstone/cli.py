@@ -8,7 +8,8 @@
                                                evaluate it greedily with transformers
     python grader.py capstone --solutions      the same with the reference solutions
 
-The CPU or GPU path is chosen automatically (``VERLINGS_CAPSTONE_DEVICE=cpu|gpu`` forces one).
+The CPU or GPU path is chosen automatically (``VERLINGS_DEVICE=cpu|gpu`` forces one;
+``VERLINGS_CAPSTONE_DEVICE`` is the older name).
 Everything a run writes lands in ``--out`` (default ``.verlings/capstone/run`` or ``.../demo``):
 ``run.log``, ``command.sh`` (the exact command), ``tensorboard/``, ``metrics.json``,
 ``calls.jsonl`` and, with ``--plot``, ``reward_curve.png`` and ``checkpoints/`` (the last step).
