@@ -60,7 +60,7 @@ MUTANTS = [
        ("* advantages * log_prob", "* advantages * ratio")),
     _m("cispo_ignores_global_batch_info", "cispo", "03.cispo", (_AGG, ")")),
     _m("cispo_clipfrac_unmasked", "cispo", "03.cispo",
-       ("_masked_mean((ratio != clipped_ratio).float(), response_mask)", "(ratio != clipped_ratio).float().mean()")),
+       ("masked_mean((ratio != clipped_ratio).float(), response_mask)", "(ratio != clipped_ratio).float().mean()")),
     # ---------------------------------------------------------------- GPG
     _m("gpg_with_ratio", "gpg", "03.gpg_loss",
        ("pg_losses = -log_prob * advantages", "pg_losses = -torch.exp(log_prob - old_log_prob) * advantages")),
@@ -74,7 +74,7 @@ MUTANTS = [
        ("sign * torch.minimum(sign * negative_approx_kl, sign * clamped)", "clamped")),
     _m("geo_mean_uses_agg_loss", "geo_mean", "03.geo_mean",
        ("pg_loss = torch.mean(pg_losses)",
-        "pg_loss = _agg_loss(pg_losses[:, None].expand_as(response_mask), response_mask, loss_agg_mode)")),
+        "pg_loss = agg_loss(pg_losses[:, None].expand_as(response_mask), response_mask, loss_agg_mode)")),
     _m("geo_mean_skips_empty_rows", "geo_mean", "03.geo_mean",
        ("pg_loss = torch.mean(pg_losses)", "pg_loss = pg_losses[lengths > 0].mean()")),
     _m("geo_mean_clipfrac_both_signs", "geo_mean", "03.geo_mean",
@@ -88,7 +88,7 @@ MUTANTS = [
     _m("clip_cov_ignores_config_bounds", "clip_cov", "03.clip_cov",
        ("_or(config.policy_loss.clip_cov_ub, 5.0)", "5.0"), ("_or(config.policy_loss.clip_cov_lb, 1.0)", "1.0")),
     _m("clip_cov_covariance_not_centred", "clip_cov", "03.clip_cov",
-       ("(advantages - _masked_mean(advantages, response_mask))", "advantages")),
+       ("(advantages - masked_mean(advantages, response_mask))", "advantages")),
     _m("clip_cov_ignores_global_batch_info", "clip_cov", "03.clip_cov", (_AGG, ")")),
     # --------------------------------------------------------------- KL-Cov
     _m("kl_cov_smallest_covariance", "kl_cov", "03.kl_cov", ("largest=True", "largest=False")),

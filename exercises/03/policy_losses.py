@@ -18,68 +18,33 @@ Common arguments of every loss:
     log_prob: ``(bs, response_length)``, log π_θ now; ``pg_loss`` carries its gradient.
     advantages: ``(bs, response_length)``.
     response_mask: ``(bs, response_length)``.
-    loss_agg_mode: passed on to :func:`_agg_loss` (one of losses.py's five modes).
+    loss_agg_mode: passed on to :func:`agg_loss` (one of losses.py's five modes).
     config: verl's ``ActorConfig`` or an object with the same attributes
         (``verlings.fixtures.actor_config.ActorConfig`` in the tests): ``clip_ratio``,
         ``clip_ratio_low`` / ``clip_ratio_high`` (each falls back to ``clip_ratio`` when ``None``),
         ``policy_loss`` (``clip_cov_ratio``, ``clip_cov_lb``, ``clip_cov_ub``, ``kl_cov_ratio``,
-        ``ppo_kl_coef``) and ``global_batch_info`` (a dict of :func:`_agg_loss` keywords, passed
+        ``ppo_kl_coef``) and ``global_batch_info`` (a dict of :func:`agg_loss` keywords, passed
         on with ``**``). ``None`` is an ``AssertionError``, as in verl.
     rollout_is_weights: ``(bs, response_length)`` or ``None``: when given, each token's loss is
         multiplied by it before aggregation (rollout correction, §5).
 
 Every metric is a Python float; "masked mean" means ``Σ x·mask / (Σ mask + 1e-8)`` over this
-micro-batch. This module stands alone: copy your masked mean and ``agg_loss`` from losses.py
-into the two private helpers.
+micro-batch (your ``masks.masked_mean``). Aggregation is your ``losses.agg_loss``; both are imported,
+not copied, so these tests also need 03.masked_mean and 03.agg_loss to pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
 
+# Your own pieces, imported (a chapter is a package): the registry and agg_loss from losses.py,
+# masked_mean from masks.py. verl keeps one registry for every loss, and so does this chapter.
+from .losses import POLICY_LOSS_REGISTRY, agg_loss, get_policy_loss_fn, register_policy_loss
+from .masks import masked_mean
 
-def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """A private copy of your masked mean over all positions: ``Σ values·mask / (Σ mask + 1e-8)``."""
-    # TODO: copy yours (losses.py, §1.3).
-    raise NotImplementedError("implement _masked_mean — see exercises/03/README.md §1.3")
-
-
-def _agg_loss(
-    loss_mat: torch.Tensor,
-    loss_mask: torch.Tensor,
-    loss_agg_mode: str,
-    dp_size: int = 1,
-    batch_num_tokens: int | None = None,
-    global_batch_size: int | None = None,
-    loss_scale_factor: int | None = None,
-) -> torch.Tensor:
-    """A private copy of your ``losses.agg_loss`` (§3.1): same signature, same five modes, same errors."""
-    # TODO: copy yours (losses.py, §3.1).
-    raise NotImplementedError("implement _agg_loss — see exercises/03/README.md §3.1")
-
-
-# The same registry as losses.py's (and verl's): given, not an exercise.
-POLICY_LOSS_REGISTRY: dict[str, Callable[..., tuple[torch.Tensor, dict[str, Any]]]] = {}
-
-
-def register_policy_loss(name: str) -> Callable:
-    """Decorator: register a policy loss under ``name`` (verl's ``register_policy_loss``)."""
-
-    def decorator(func: Callable) -> Callable:
-        POLICY_LOSS_REGISTRY[name] = func
-        return func
-
-    return decorator
-
-
-def get_policy_loss_fn(name: str) -> Callable[..., tuple[torch.Tensor, dict[str, Any]]]:
-    """The loss registered under ``name``; ``ValueError`` naming the registered ones otherwise."""
-    if name not in POLICY_LOSS_REGISTRY:
-        raise ValueError(f"Unsupported loss mode: {name}. Supported modes are: {list(POLICY_LOSS_REGISTRY)}")
-    return POLICY_LOSS_REGISTRY[name]
+__all__ = ["POLICY_LOSS_REGISTRY", "get_policy_loss_fn", "register_policy_loss"]
 
 
 @register_policy_loss("gspo")

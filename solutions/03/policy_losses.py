@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
 
-# Private helpers: this module stands alone (copies of losses.py's masked mean and agg_loss).
+# The registry and agg_loss are losses.py's, masked_mean is masks.py's: imported, not copied.
+from .losses import POLICY_LOSS_REGISTRY, agg_loss, get_policy_loss_fn, register_policy_loss
+from .masks import masked_mean
 
-
-def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return (torch.where(mask.bool(), values, 0.0) * mask).sum() / (mask.sum() + 1e-8)
-
-
-def _agg_loss(
-    loss_mat: torch.Tensor,
-    loss_mask: torch.Tensor,
-    loss_agg_mode: str,
-    dp_size: int = 1,
-    batch_num_tokens: int | None = None,
-    global_batch_size: int | None = None,
-    loss_scale_factor: int | None = None,
-) -> torch.Tensor:
-    masked_sum = (torch.where(loss_mask.bool(), loss_mat, 0.0) * loss_mask).sum()
-    if loss_agg_mode == "token-mean":
-        if batch_num_tokens is None:
-            if dp_size > 1:
-                raise ValueError("(global) batch_num_tokens is required when dp_size > 1")
-            batch_num_tokens = loss_mask.sum()
-        return masked_sum / batch_num_tokens * dp_size
-    if loss_agg_mode == "token-sum":
-        return masked_sum * dp_size
-    if loss_agg_mode in ("seq-mean-token-sum", "seq-mean-token-sum-norm", "seq-mean-token-mean"):
-        n_tokens = loss_mask.sum(dim=-1)
-        seq_losses = (loss_mat * loss_mask).sum(dim=-1)
-        if loss_agg_mode == "seq-mean-token-mean":
-            seq_losses = seq_losses / (n_tokens + 1e-8)
-        seq_mask = (n_tokens > 0).float()
-        if global_batch_size is None:
-            if dp_size > 1:
-                raise ValueError("global_batch_size is required when dp_size > 1")
-            global_batch_size = seq_mask.sum()
-        loss = (torch.where(seq_mask.bool(), seq_losses, 0.0) * seq_mask).sum() / global_batch_size * dp_size
-        if loss_agg_mode == "seq-mean-token-sum-norm":
-            loss = loss / (loss_mask.shape[-1] if loss_scale_factor is None else loss_scale_factor)
-        return loss
-    raise ValueError(f"Invalid loss_agg_mode: {loss_agg_mode}")
+__all__ = ["POLICY_LOSS_REGISTRY", "get_policy_loss_fn", "register_policy_loss"]
 
 
 def _clip_range(config: Any) -> tuple[float, float]:
@@ -57,23 +21,6 @@ def _clip_range(config: Any) -> tuple[float, float]:
 
 def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
-
-
-POLICY_LOSS_REGISTRY: dict[str, Callable[..., tuple[torch.Tensor, dict[str, Any]]]] = {}
-
-
-def register_policy_loss(name: str) -> Callable:
-    def decorator(func: Callable) -> Callable:
-        POLICY_LOSS_REGISTRY[name] = func
-        return func
-
-    return decorator
-
-
-def get_policy_loss_fn(name: str) -> Callable[..., tuple[torch.Tensor, dict[str, Any]]]:
-    if name not in POLICY_LOSS_REGISTRY:
-        raise ValueError(f"Unsupported loss mode: {name}. Supported modes are: {list(POLICY_LOSS_REGISTRY)}")
-    return POLICY_LOSS_REGISTRY[name]
 
 
 @register_policy_loss("gspo")
@@ -101,10 +48,10 @@ def compute_policy_loss_gspo(
     pg_losses = torch.maximum(pg_losses1, pg_losses2)
     if rollout_is_weights is not None:
         pg_losses = pg_losses * rollout_is_weights
-    pg_loss = _agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info)
+    pg_loss = agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info)
     metrics = {
-        "actor/pg_clipfrac": _masked_mean(torch.gt(pg_losses2, pg_losses1).float(), response_mask).item(),
-        "actor/ppo_kl": _masked_mean(-negative_approx_kl, response_mask).detach().item(),
+        "actor/pg_clipfrac": masked_mean(torch.gt(pg_losses2, pg_losses1).float(), response_mask).item(),
+        "actor/ppo_kl": masked_mean(-negative_approx_kl, response_mask).detach().item(),
         "actor/pg_clipfrac_lower": 0.0,
     }
     return pg_loss, metrics
@@ -129,10 +76,10 @@ def compute_policy_loss_cispo(
     pg_losses = -clipped_ratio.detach() * advantages * log_prob
     if rollout_is_weights is not None:
         pg_losses = pg_losses * rollout_is_weights
-    pg_loss = _agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info)
+    pg_loss = agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info)
     metrics = {
-        "actor/pg_clipfrac": _masked_mean((ratio != clipped_ratio).float(), response_mask).item(),
-        "actor/ppo_kl": _masked_mean(-negative_approx_kl, response_mask).detach().item(),
+        "actor/pg_clipfrac": masked_mean((ratio != clipped_ratio).float(), response_mask).item(),
+        "actor/ppo_kl": masked_mean(-negative_approx_kl, response_mask).detach().item(),
         "actor/pg_clipfrac_lower": 0.0,
     }
     return pg_loss, metrics
@@ -152,7 +99,7 @@ def compute_policy_loss_gpg(
     pg_losses = -log_prob * advantages  # plain REINFORCE: no ratio, no clip
     if rollout_is_weights is not None:
         pg_losses = pg_losses * rollout_is_weights
-    return _agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info), {}
+    return agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info), {}
 
 
 @register_policy_loss("geo_mean")
@@ -184,9 +131,9 @@ def compute_policy_loss_geo_mean(
     pg_loss = torch.mean(pg_losses)
     clipped = torch.ne(negative_approx_kl, clamped)
     metrics = {
-        "actor/pg_clipfrac": _masked_mean((clipped * (advantages > 0)).float(), response_mask).item(),
-        "actor/ppo_kl": _masked_mean(-negative_approx_kl, response_mask).detach().item(),
-        "actor/pg_clipfrac_lower": _masked_mean((clipped * (advantages < 0)).float(), response_mask).item(),
+        "actor/pg_clipfrac": masked_mean((clipped * (advantages > 0)).float(), response_mask).item(),
+        "actor/ppo_kl": masked_mean(-negative_approx_kl, response_mask).detach().item(),
+        "actor/pg_clipfrac_lower": masked_mean((clipped * (advantages < 0)).float(), response_mask).item(),
     }
     return pg_loss, metrics
 
@@ -216,8 +163,8 @@ def compute_policy_loss_clip_cov(
     clip_by_origin = (pg_losses2 > pg_losses1) & valid
 
     # Per-token covariance between advantage and log-prob (centred over valid tokens).
-    cov = (advantages - _masked_mean(advantages, response_mask)) * (
-        log_prob - _masked_mean(log_prob.detach(), response_mask)
+    cov = (advantages - masked_mean(advantages, response_mask)) * (
+        log_prob - masked_mean(log_prob.detach(), response_mask)
     )
     cov = cov.detach().masked_fill(~valid | clip_by_origin, -torch.inf)
     # Among tokens PPO did not clip and whose covariance is in (lb, ub), cut the gradient of a few.
@@ -231,10 +178,10 @@ def compute_policy_loss_clip_cov(
     pg_losses = torch.maximum(pg_losses1, pg_losses2) * corr
     if rollout_is_weights is not None:
         pg_losses = pg_losses * rollout_is_weights
-    pg_loss = _agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info)
+    pg_loss = agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info)
     metrics = {
-        "actor/pg_clipfrac": _masked_mean((corr == 0).float(), response_mask).item(),
-        "actor/ppo_kl": _masked_mean(-negative_approx_kl, response_mask).detach().item(),
+        "actor/pg_clipfrac": masked_mean((corr == 0).float(), response_mask).item(),
+        "actor/ppo_kl": masked_mean(-negative_approx_kl, response_mask).detach().item(),
     }
     return pg_loss, metrics
 
@@ -273,5 +220,5 @@ def compute_policy_loss_kl_cov(
         pg_losses = pg_losses.index_put((rows, cols), pg_losses_kl[rows, cols])
     if rollout_is_weights is not None:
         pg_losses = pg_losses * rollout_is_weights
-    pg_loss = _agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info)
-    return pg_loss, {"actor/ppo_kl": _masked_mean(abs_kl, response_mask).detach().item()}
+    pg_loss = agg_loss(pg_losses, response_mask, loss_agg_mode, **config.global_batch_info)
+    return pg_loss, {"actor/ppo_kl": masked_mean(abs_kl, response_mask).detach().item()}
