@@ -52,8 +52,8 @@ class Exercise:
     title: dict[str, str]
     hints: tuple[Hint, ...]
     section: str = ""
-    difficulty: int = 1
-    minutes: int = 10
+    difficulty: int = 1  # 1..3, shown by list as ● of 3
+    minutes: int | None = None  # the time it is meant to take, shown by list only where chapter.toml gives it
     timeout_s: float | None = None  # seconds per graded test; None: the chapter's test_timeout_s
 
     @property
@@ -75,7 +75,8 @@ class Chapter:
     exercises: tuple[Exercise, ...] = field(default_factory=tuple)
     timeout_s: int = 600  # the whole chapter's process
     test_timeout_s: float | None = None  # one graded test (an exercise's timeout_s wins); None: pytest's ini
-    # what the chapter teaches and leaves out ({"en": ..., "zh": ...}; empty if not given): shown by list
+    # what the chapter teaches and leaves out ({"en": ..., "zh": ...}; empty if not given): shown by
+    # list, watch's l, and watch when an exercise opens a chapter
     objectives: dict[str, str] = field(default_factory=dict)
     out_of_scope: dict[str, str] = field(default_factory=dict)
 
@@ -118,8 +119,8 @@ def parse_chapter(path: Path) -> Chapter:
                 title=_bilingual(raw.get("title", {}), where + " title"),
                 hints=tuple(Hint(**_bilingual(h, f"{where} hint")) for h in raw.get("hints", [])),
                 section=raw.get("section", ""),
-                difficulty=int(raw.get("difficulty", 1)),
-                minutes=int(raw.get("minutes", 10)),
+                difficulty=_difficulty(raw.get("difficulty", 1), where),
+                minutes=int(raw["minutes"]) if "minutes" in raw else None,
                 timeout_s=_seconds(raw.get("timeout_s"), where),
             )
         except KeyError as exc:
@@ -137,6 +138,12 @@ def parse_chapter(path: Path) -> Chapter:
         objectives=_bilingual(meta["objectives"], f"{path} objectives") if "objectives" in meta else {},
         out_of_scope=_bilingual(meta["out_of_scope"], f"{path} out_of_scope") if "out_of_scope" in meta else {},
     )
+
+
+def _difficulty(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3:
+        raise ChapterError(f"{where}: difficulty must be 1, 2 or 3, not {value!r}")
+    return value
 
 
 def _seconds(value: object, where: str) -> float | None:

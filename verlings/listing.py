@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from rich.table import Table
 from rich.text import Text
 
-from verlings.chapters import Chapter, all_chapters
+from verlings.chapters import Chapter, Exercise, all_chapters
 from verlings.report import MARKS, words
 
 STALE = "stale"  # graded before its file last changed: the saved status may no longer hold
@@ -19,8 +19,8 @@ STALE = "stale"  # graded before its file last changed: the saved status may no 
 def progress_table(status: Mapping[str, str], hints: Mapping[str, int], lang: str) -> tuple[Table, int, int]:
     """(table, exercises passed, exercises in all); the first one not passed is marked ``←``.
 
-    A chapter opens with its objectives; an exercise shows its difficulty
-    (● of 3) and the minutes it is meant to take (chapter.toml's ``difficulty`` and ``minutes``).
+    A chapter opens with its objectives and what it leaves out; an exercise shows its difficulty
+    (● of 3) and, where chapter.toml gives them, the minutes it is meant to take.
     """
     w = words(lang)
     table = Table(title="verlings — " + ("进度" if lang == "zh" else "progress"))
@@ -46,18 +46,36 @@ def progress_table(status: Mapping[str, str], hints: Mapping[str, int], lang: st
             if state != "passed" and not current_marked:
                 name.append("  ←", style="bold cyan")
                 current_marked = True
-            level = f"{'●' * ex.difficulty}{'○' * max(0, 3 - ex.difficulty)} {ex.minutes}′"
             hint = f"{hints.get(ex.id, 0)}/{len(ex.hints)}"
-            table.add_row(name, ex.title_in(lang), level, str(ex.points), cell, hint)
+            table.add_row(name, ex.title_in(lang), level(ex), str(ex.points), cell, hint)
     return table, done, total
 
 
+def level(ex: Exercise) -> str:
+    """Difficulty as ● of 3, then the minutes where chapter.toml gives them (none is made up)."""
+    dots = "●" * ex.difficulty + "○" * max(0, 3 - ex.difficulty)
+    return dots if ex.minutes is None else f"{dots} {ex.minutes}′"
+
+
 def _about(ch: Chapter, lang: str) -> Text:
-    """The chapter's title and what it teaches (chapter.toml's ``objectives``)."""
+    """The chapter's title, what it teaches and what it leaves out (chapter.toml's ``objectives``
+    and ``out_of_scope``)."""
     about = Text(ch.title_in(lang), style="bold magenta")
     if ch.objectives:
         about.append("\n" + (ch.objectives.get(lang) or ch.objectives["en"]), style="dim")
+    if ch.out_of_scope:
+        about.append("\n" + NOT_HERE[lang] + (ch.out_of_scope.get(lang) or ch.out_of_scope["en"]), style="dim italic")
     return about
+
+
+def chapter_intro(ch: Chapter, lang: str) -> Text:
+    """What watch shows when an exercise opens a chapter: ``03 RL algorithms`` and ``_about``'s lines."""
+    intro = Text(f"{ch.id} ", style="bold magenta")
+    intro.append_text(_about(ch, lang))
+    return intro
+
+
+NOT_HERE = {"en": "not covered: ", "zh": "不涉及："}
 
 
 def passed_line(done: int, total: int, lang: str) -> str:

@@ -33,7 +33,7 @@ from rich.text import Text
 
 from verlings.chapters import Exercise, all_chapters, find_exercise, load_chapter
 from verlings.grading import PASSED, ExerciseResult, grade_chapter
-from verlings.listing import STALE, passed_line, progress_table
+from verlings.listing import STALE, chapter_intro, level, passed_line, progress_table
 from verlings.paths import EXERCISES
 from verlings.report import MARKS, render_hints, render_next, words
 from verlings.state import Progress
@@ -310,7 +310,10 @@ class WatchSession:
             result = self.results.get(ex.id)
             status = self.status_of(ex)
             if result is None:
-                parts.append(Text(f"{ex.id} — {ex.title_in(self.lang)}", style="bold"))
+                chapter = load_chapter(ex.chapter)
+                if chapter.exercises and chapter.exercises[0].id == ex.id:  # it opens a chapter: say what it teaches
+                    parts.append(chapter_intro(chapter, self.lang))
+                parts.append(Text(f"{ex.id} — {ex.title_in(self.lang)}  ", style="bold").append(level(ex), style="dim"))
             elif status == PASSED:
                 parts.append(Text(f"✓ {ex.id} {PASSED_MSG[self.lang]} solutions/{ex.chapter}/{ex.module}.py",
                                   style="bold green"))
