@@ -7,6 +7,7 @@ on request, hangs or exits. The real vLLM server is started in ``tests/test_serv
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -258,3 +259,83 @@ def test_capstone_eval_endpoint_nothing_listening(tmp_path, capsys):
     url = f"http://127.0.0.1:{_free_port()}/v1"
     assert capstone_main(["--eval", "--endpoint", url, "--solutions", "--out", str(tmp_path)]) == 1
     assert f"nothing answers at {url}" in capsys.readouterr().out
+
+
+def _fake_checkpoint(run: Path) -> Path:
+    actor = run / "checkpoints" / "global_step_2" / "actor"
+    (actor / "huggingface").mkdir(parents=True)
+    (actor / "huggingface" / "config.json").write_text("{}", encoding="utf-8")
+    weights = actor / "model_world_size_1_rank_0.pt"
+    weights.write_bytes(b"weights v1")
+    return weights
+
+
+def test_a_checkpoint_is_merged_and_folded_once_then_reused(tmp_path, monkeypatch):
+    """Serving the same checkpoint again skips verl's merger and peft's fold (seconds of a cold
+    start); new weights, or a merge that failed half-way, make it merge again."""
+    weights = _fake_checkpoint(tmp_path)
+    merges, folds, fail = [], [], []
+
+    def fake_export(run_dir, python=None):
+        merges.append(run_dir)
+        hf = Path(run_dir) / "hf"
+        (hf / "lora_adapter").mkdir(parents=True, exist_ok=True)
+        (hf / "lora_adapter" / "adapter_config.json").write_text("{}", encoding="utf-8")
+        if fail:
+            raise serve_evaluate.ExportError("merger died")
+        (hf / "config.json").write_text("{}", encoding="utf-8")
+        return hf
+
+    def fake_fold(hf, out):
+        folds.append(out)
+        out.mkdir(exist_ok=True)
+        (out / "config.json").write_text("{}", encoding="utf-8")
+        return out
+
+    from verlings.capstone import evaluate as serve_evaluate
+
+    monkeypatch.setattr(serve_evaluate, "export", fake_export)
+    monkeypatch.setattr(serve, "fold_lora", fake_fold)
+    assert serve.model_to_serve(tmp_path) == tmp_path / "served"
+    assert serve.model_to_serve(tmp_path) == tmp_path / "served"
+    assert (len(merges), len(folds)) == (1, 1), "the second serve of one checkpoint must reuse hf/ and served/"
+    weights.write_bytes(b"weights v2, retrained")
+    serve.model_to_serve(tmp_path)
+    assert (len(merges), len(folds)) == (2, 2), "new weights must be merged and folded again"
+    fail.append(True)
+    os.utime(weights, ns=(1, 1))
+    with pytest.raises(serve.ServeError, match="merger died"):
+        serve.model_to_serve(tmp_path)
+    fail.clear()
+    serve.model_to_serve(tmp_path)
+    assert len(merges) == 4, "after a failed merge the folder must not pass for current"
+
+
+TINY_QWEN2 = {  # the course's tiny model (verlings/capstone/model.py): 2 layers, 1 KV head of 64
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 1,
+    "head_dim": 64,
+    "hidden_size": 128,
+}
+
+
+def test_cpu_server_is_lean_and_its_kv_cache_fits_the_model(tmp_path, monkeypatch):
+    (tmp_path / "config.json").write_text(json.dumps(TINY_QWEN2), encoding="utf-8")
+    # by hand: key + value (2) x 2 layers x 1 KV head x 64 dims x 4 bytes = 1024 B a token;
+    # x 512 tokens x 64 sequences = 32 MiB
+    assert serve.kv_cache_bytes(tmp_path, max_model_len=512, max_num_seqs=64) == 32 * 2**20
+    cmd = serve.server_command(tmp_path, 8011, "python", device="cpu")
+    assert cmd[cmd.index("--kv-cache-memory-bytes") + 1] == str(32 * 2**20), cmd
+    assert cmd[cmd.index("--max-num-seqs") + 1] == str(serve.MAX_NUM_SEQS) and "--enforce-eager" in cmd
+    gpu = serve.server_command(tmp_path, 8011, "python", device="gpu")
+    assert "--kv-cache-memory-bytes" not in gpu, "on a GPU vLLM sizes its cache from free memory"
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")  # it would override the flag in vLLM's CPU platform
+    env = serve.server_env("cpu")
+    assert "VLLM_CPU_KVCACHE_SPACE" not in env and env["VLLM_ENABLE_V1_MULTIPROCESSING"] == "0"
+    assert env["VLLM_CPU_OMP_THREADS_BIND"] == "nobind"
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    assert serve.kv_cache_bytes(tmp_path) is None and "--kv-cache-memory-bytes" not in serve.server_command(
+        tmp_path, 8011, "python", device="cpu"
+    )
+    assert serve.server_env("cpu", kv_from_flag=False)["VLLM_CPU_KVCACHE_SPACE"] == "1"

@@ -6,9 +6,13 @@
 1. verl's model merger turns the run's last checkpoint into a Hugging Face folder (``RUN/hf``,
    :func:`verlings.capstone.evaluate.export`). A LoRA run's merge holds the base weights plus
    ``lora_adapter/`` in peft's format; ``serve`` folds the adapter into the weights with peft
-   (``merge_and_unload``) into ``RUN/served`` — one plain model, served like any other.
+   (``merge_and_unload``) into ``RUN/served`` — one plain model, served like any other. Both
+   folders are stamped with the checkpoint they came from (``.verlings_source.json``): serving
+   the same checkpoint again reuses them instead of merging again.
 2. ``python -m vllm.entrypoints.openai.api_server`` starts from the engine environment
    (``.verlings/engine``) on 127.0.0.1 only, in a session of its own; its log is ``RUN/serve.log``.
+   On the CPU it starts lean (:func:`server_command`, :func:`server_env`): the model runs in
+   the engine-core process, and the KV cache is sized to the model instead of 1 GiB.
 3. When ``GET /v1/models`` answers, the URL and one example request are printed. Ctrl-C stops
    the server and every process it started.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -29,6 +34,9 @@ from verlings.paths import STATE_DIR, display
 HOST = "127.0.0.1"
 MODEL_NAME = "verlings"
 DEFAULT_PORT = 8000
+MAX_MODEL_LEN = 512
+MAX_NUM_SEQS = 64  # the held-out set's 64 prompts fit in one batch (capstone --eval --endpoint)
+STAMP = ".verlings_source.json"
 
 
 class ServeError(RuntimeError):
@@ -57,6 +65,34 @@ def fold_lora(hf: Path, out: Path) -> Path:
     return out
 
 
+def checkpoint_source(actor: Path) -> dict:
+    """What a merged folder was made from: the actor folder and its weight files' sizes and mtimes
+    (a re-saved or retrained checkpoint changes them, like ``make`` would see)."""
+    files = sorted(p for p in actor.glob("model_world_size_*.pt") if p.is_file())
+    return {
+        "checkpoint": str(actor.resolve()),
+        "weights": [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files],
+    }
+
+
+def is_current(folder: Path, source: dict) -> bool:
+    """``folder`` holds a model made from ``source`` (its stamp says so and it has a config)."""
+    try:
+        stamp = json.loads((folder / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return stamp == source and (folder / "config.json").is_file()
+
+
+def _stamp(folder: Path, source: dict) -> None:
+    (folder / STAMP).write_text(json.dumps(source) + "\n", encoding="utf-8")
+
+
+def _unstamp(folder: Path) -> None:
+    # before rewriting a folder: a merge that fails half-way must not look current next time
+    (folder / STAMP).unlink(missing_ok=True)
+
+
 def model_to_serve(run_dir: Path, python: str | None = None) -> Path:
     """The folder vLLM loads: the merged checkpoint, with a LoRA adapter folded in."""
     from verlings.capstone.evaluate import ExportError, export, latest_actor_checkpoint
@@ -71,18 +107,56 @@ def model_to_serve(run_dir: Path, python: str | None = None) -> Path:
         raise ServeError(f"corrupt checkpoint: no model_world_size_*_rank_0.pt in {display(actor)}")
     if not (actor / "huggingface" / "config.json").is_file():
         raise ServeError(f"corrupt checkpoint: no huggingface/config.json in {display(actor)}")
+    source = checkpoint_source(actor)
+    hf = run_dir / "hf"
+    if not is_current(hf, source):  # verl's merger costs a Python start with verl and torch: once per checkpoint
+        _unstamp(hf)
+        try:
+            hf = export(run_dir, python=python)
+        except ExportError as exc:
+            first = str(exc).splitlines()[0]
+            log = display(run_dir / "merge.log")
+            raise ServeError(f"corrupt checkpoint in {display(actor)}: {first} (log: {log})") from None
+        _stamp(hf, source)
+    if not (hf / "lora_adapter" / "adapter_config.json").is_file():
+        return hf
+    served_dir = run_dir / "served"
+    if not is_current(served_dir, source):
+        _unstamp(served_dir)
+        fold_lora(hf, served_dir)
+        _stamp(served_dir, source)
+    return served_dir
+
+
+def kv_cache_bytes(model: Path, max_model_len: int = MAX_MODEL_LEN, max_num_seqs: int = MAX_NUM_SEQS) -> int | None:
+    """KV cache for ``max_num_seqs`` full-length sequences of ``model`` in float32, from its
+    config.json (``None`` when the config does not say: vLLM's CPU default, 1 GiB, then applies).
+
+    Per token and layer the cache holds a key and a value per KV head: ``2 * kv_heads * head_dim``
+    floats. The course's tiny model needs 1 KiB a token, 32 MiB in all; vLLM's CPU default of
+    1 GiB costs seconds of page faults at start-up for nothing."""
     try:
-        hf = export(run_dir, python=python)
-    except ExportError as exc:
-        first = str(exc).splitlines()[0]
-        log = display(run_dir / "merge.log")
-        raise ServeError(f"corrupt checkpoint in {display(actor)}: {first} (log: {log})") from None
-    if (hf / "lora_adapter" / "adapter_config.json").is_file():
-        return fold_lora(hf, run_dir / "served")
-    return hf
+        cfg = json.loads((model / "config.json").read_text(encoding="utf-8"))
+        cfg = cfg.get("text_config", cfg)
+        heads = int(cfg["num_attention_heads"])
+        kv_heads = int(cfg.get("num_key_value_heads") or heads)
+        head_dim = int(cfg.get("head_dim") or int(cfg["hidden_size"]) // heads)
+        per_token = 2 * int(cfg["num_hidden_layers"]) * kv_heads * head_dim * 4
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return max(per_token * max_model_len * max_num_seqs, 16 * 2**20)
 
 
-def server_command(model: Path, port: int, python: str, max_model_len: int = 512) -> list[str]:
+def server_command(
+    model: Path, port: int, python: str, max_model_len: int = MAX_MODEL_LEN, device: str = "gpu"
+) -> list[str]:
+    """vLLM's OpenAI server, greedy-ready: float32 as verl trained, eager (no compile/graph capture:
+    nothing to gain for a model this small, seconds to lose at start-up); on the CPU also at most
+    ``MAX_NUM_SEQS`` sequences and a KV cache sized for them (:func:`kv_cache_bytes`)."""
+    cpu = []
+    kv = kv_cache_bytes(Path(model), max_model_len) if device == "cpu" else None
+    if device == "cpu":
+        cpu = ["--max-num-seqs", str(MAX_NUM_SEQS)] + (["--kv-cache-memory-bytes", str(kv)] if kv else [])
     return [
         python,
         "-m",
@@ -101,16 +175,25 @@ def server_command(model: Path, port: int, python: str, max_model_len: int = 512
         "--max-model-len",
         str(max_model_len),
         "--generation-config",
-        "vllm",
-    ]  # vLLM's sampling defaults: a request's settings are what it says
+        "vllm",  # vLLM's sampling defaults: a request's settings are what it says
+        *cpu,
+    ]
 
 
-def server_env(device: str) -> dict[str, str]:
+def server_env(device: str, kv_from_flag: bool = True) -> dict[str, str]:
+    """The server's environment. On the CPU: the rollout's vLLM settings (threads not bound, so
+    the cores stay shared) and ``VLLM_ENABLE_V1_MULTIPROCESSING=0``, with which vLLM's CPU
+    platform keeps its one-process executor: the model runs inside the engine-core process
+    instead of a third process that imports torch and vLLM again (the API server and the engine
+    core stay two processes: vLLM's OpenAI server always runs them apart)."""
     from verlings.capstone.launcher import CPU_ENV
 
     env = dict(os.environ)
     if device == "cpu":
         env.update({k: v for k, v in CPU_ENV.items() if k.startswith("VLLM_")})
+        env["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+        if kv_from_flag:  # vLLM's CPU platform lets this variable override --kv-cache-memory-bytes
+            env.pop("VLLM_CPU_KVCACHE_SPACE", None)
     env.update({"PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false", "VLLM_NO_USAGE_STATS": "1"})
     return env
 
@@ -157,11 +240,12 @@ def serve_folder(
     if not port_free(port):
         raise ServeError(f"port {port} on {HOST} is in use — pick another with --port N")
     python = python or engine_python()
-    cmd = server_command(model, port, python)
+    device = device or choose_device()
+    cmd = server_command(model, port, python, device=device)
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             cmd,
-            env=server_env(device or choose_device()),
+            env=server_env(device, kv_from_flag="--kv-cache-memory-bytes" in cmd),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
