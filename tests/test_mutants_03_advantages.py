@@ -157,6 +157,17 @@ MUTANTS = [
     Mutant("rpp_not_masked", "03.reinforce_pp", "advantages",
            _rpp(advantages="masked_whiten(returns, response_mask)")),
     Mutant("rpp_returns_whitened", "03.reinforce_pp", "advantages", _rpp(ret="advantages")),
+    # Edges the goldens never hold (issue 24): caught by test_advantages_properties.py's differential tests.
+    Mutant(
+        "gae_zeroes_the_critic_in_place",
+        "03.gae",
+        "advantages",  # same advantages and valid returns, but the caller's values tensor is changed
+        replace={
+            "        mask = response_mask.bool()\n        bs, length": (
+                "        mask = response_mask.bool()\n        values *= response_mask\n        bs, length"
+            )
+        },
+    ),
 ]
 
 

@@ -493,6 +493,17 @@ MUTANTS = [
             return -agg_loss(_entropy_from_logits(logits), response_mask, loss_agg_mode)
         """,
     ),
+    # Edges the goldens never hold (issue 24): caught by test_losses_properties.py's differential tests.
+    Mutant(
+        "seq_mean_token_sum_norm_longest_row",
+        "03.agg_loss",
+        "losses",  # agrees with verl whenever one row is full length, as in every golden
+        replace={
+            "loss_mask.shape[-1] if loss_scale_factor is None": (
+                "loss_mask.sum(dim=-1).max() if loss_scale_factor is None"
+            )
+        },
+    ),
 ]
 
 

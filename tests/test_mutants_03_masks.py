@@ -137,6 +137,33 @@ MUTANTS = [
             ENTROPY: ENTROPY.replace("dim=-1", "dim=1"),
         },
     ),
+    # Edges the goldens never hold (issue 24): caught by test_masks_properties.py's differential tests.
+    Mutant(
+        "masked_mean_always_float32",
+        MEAN,
+        "masks",  # a bfloat16 or float64 batch comes back float32 (verl keeps the dtype, 0-dim promotion aside)
+        replace={"return total / (mask.sum(dim=axis) + 1e-8)": "return (total / (mask.sum(dim=axis) + 1e-8)).float()"},
+    ),
+    Mutant(
+        "logprobs_in_float32",
+        LOGP,
+        "masks",  # stable, but a float64 or bfloat16 model gets float32 log-probs back
+        replace={LOG_SOFTMAX: "logp = torch.log_softmax(logits.float(), dim=-1)"},
+    ),
+    Mutant(
+        "masked_whiten_in_place",
+        WHITEN,
+        "masks",  # the caller's advantages are overwritten
+        code="""
+        def masked_whiten(values, mask, shift_mean=True):
+            mean, var = masked_mean(values, mask), masked_var(values, mask)
+            values -= mean
+            values *= torch.rsqrt(var + 1e-8)
+            if not shift_mean:
+                values += mean
+            return values
+        """,
+    ),
 ]
 
 

@@ -14,13 +14,16 @@ verl function the chapter imports anyway.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import math
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from types import ModuleType, SimpleNamespace
+from typing import Any, Optional
 
+import numpy as np
 from hypothesis import HealthCheck, settings
 
 from verlings.testing import CURRENT_EXERCISE
@@ -86,9 +89,7 @@ def check_type(name: str, seen: Any, types: tuple[type, ...], call: str) -> None
         ok = isinstance(seen, types)
     if not ok:
         wanted = " or ".join("None" if t is type(None) else t.__name__ for t in types)
-        raise AssertionError(
-            f"called {call} → {_short(seen)}, a {type(seen).__name__}; verl returns {wanted}{_hint()}"
-        )
+        raise AssertionError(f"called {call} → {_short(seen)}, a {type(seen).__name__}; verl returns {wanted}{_hint()}")
 
 
 def assert_agrees(
@@ -114,3 +115,277 @@ def assert_agrees(
     if not equal:
         because = f"\n  {why}" if why else ""
         raise AssertionError(f"called {call} → {_short(seen)}; verl → {_short(expected)}{because}{_hint()}")
+
+
+# ------------------------------------------------------------------ verl functions from their source
+
+
+def verl_functions(relative: str, names: tuple[str, ...], namespace: Mapping[str, Any]) -> SimpleNamespace:
+    """Top-level functions ``names`` of verl's file ``verl/<relative>``, compiled from its source.
+
+    For files that import half of verl (``trainer/ppo/core_algos.py`` pulls in configs, Ray
+    helpers, transformers: seconds of CPU): only the named ``def`` blocks are taken, byte for
+    byte, with their decorators left out (registries), and run against ``namespace`` (the
+    modules and verl helpers their bodies use). Tracebacks point at verl's own file and lines.
+    """
+    key = (relative, names)
+    if key in _FUNCTIONS:
+        return _FUNCTIONS[key]
+    path = _verl_root() / relative
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    wanted = {name: None for name in names}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in wanted:
+            node.decorator_list = []
+            wanted[node.name] = node
+    missing = [name for name, node in wanted.items() if node is None]
+    if missing:
+        raise LookupError(f"verl/{relative} has no function {', '.join(missing)} (the course needs verl 0.9.1)")
+    module = ast.Module(body=list(wanted.values()), type_ignores=[])
+    scope: dict[str, Any] = {"__name__": "verl_source_" + relative.replace("/", "_"), **namespace}
+    exec(compile(module, str(path), "exec"), scope)  # verl's installed source, not input
+    _FUNCTIONS[key] = SimpleNamespace(**{name: scope[name] for name in names})
+    return _FUNCTIONS[key]
+
+
+_FUNCTIONS: dict[tuple[str, tuple[str, ...]], SimpleNamespace] = {}
+
+
+def _verl_root() -> Path:
+    spec = importlib.util.find_spec("verl")  # a top-level find_spec runs nothing
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("verl is not installed in this environment (the course needs verl 0.9.1)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def verl_torch_functional() -> SimpleNamespace:
+    """verl's ``utils/torch_functional.py`` maths (masks, masked statistics, log-probs, entropy).
+
+    ``logprobs_from_logits`` takes the branch verl takes on a CPU without flash-attn or an NPU.
+    """
+    import os
+
+    import torch
+    import torch.nn.functional as F
+
+    return verl_functions(
+        "utils/torch_functional.py",
+        (
+            "gather_from_labels",
+            "logprobs_from_logits",
+            "logprobs_from_logits_v2",
+            "clip_by_value",
+            "entropy_from_logits",
+            "masked_sum",
+            "masked_mean",
+            "masked_var",
+            "masked_whiten",
+            "get_response_mask",
+        ),
+        {
+            "torch": torch,
+            "F": F,
+            "os": os,
+            "Optional": Optional,
+            "FLAH_ATTN_CROSS_ENTROPY_LOSS_AVAILABLE": False,
+            "NPU_CROSS_ENTROPY_LOSS_AVAILABLE": False,
+        },
+    )
+
+
+def verl_core_algos() -> SimpleNamespace:
+    """verl's ``trainer/ppo/core_algos.py`` estimators, loss aggregation, value/entropy losses and KL."""
+    from collections import defaultdict
+
+    import numpy as np
+    import torch
+
+    return verl_functions(
+        "trainer/ppo/core_algos.py",
+        (
+            "compute_gae_advantage_return",
+            "compute_grpo_outcome_advantage",
+            "compute_rloo_outcome_advantage",
+            "compute_reinforce_plus_plus_outcome_advantage",
+            "agg_loss",
+            "compute_entropy_loss",
+            "compute_value_loss",
+            "kl_penalty",
+            "kl_penalty_forward",
+        ),
+        {
+            "torch": torch,
+            "np": np,
+            "defaultdict": defaultdict,
+            "Optional": Optional,
+            "Any": Any,
+            "Callable": Callable,
+            "AlgoConfig": Any,
+            "ActorConfig": Any,
+            "DictConfig": Any,
+            "verl_F": verl_torch_functional(),
+        },
+    )
+
+
+# ------------------------------------------------------------------ tensors: values, dtype, inputs left alone
+
+# Per dtype: how far two correct orders of the same float operations may drift apart.
+TOLERANCES = {
+    "torch.float64": (1e-6, 1e-7),  # γ or λ held as a float32 inside a float64 computation is not the point
+    "torch.float32": (1e-5, 1e-6),
+    "torch.float16": (4e-3, 2e-3),
+    "torch.bfloat16": (3e-2, 2e-2),
+}
+
+
+def tensor_text(x: Any) -> str:
+    """A small tensor as one line: ``bf16[[1.0, 0.5], [2.0, nan]]`` (dtype first, values as lists)."""
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        short = str(x.dtype).removeprefix("torch.").replace("bfloat", "bf").replace("float", "f").replace("int", "i")
+        values = x.detach().double().tolist() if x.is_floating_point() else x.tolist()
+        return f"{short}({values})" if x.dim() == 0 else f"{short}{values}"
+    if isinstance(x, np.ndarray):
+        return f"array({x.tolist()})"
+    if isinstance(x, tuple | list) and any(isinstance(v, torch.Tensor) for v in x):
+        inner = ", ".join(tensor_text(v) for v in x)
+        return f"({inner})" if isinstance(x, tuple) else f"[{inner}]"
+    return repr(x)
+
+
+def _clone(x: Any) -> Any:
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return x.detach().clone()
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    return x
+
+
+def _same_input(a: Any, b: Any) -> bool:
+    import torch
+
+    if isinstance(a, torch.Tensor):
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        if a.is_floating_point():
+            return bool(((a == b) | (a.isnan() & b.isnan())).all())
+        return bool(torch.equal(a, b))
+    if isinstance(a, np.ndarray):
+        return bool(np.array_equal(a, b))
+    return True
+
+
+def _tolerance(*tensors: Any) -> tuple[float, float]:
+    """The loosest tolerance among the float dtypes involved: a bfloat16 input leaves bfloat16 noise
+    in a float32 result (verl's float32 mask promotes a sum that a bool mask keeps in bfloat16)."""
+    import torch
+
+    found = [TOLERANCES[str(t.dtype)] for t in tensors if isinstance(t, torch.Tensor) and str(t.dtype) in TOLERANCES]
+    return max(found, default=TOLERANCES["torch.float32"])
+
+
+def _tensor_miss(
+    seen: Any, expected: Any, where: Any, tolerance: tuple[float, float], dtype: bool = True
+) -> str | None:
+    """Why ``seen`` is not ``expected`` (dtype, shape, values within ``tolerance``), or None."""
+    import torch
+
+    if isinstance(expected, tuple | list):
+        if not isinstance(seen, tuple | list) or len(seen) != len(expected):
+            return f"verl returns a tuple of {len(expected)}; this is a {type(seen).__name__}"
+        for i, (s, e) in enumerate(zip(seen, expected, strict=True)):
+            miss = _tensor_miss(s, e, where, tolerance, dtype)
+            if miss:
+                return f"item {i}: {miss}"
+        return None
+    if isinstance(expected, torch.Tensor):
+        if not isinstance(seen, torch.Tensor):
+            return f"a {type(seen).__name__}, not a torch.Tensor"
+        if seen.shape != expected.shape:
+            return f"shape {tuple(seen.shape)}, verl's is {tuple(expected.shape)}"
+        if dtype and seen.dtype != expected.dtype:
+            return f"dtype {seen.dtype}, verl's is {expected.dtype}"
+        if not expected.is_floating_point():
+            return None if torch.equal(seen, expected) else "values differ"
+        rtol, atol = max(tolerance, _tolerance(expected))
+        s, e = seen.detach().double(), expected.detach().double()
+        close = torch.isclose(s, e, rtol=rtol, atol=atol, equal_nan=True)
+        if where is not None and where.shape == close.shape:
+            close = close | ~where.bool()  # positions the contract leaves open
+        return None if bool(close.all()) else "values differ"
+    if isinstance(expected, float | int):
+        if not isinstance(seen, float | int) or isinstance(seen, bool):
+            return f"a {type(seen).__name__}, verl returns a {type(expected).__name__}"
+        return (
+            None
+            if math.isclose(seen, expected, rel_tol=1e-6) or (seen != seen and expected != expected)
+            else ("values differ")
+        )
+    return None if seen == expected else "values differ"
+
+
+def assert_tensors_agree(
+    name: str,
+    learner: Callable[..., Any],
+    verl: Callable[..., Any],
+    args: tuple = (),
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    where: Any = None,
+    atol: float = 0.0,
+    dtype: bool = True,
+    why: str = "",
+) -> None:
+    """The learner's tensor function against verl's on one input: raises, values, dtype, inputs kept.
+
+    - verl raises → the learner must raise the same type (e.g. ``ValueError`` for a variance of
+      fewer than two valid values).
+    - results: same structure, shape and dtype (``dtype=False`` where the contract states none:
+      verl's dtypes there are accidents of promotion, e.g. bfloat16 meeting a float mask); values
+      within the dtype's tolerance (:data:`TOLERANCES`, the loosest of the inputs' and the
+      result's; ``atol`` widens it where verl itself cancels large numbers), NaN where verl has
+      NaN; ``where`` (a mask) leaves other positions open.
+    - every tensor or array argument is unchanged afterwards (no in-place edits of the caller's data).
+    """
+    __tracebackhide__ = True
+    kwargs = dict(kwargs or {})
+    call = f"{name}({', '.join([tensor_text(a) for a in args] + [f'{k}={tensor_text(v)}' for k, v in kwargs.items()])})"
+    pristine_args, pristine_kwargs = [_clone(a) for a in args], {k: _clone(v) for k, v in kwargs.items()}
+    try:
+        expected = verl(*[_clone(a) for a in args], **{k: _clone(v) for k, v in kwargs.items()})
+    except Exception as verl_error:  # verl's refusal is part of the contract
+        try:
+            seen = learner(*args, **kwargs)
+        except type(verl_error):
+            return
+        raise AssertionError(
+            f"called {call} → {tensor_text(seen)}; verl raises {type(verl_error).__name__}: {verl_error}"
+            f"{_why(why)}{_hint()}"
+        ) from None
+    seen = learner(*args, **kwargs)
+    rtol, base_atol = _tolerance(*args, *kwargs.values())
+    miss = _tensor_miss(seen, expected, where, (rtol, max(base_atol, atol)), dtype)
+    if miss:
+        raise AssertionError(
+            f"called {call}\n  → {tensor_text(seen)}\n  verl → {tensor_text(expected)}\n  ({miss}){_why(why)}{_hint()}"
+        )
+    for i, (now, before) in enumerate(zip(args, pristine_args, strict=True)):
+        if not _same_input(now, before):
+            raise AssertionError(
+                f"called {call}: argument {i + 1} was changed in place (now {tensor_text(now)}); "
+                f"verl leaves its inputs as they were — compute on a copy{_hint()}"
+            )
+    for key, before in pristine_kwargs.items():
+        if not _same_input(kwargs[key], before):
+            raise AssertionError(
+                f"called {call}: {key} was changed in place (now {tensor_text(kwargs[key])}); "
+                f"verl leaves its inputs as they were — compute on a copy{_hint()}"
+            )
+
+
+def _why(why: str) -> str:
+    return f"\n  {why}" if why else ""

@@ -85,9 +85,10 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor, axis: int | None = Non
 
     Returns:
         Σ values over valid positions / (number of valid positions + 1e-8), reduced over
-        ``axis`` (``values``' dtype). Masked positions must not influence the result even
-        when they hold ``inf`` or ``NaN``. The ``1e-8`` is added to the count, so an
-        all-zero mask gives 0, not NaN.
+        ``axis``, in ``values``' dtype (as torch promotes that division: a bfloat16/float16
+        tensor reduced to a 0-dim result comes back float32, as in verl). Masked positions
+        must not influence the result even when they hold ``inf`` or ``NaN``. The ``1e-8``
+        is added to the count, so an all-zero mask gives 0, not NaN.
 
     In verl: ``verl/utils/torch_functional.py::masked_mean``.
 
