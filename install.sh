@@ -19,7 +19,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 TAG=install
 PYTHON=${PYTHON:-python3}
-TORCH_VERSION=2.13.0
 WITH_ENGINE=1
 for arg in "$@"; do
     case "$arg" in
@@ -44,6 +43,9 @@ PY
 then
     die "$PYTHON is managed by the operating system (PEP 668) and takes no pip installs: make a venv first: python3.11 -m venv .venv && . .venv/bin/activate && bash install.sh"
 fi
+# TORCH_VERSION (and the engine's pins) from the one source of the course's versions
+pins=$("$PYTHON" verlings/pins.py) || die "cannot read the version pins (verlings/pins.py)"
+eval "$pins"
 say "Python $pyver at $PYTHON ($("$PYTHON" -c 'import sys; print("venv " + sys.prefix if sys.prefix != sys.base_prefix else "no venv")'))"
 
 # --- the installer: uv when possible, pip otherwise ------------------------------------------

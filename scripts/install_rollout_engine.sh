@@ -30,11 +30,12 @@ cd "$(dirname "$0")/.."
 TAG=install_rollout_engine
 PYTHON=${PYTHON:-python3}
 ENGINE_DIR=${VERLINGS_ENGINE_DIR:-.verlings/engine}
-VLLM_VERSION=0.32.0          # pins torch==2.13.0, the course's torch
-TRANSFORMERS_VERSION=5.19.0  # newest that vLLM 0.32 accepts (>=5.16.1,<5.20)
-TORCH_VERSION=2.13.0
 # shellcheck source=scripts/_install_lib.sh
 source scripts/_install_lib.sh
+# VLLM_VERSION (it pins torch==TORCH_VERSION, the course's torch), TRANSFORMERS_VERSION (newest
+# that vLLM accepts), TORCH_VERSION: one source for the installers and the doctor, verlings/pins.py
+pins=$("$PYTHON" verlings/pins.py) || die "cannot read the version pins (verlings/pins.py)"
+eval "$pins"
 start=$(date +%s)
 device() { PYTHONPATH="$PWD" "$PYTHON" -m verlings.device "$@"; }
 

