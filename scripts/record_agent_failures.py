@@ -111,7 +111,7 @@ def _extract(out_dir: Path, per_step: int) -> dict[str, list[list[float]]]:
     return {**kept, **_trajectory_stats(out_dir, per_step)}
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=list(RUNS))
     parser.add_argument("--steps", type=int, default=3)
@@ -123,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         help="where the runs' folders are kept (default: %(default)s)",
     )
     parser.add_argument("--extract-only", action="store_true", help="re-read the runs under --work, run nothing")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     from verlings.agent_rl.launcher import GRADED, run
     from verlings.agent_rl.sick import MUTANTS, build_target
