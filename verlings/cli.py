@@ -9,6 +9,7 @@
     python grader.py bench [CHAPTER]           benchmarks: yours vs reference vs verl
     python grader.py capstone [--plot]         chapter 06: a real verl training run with your code
     python grader.py serve [RUN_DIR]           chapter 06: the trained model behind vLLM's OpenAI-compatible server
+    python grader.py agent [--plot]            chapter 07: multi-turn GRPO with your agent loop, parser and tools
     python grader.py verify                    graded tests and harness untouched?
     python grader.py batch SUBMISSIONS --out class.csv [--jobs N | --ray-address ADDR]   teachers: a class
 
@@ -28,7 +29,8 @@ from verlings import chapters as chapters_mod
 from verlings import target as target_mod
 from verlings.paths import EXERCISES, display
 
-COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify", "capstone", "serve", "batch")
+COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify", "capstone", "serve", "batch",
+            "agent")
 FORMATS = ("table", "json", "gradescope", "classroom", "junit")
 
 
@@ -84,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="chapter 06: a real verl GRPO run with your code (--plot: the learning demo)")
     c.add_argument("capstone_args", nargs=argparse.REMAINDER)
 
+    a = sub.add_parser("agent", add_help=False,
+                       help="chapter 07: verl multi-turn GRPO with your agent loop (--plot: the demo)")
+    a.add_argument("agent_args", nargs=argparse.REMAINDER)
+
     s = sub.add_parser("serve", add_help=False, help="chapter 06: serve the trained model with vLLM (OpenAI API)")
     s.add_argument("serve_args", nargs=argparse.REMAINDER)
 
@@ -103,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     if argv and argv[0] == "capstone":  # its own parser takes every option
         return argparse.Namespace(command="capstone", capstone_args=argv[1:])
+    if argv and argv[0] == "agent":
+        return argparse.Namespace(command="agent", agent_args=argv[1:])
     if argv and argv[0] == "serve":
         return argparse.Namespace(command="serve", serve_args=argv[1:])
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
@@ -272,6 +280,12 @@ def cmd_capstone(args: argparse.Namespace, console: Console) -> int:
     return capstone_main(args.capstone_args)
 
 
+def cmd_agent(args: argparse.Namespace, console: Console) -> int:
+    from verlings.agent_rl.cli import main as agent_main
+
+    return agent_main(args.agent_args)
+
+
 def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     from verlings.capstone.serve import main as serve_main
 
@@ -280,7 +294,7 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
 
 HANDLERS = {"grade": cmd_grade, "list": cmd_list, "hint": cmd_hint, "reset": cmd_reset, "watch": cmd_watch,
             "doctor": cmd_doctor, "bench": cmd_bench, "verify": cmd_verify,
-            "capstone": cmd_capstone, "serve": cmd_serve, "batch": cmd_batch}
+            "capstone": cmd_capstone, "serve": cmd_serve, "batch": cmd_batch, "agent": cmd_agent}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,6 +122,7 @@ def run(
     p = plan(config, out_dir, device, learner_overrides=overrides, target=root, model=model,
              train_file=train, val_file=val, modules=[PLUGIN_MODULE])
     p.env[plugin.ENV_DIR] = str(out_dir)
+    p.env[probe.ENV_ESTIMATOR] = ""  # chapter 06's estimator stays out: the plug-in registers chapter 03's
     p.env[plugin.ENV_DUMP_STEPS] = str(dump_steps)
     code, timed_out, wall = execute(p, timeout_s, on_line)
     log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")

@@ -92,6 +92,22 @@ def _learner_parse(parse_hermes: Any) -> Any:
     return parse_tool_calls
 
 
+class _RecordingServer:
+    """The loop's LLM server client, unchanged, except that it keeps the ids each ``generate`` sampled
+    (the ground truth of "model tokens": what the tests compare the trained mask and ids with)."""
+
+    def __init__(self, inner: Any, generated: list[list[int]]) -> None:
+        self._inner, self._generated = inner, generated
+
+    async def generate(self, *args: Any, **kwargs: Any) -> Any:
+        output = await self._inner.generate(*args, **kwargs)
+        self._generated.append([int(t) for t in output.token_ids])
+        return output
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 def _record_run(cls: type) -> None:
     original = cls.run
     if getattr(original, "__verlings_recorded__", False):
@@ -100,6 +116,9 @@ def _record_run(cls: type) -> None:
     @functools.wraps(original)
     async def run(self: Any, sampling_params: dict[str, Any], **kwargs: Any) -> Any:
         turns: list = []
+        generated: list[list[int]] = []
+        server = self.server_manager
+        self.server_manager = _RecordingServer(server, generated)
         token = _turns.set(turns)
         try:
             output = await original(self, sampling_params, **kwargs)
@@ -108,6 +127,7 @@ def _record_run(cls: type) -> None:
             raise
         finally:
             _turns.reset(token)
+            self.server_manager = server
         module = inspect.getmodule(cls)
         parser = getattr(module, "parse_tool_calls", None)
         extra = kwargs.get("extra_info")
@@ -122,6 +142,7 @@ def _record_run(cls: type) -> None:
                 },
                 "parser": getattr(parser, "__verlings_parser__", _where(parser) if parser else None),
                 "turns": turns,
+                "generated": generated,
                 "global_steps": _plain(kwargs.get("global_steps")),
                 "split": (extra or {}).get("split") if isinstance(extra, dict) else None,
                 "ground_truth": _plain((kwargs.get("reward_model") or {}).get("ground_truth")),
@@ -239,7 +260,7 @@ def _dump_batch(trainer: Any, batch: Any) -> None:
 
 
 def _install_capture(trainer_base: ModuleType) -> None:
-    cls = trainer_base.TrainerBase
+    cls = trainer_base.PPOTrainer
     original = cls._compute_advantage
 
     @functools.wraps(original)

@@ -254,8 +254,11 @@ def plan(
     model: Path | None = None,
     train_file: Path | None = None,
     val_file: Path | None = None,
+    modules: list[str] | None = None,
 ) -> Plan:
-    """The command, environment and working folder of a run (nothing is started or written)."""
+    """The command, environment and working folder of a run (nothing is started or written).
+
+    ``modules``: more plug-in modules for ``VERL_USE_EXTERNAL_MODULES`` (chapter 07 adds its own)."""
     out_dir = Path(out_dir).resolve()
     model = model or out_dir / "model"
     train_file = train_file or out_dir / "data" / "train.parquet"
@@ -264,7 +267,7 @@ def plan(
     overrides = config.overrides(model, train_file, val_file, out_dir)
     overrides += cpu_overrides(config.use_v1) if device == "cpu" else gpu_overrides(config.vllm_sleep)
     overrides += learner_overrides  # last: the learner's estimator and reward win
-    modules = (CPU_MODULES if device == "cpu" else []) + [PROBE_MODULE]
+    modules = (CPU_MODULES if device == "cpu" else []) + [PROBE_MODULE] + list(modules or [])
     env = dict(os.environ)
     for key in (*CPU_ENV, "VERL_USE_EXTERNAL_MODULES"):  # never leak a CPU setting into a GPU run
         env.pop(key, None)

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -148,12 +149,20 @@ def command(recipe: Recipe, work: Path, python: str | None = None) -> tuple[list
     return cmd, env
 
 
+# Task name -> SFT row maker ``(n, seed) -> rows``. Chapter 07 registers its tool-using
+# multiplication conversations here (verlings.agent_rl.task): one pipeline, several tasks.
+ROW_MAKERS: dict[str, Callable[[int, int], list[dict]]] = {TASK.name: lambda n, seed: sft_rows(n, seed=seed)}
+
+
 def write_data(recipe: Recipe, folder: Path) -> Path:
     import pandas as pd
 
+    maker = ROW_MAKERS.get(recipe.task)
+    if maker is None:
+        raise WarmStartError(f"no SFT data for task {recipe.task!r} (known: {sorted(ROW_MAKERS)})")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sft_train.parquet"
-    pd.DataFrame(sft_rows(recipe.n_rows, seed=recipe.seed)).to_parquet(path, index=False)
+    pd.DataFrame(maker(recipe.n_rows, recipe.seed)).to_parquet(path, index=False)
     return path
 
 
