@@ -174,3 +174,24 @@ def test_check_tool_result_names_what_is_wrong():
         check_tool_result("t", None)
     with pytest.raises(ToolOutputError, match="'x' where a ToolResponse belongs"):
         check_tool_result("t", ("x", 0.0, {}))
+
+
+def test_the_hook_guards_the_tools_verls_worker_loads(tmp_path, monkeypatch):
+    """verlings.agent_rl.guard_hook replaces the name verl's AgentLoopWorker calls to build its tools."""
+    import json
+
+    import verl.experimental.agent_loop.agent_loop as agent_loop
+
+    from verlings.agent_rl import guard_hook
+
+    monkeypatch.setenv(guard_hook.ENV_DIR, str(tmp_path))
+    monkeypatch.setenv(guard_hook.ENV_TIMEOUT, "0.2")
+    monkeypatch.setattr(agent_loop, "load_all_tools", lambda **kw: [BadTool("bad", _hang)])  # restored after
+    guard_hook.install(agent_loop)
+    guard_hook.install(agent_loop)  # idempotent: one guard, not two
+    (tool,) = agent_loop.load_all_tools(tool_config_path="x.yaml", function_tool_path=None)
+    assert isinstance(tool, GuardedTool) and not isinstance(tool.inner, GuardedTool)
+    with pytest.raises(ToolTimeout):
+        asyncio.run(tool.execute("id", {}))
+    (record,) = [json.loads(line) for line in (tmp_path / guard_hook.TOOL_ERRORS).read_text().splitlines()]
+    assert (record["tool"], record["kind"]) == ("bad", "timeout")

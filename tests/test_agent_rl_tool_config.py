@@ -142,3 +142,25 @@ def test_verl_itself_misreads_what_the_check_rejects(tmp_path, name):
     with pytest.raises(Exception) as info:
         initialize_tools_from_config(str(path))
     assert not isinstance(info.value, ToolConfigError)
+
+
+def test_the_run_stops_before_verl_starts_on_a_malformed_config(tmp_path):
+    """A learner's tool_config that verl would misread stops chapter 07's launcher at once, with the
+    field — not minutes later inside a Ray worker."""
+    from verlings.agent_rl.launcher import GRADED, run
+    from verlings.agent_rl.sick import build_target
+
+    root = build_target(None, tmp_path / "target")
+    learner = root / "07" / "agent_rl.py"
+    learner.write_text(
+        learner.read_text(encoding="utf-8")
+        + "\n\ndef tool_config(class_name, tool_schema):\n"
+        + "    entry = {'class_name': class_name, 'config': {'type': 'nativ'}, 'tool_schema': tool_schema}\n"
+        + "    return {'tools': [entry]}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    with pytest.raises(ToolConfigError) as info:
+        run(GRADED, out, model=tmp_path / "no-model", target=root, device="cpu")
+    assert info.value.field == "tools[0].config.type" and "'nativ'" in info.value.problem
+    assert not (out / "run.log").exists(), "verl was started anyway"

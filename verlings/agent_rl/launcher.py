@@ -24,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from verlings.agent_rl import plugin
+from verlings.agent_rl.guard_hook import TOOL_ERRORS
+from verlings.agent_rl.tool_config import validate_tool_config
 from verlings.capstone import probe
 from verlings.capstone.launcher import RAY_START_RETRIES, RAY_START_TIMEOUT, RunConfig, RunResult, choose_device
 
 TOOL_CLASS = "verlings.agent_rl.learner_tools.CalculatorTool"
 PLUGIN_MODULE = "verlings.agent_rl.plugin"
+GUARD_MODULE = "verlings.agent_rl.guard_hook"  # a hanging or non-text tool becomes a tool error, not a stuck run
 MAX_TURNS = 2  # call the calculator, then answer
 EXPERIMENT = "agent"
 
@@ -103,7 +106,8 @@ def run(
 
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (probe.CALLS, probe.ERROR, plugin.TRAJECTORIES, plugin.VERL_PARSER_CALLS, plugin.ESTIMATOR_CALLS):
+    for stale in (probe.CALLS, probe.ERROR, plugin.TRAJECTORIES, plugin.VERL_PARSER_CALLS, plugin.ESTIMATOR_CALLS,
+                  TOOL_ERRORS):
         (out_dir / stale).unlink(missing_ok=True)
     for stale in out_dir.glob("batch_step*.json"):
         stale.unlink()
@@ -115,12 +119,14 @@ def run(
         agent_file = root / "07" / "agent_rl.py"
         learner = target_mod.load_module("07", "agent_rl", root=root)
         tool_config = write_tool_config(learner, out_dir)
+        # before minutes of start-up: one line naming the field verl would reject or silently ignore
+        validate_tool_config(tool_config, check_import=True)
         overrides = learner_overrides(learner, agent_file, tool_config, max_turns)
     finally:
         target_mod.set_active(saved)
     train, val = write_task(out_dir / "data", n_train=config.n_train, n_val=config.n_val, seed=config.seed)
     p = plan(config, out_dir, device, learner_overrides=overrides, target=root, model=model,
-             train_file=train, val_file=val, modules=[PLUGIN_MODULE])
+             train_file=train, val_file=val, modules=[PLUGIN_MODULE, GUARD_MODULE])
     p.env[plugin.ENV_DIR] = str(out_dir)
     p.env[probe.ENV_ESTIMATOR] = ""  # chapter 06's estimator stays out: the plug-in registers chapter 03's
     p.env[plugin.ENV_DUMP_STEPS] = str(dump_steps)
