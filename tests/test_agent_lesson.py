@@ -121,8 +121,10 @@ def _lines(program: str) -> list[tuple[str, list[str]]]:
     for lesson in LESSONS:
         for body in _blocks(lesson, "bash"):
             for line in body.splitlines():
-                if program in line and line.lstrip().startswith("python"):
-                    tokens = shlex.split(line.split(" #", 1)[0])
+                if program not in line or not line.lstrip().startswith("python"):
+                    continue
+                tokens = shlex.split(line.split(" #", 1)[0])
+                if program in tokens and (program != "agent" or tokens[1:2] == ["grader.py"]):
                     found.append((f"{lesson.name}: {line.strip()[:70]}", tokens[tokens.index(program) + 1 :]))
     return found
 
@@ -147,6 +149,23 @@ def test_script_lines_parse(label, args, script):
         _script_parser(ROOT / script).parse_args(args)
     except SystemExit:
         raise AssertionError(f"{label}\n`python {script} {' '.join(args)}` is rejected by its parser") from None
+
+
+AGENT_LINES = _lines("agent")
+
+
+def test_the_lessons_show_the_agent_command():
+    assert {label.split(":")[0] for label, _ in AGENT_LINES} == set(IDS)
+
+
+@pytest.mark.parametrize(("label", "args"), AGENT_LINES, ids=[c[0] for c in AGENT_LINES])
+def test_grader_agent_lines_parse(label, args):
+    from verlings.agent_rl.cli import build_parser
+
+    try:
+        build_parser().parse_args(args)
+    except SystemExit:
+        raise AssertionError(f"{label}\n`python grader.py agent {' '.join(args)}` is rejected by its parser") from None
 
 
 def _sections(path: Path) -> list[str]:
