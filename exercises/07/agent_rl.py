@@ -23,6 +23,7 @@ import re  # you will want it
 from typing import Any
 
 ANSWER = r"-?\d+"  # an integer answer: an optional minus, then digits
+FORMAT_SCORE = 0.1  # a final answer that is a number, but the wrong one
 TOOL_RESPONSE_END = "</tool_response>"
 
 
@@ -73,11 +74,12 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
         extra_info: the row's ``extra_info`` plus what verl adds (``num_turns``, ...); may be ``None``.
 
     Returns:
-        ``{"score": s, "acc": s}`` with ``s = 1.0`` when the model's **final answer** is the ground truth,
-        else ``0.0``. The final answer is the last integer (:data:`ANSWER`) the model wrote after the
-        last ``</tool_response>`` (the whole text when there is none), not counting the arguments of a
-        ``<tool_call>``. A number the *tool* wrote is never the model's answer. verl trains on
-        ``score`` and reports ``acc`` in validation.
+        ``{"score": s, "acc": a}``. The **final answer** is the last integer (:data:`ANSWER`) the model
+        wrote after the last ``</tool_response>`` (the whole text when there is none), not counting the
+        arguments of a ``<tool_call>``; a number the *tool* wrote is never the model's answer.
+        ``a = 1.0`` when the final answer equals the ground truth as an integer, else ``0.0``;
+        ``s = 1.0`` when correct, :data:`FORMAT_SCORE` when there is a final answer but a wrong one,
+        ``0.0`` when there is none. verl trains on ``score`` and reports ``acc`` in validation.
     """
     # TODO: your implementation (stuck? `python grader.py hint 07.reward`).
     raise NotImplementedError("implement compute_score — see exercises/07/README.md")

@@ -150,34 +150,37 @@ def test_agent_overrides_use_their_arguments():
 CALL = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "347 * 29"}}\n</tool_call>'
 TOOL = "\nuser\n<tool_response>\n10063\n</tool_response>\nassistant\n"  # as verl decodes it (special tokens skipped)
 
+F = 0.1  # FORMAT_SCORE: a final answer, but the wrong number
 REWARD_CASES = [
-    # (solution_str as verl decodes it, ground truth, expected score, what it shows)
-    (CALL + TOOL + "10063", "10063", 1.0, "call, tool answer, the right final answer"),
-    (CALL + TOOL + "10036", "10063", 0.0, "the tool was right, the model copied it wrong"),
-    (CALL + TOOL, "10063", 0.0, "the tool answered, the model said nothing: the tool's number is not an answer"),
-    (CALL + TOOL + "The answer is 10063.", "10063", 1.0, "words around the answer"),
-    (CALL + TOOL + "10063 or 12", "10063", 0.0, "the last number the model wrote counts"),
-    ("10063", "10063", 1.0, "no tool: the whole text is the final turn"),
-    ("9999", "10063", 0.0, "no tool, wrong"),
-    ('<tool_call>\n{"name": "calculator", "arguments": {"expression": "10063"}}\n</tool_call>', "10063", 0.0,
+    # (solution_str as verl decodes it, ground truth, expected score, expected acc, what it shows)
+    (CALL + TOOL + "10063", "10063", 1.0, 1.0, "call, tool answer, the right final answer"),
+    (CALL + TOOL + "10036", "10063", F, 0.0, "the tool was right, the model copied it wrong"),
+    (CALL + TOOL, "10063", 0.0, 0.0, "the tool answered, the model said nothing: the tool's number is not an answer"),
+    (CALL + TOOL + "The answer is 10063.", "10063", 1.0, 1.0, "words around the answer"),
+    (CALL + TOOL + "10063 or 12", "10063", F, 0.0, "the last number the model wrote counts"),
+    ("10063", "10063", 1.0, 1.0, "no tool: the whole text is the final turn"),
+    ("9999", "10063", F, 0.0, "no tool, wrong"),
+    ('<tool_call>\n{"name": "calculator", "arguments": {"expression": "10063"}}\n</tool_call>', "10063", 0.0, 0.0,
      "a call's arguments are not an answer (trajectory cut after the call)"),
-    (CALL + TOOL + CALL.replace("347 * 29", "10063"), "10063", 0.0, "a second call, never answered"),
-    (CALL + TOOL + CALL + "\nuser\n<tool_response>\n10063\n</tool_response>\nassistant\n10063", "10063", 1.0,
+    (CALL + TOOL + CALL.replace("347 * 29", "10063"), "10063", 0.0, 0.0, "a second call, never answered"),
+    (CALL + TOOL + CALL + "\nuser\n<tool_response>\n10063\n</tool_response>\nassistant\n10063", "10063", 1.0, 1.0,
      "two tool turns: the answer after the last one"),
-    ("", "10063", 0.0, "empty response"),
-    (CALL + TOOL + "-5", "-5", 1.0, "a negative answer"),
+    ("", "10063", 0.0, 0.0, "empty response"),
+    (CALL + TOOL + "-5", "-5", 1.0, 1.0, "a negative answer"),
+    (CALL + TOOL + "010063", "10063", 1.0, 1.0, "compared as integers"),
 ]
 
 
 @pytest.mark.exercise("07.reward")
-@pytest.mark.parametrize(("solution", "truth", "expected", "why"), REWARD_CASES, ids=[c[3] for c in REWARD_CASES])
-def test_compute_score_hand_worked(solution, truth, expected, why):
+@pytest.mark.parametrize(("solution", "truth", "score", "acc", "why"), REWARD_CASES,
+                         ids=[c[4] for c in REWARD_CASES])
+def test_compute_score_hand_worked(solution, truth, score, acc, why):
     out = agent.compute_score(data_source="verlings/mul", solution_str=solution, ground_truth=truth, extra_info={})
     assert isinstance(out, dict) and "score" in out and "acc" in out, (
         f"compute_score should return {{'score': ..., 'acc': ...}}, got {out!r}")
-    assert_equal(float(out["score"]), expected, what=f"score for {solution!r} (truth {truth}) — {why}",
+    assert_equal(float(out["score"]), score, what=f"score for {solution!r} (truth {truth}) — {why}",
                  exercise="07.reward")
-    assert_equal(float(out["acc"]), expected, what="acc (verl's validation reports it as accuracy)",
+    assert_equal(float(out["acc"]), acc, what=f"acc for {solution!r} (verl's validation reports it as accuracy)",
                  exercise="07.reward")
 
 
@@ -198,7 +201,7 @@ def test_compute_score_on_a_trajectory_decoded_as_verl_decodes_it():
     assert_equal(float(out["score"]), 1.0, what=f"score of {text!r}", exercise="07.reward")
     wrong = text.rsplit("10063", 1)[0] + "1006"
     out = agent.compute_score(data_source="verlings/mul", solution_str=wrong, ground_truth="10063", extra_info=None)
-    assert_equal(float(out["score"]), 0.0, what=f"score of {wrong!r}", exercise="07.reward",
+    assert_equal(float(out["acc"]), 0.0, what=f"acc of {wrong!r}", exercise="07.reward",
                  why="the tool wrote 10063; the model's own answer is 1006")
 
 
@@ -261,22 +264,15 @@ def _batch(result, step: int = 1) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _unpad(prompt: list[int], response: list[int], attention: list[int], mask: list[int]) -> tuple:
-    """Prompt without left padding, response/mask without right padding (verl pads both)."""
-    p_len = len(prompt)
-    p_att, r_att = attention[:p_len], attention[p_len:]
-    first = p_att.index(1) if 1 in p_att else p_len
-    n = sum(r_att)
-    return prompt[first:], response[:n], mask[:n]
-
-
 def _rows(result, step: int = 1) -> list[dict]:
+    """The trained rows. verl 0.9.1's v1 trainer stores each row unpadded (nested tensors)."""
     b = _batch(result, step)["fields"]
     rows = []
     for i in range(len(b["responses"])):
-        prompt, response, mask = _unpad(b["prompts"][i], b["responses"][i], b["attention_mask"][i],
-                                        b["response_mask"][i])
-        rows.append({"prompt": prompt, "response": response, "mask": mask, "scores": b["rm_scores"][i][:len(response)]})
+        prompt, response = b["prompts"][i], b["responses"][i]
+        assert b["input_ids"][i] == prompt + response, f"row {i}: input_ids is not prompts + responses"
+        rows.append({"prompt": prompt, "response": response, "mask": b["response_mask"][i],
+                     "scores": b["rm_scores"][i]})
     return rows
 
 
@@ -455,9 +451,11 @@ def test_token_sequence_equals_the_template_where_the_lesson_says(agent_run):
             f"(+ generation prompt): {tok.decode(row['prompt'])!r} vs {tok.decode(want)!r} (chapter 05 §3.3)")
         expected: list[int] = []
         texts = tool_answer.findall(tok.decode(row["response"]))
+        used = 0
         for i, run in enumerate(t["generated"]):
             if i:
-                answers = texts[i - 1:i]
+                k = max(1, len(t["turns"][i - 1]["calls"]) if i - 1 < len(t["turns"]) else 1)
+                answers, used = texts[used:used + k], used + k  # one tool message per parsed call
                 if expected and expected[-1] == tok.eos_token_id:
                     expected += sep
                 expected += _delta(tok, answers, [TOOL_SCHEMA])

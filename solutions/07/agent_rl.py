@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 ANSWER = r"-?\d+"  # an integer answer: an optional minus, then digits
+FORMAT_SCORE = 0.1  # a final answer that is a number, but the wrong one
 TOOL_RESPONSE_END = "</tool_response>"
 TOOL_CALL = re.compile(r"<tool_call>.*?</tool_call>", re.DOTALL)
 
@@ -39,4 +40,5 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
                   **kwargs: Any) -> dict[str, float]:
     answer = final_answer(solution_str)
     correct = float(answer is not None and int(answer) == int(ground_truth))
-    return {"score": correct, "acc": correct}
+    score = correct if correct else (FORMAT_SCORE if answer is not None else 0.0)
+    return {"score": score, "acc": correct}

@@ -19,8 +19,9 @@ which counts the reward calls and keeps the learner's traceback). It is inert un
 4. **The learner's chapter-03 estimator** is registered under :data:`ESTIMATOR` (verl calls it with
    keywords; it reads ``norm_adv_by_std_in_grpo`` from the algorithm config).
 5. **The batch the trainer received** is dumped at each training step, right before verl computes
-   the advantages: ``batch_step<N>.json`` with, per row, ``prompts``, ``responses``,
-   ``response_mask``, ``attention_mask`` and ``rm_scores`` (verl's ``token_level_scores``).
+   the advantages: ``batch_step<N>.json`` with, per row (unpadded, as the v1 trainer stores it),
+   ``prompts``, ``responses``, ``response_mask``, ``rm_scores`` (verl's ``token_level_scores``)
+   and ``input_ids``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ ESTIMATOR = "verlings_agent_grpo"
 TRAJECTORIES = "trajectories.jsonl"
 VERL_PARSER_CALLS = "verl_parser_calls.jsonl"
 ESTIMATOR_CALLS = "estimator_calls.jsonl"
-BATCH_FIELDS = ("prompts", "responses", "response_mask", "attention_mask", "rm_scores")
+# verl 0.9.1's v1 trainer keeps each row unpadded (nested tensors): there is no attention_mask to store
+BATCH_FIELDS = ("prompts", "responses", "response_mask", "rm_scores", "input_ids")
 
 _turns: contextvars.ContextVar[list | None] = contextvars.ContextVar("verlings_turns", default=None)
 
@@ -98,11 +100,35 @@ class _RecordingServer:
 
     def __init__(self, inner: Any, generated: list[list[int]]) -> None:
         self._inner, self._generated = inner, generated
+        self.versions: list[dict] = []  # each turn's weight versions (the engine's extra_fields)
 
     async def generate(self, *args: Any, **kwargs: Any) -> Any:
         output = await self._inner.generate(*args, **kwargs)
         self._generated.append([int(t) for t in output.token_ids])
+        extra = getattr(output, "extra_fields", None) or {}
+        self.versions.append({k: extra.get(k) for k in VERSION_KEYS})
         return output
+
+
+# verl 0.9.1's v1 trainer reads, for every trajectory, the weight versions its turns were sampled
+# with (``extra_fields["min_global_steps"/"max_global_steps"]``, set by the LLM server on each
+# ``generate`` output): ``PPOTrainer._compute_metrics`` makes ``int`` of them and fails on None.
+# verl's ToolAgentLoop copies them from the first turn and updates the max on later turns; the
+# chapter-05 loop returns its own extra_fields. The run adds the two keys the same way when the
+# learner's output lacks them — bookkeeping about weights, nothing the loss or the tests read.
+VERSION_KEYS = ("min_global_steps", "max_global_steps")
+
+
+def _add_versions(output: Any, versions: list[dict]) -> None:
+    extra = getattr(output, "extra_fields", None)
+    if extra is None or not versions:
+        return
+    firsts = [v["min_global_steps"] for v in versions if v.get("min_global_steps") is not None]
+    lasts = [v["max_global_steps"] for v in versions if v.get("max_global_steps") is not None]
+    if extra.get("min_global_steps") is None and firsts:
+        extra["min_global_steps"] = firsts[0]
+    if extra.get("max_global_steps") is None and lasts:
+        extra["max_global_steps"] = max(lasts)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -118,7 +144,8 @@ def _record_run(cls: type) -> None:
         turns: list = []
         generated: list[list[int]] = []
         server = self.server_manager
-        self.server_manager = _RecordingServer(server, generated)
+        recording = _RecordingServer(server, generated)
+        self.server_manager = recording
         token = _turns.set(turns)
         try:
             output = await original(self, sampling_params, **kwargs)
@@ -128,6 +155,7 @@ def _record_run(cls: type) -> None:
         finally:
             _turns.reset(token)
             self.server_manager = server
+        _add_versions(output, recording.versions)
         module = inspect.getmodule(cls)
         parser = getattr(module, "parse_tool_calls", None)
         extra = kwargs.get("extra_info")
