@@ -4,6 +4,7 @@
     python benchmarks/bench_06_serve.py RUN_DIR --repeat 3       three starts; medians in the summary
     python benchmarks/bench_06_serve.py RUN_DIR --cold           merge (and fold) again before every start
     python benchmarks/bench_06_serve.py RUN_DIR --concurrency 8 64   endpoint evaluation at each bound
+    python benchmarks/bench_06_serve.py RUN_DIR --baseline       as serve started before issue 25's cuts
 
 Per start, on the same checkpoint: seconds from ``serve`` starting to ``/v1/models`` answering
 and to the first answer (verl's merge and peft's fold included when they run: ``--cold``, or the
@@ -13,6 +14,10 @@ load average barely moves), then the held-out evaluation through the endpoint (t
 ``complete_all`` at each ``--concurrency``) and offline with transformers (both greedy, same
 prompts): their wall times, accuracies and how many answers differ. Writes ``serve_bench.json``
 in RUN_DIR. Times depend on the machine and its load: the load average is recorded.
+
+``--baseline`` starts the server as ``serve`` did before its start-up was cut (for a before/after
+on the same machine): merge and fold every time, vLLM's CPU defaults otherwise (the model in a
+third process, a 1 GiB KV cache, vLLM's own ``max_num_seqs``).
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=1, help="server starts (and evaluations) to take medians over")
     p.add_argument("--cold", action="store_true", help="merge (and fold a LoRA adapter) again before every start")
     p.add_argument("--concurrency", type=int, nargs="+", default=None, help="default: evaluate_endpoint's")
+    p.add_argument("--baseline", action="store_true", help="serve as before the start-up cuts (implies --cold)")
     args = p.parse_args(argv)
     import openai
 
@@ -92,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     score = target_mod.load_module("06", "capstone", root=SOLUTIONS).compute_score
     complete_all = target_mod.load_module("06", "endpoint", root=SOLUTIONS).complete_all
     bounds = args.concurrency or [None]
+    if args.baseline:
+        _as_before(serve)
+        args.cold = True
     starts, evals = [], []
     for i in range(args.repeat):
         if args.cold:
@@ -160,6 +169,21 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary))
     (run_dir / "serve_bench.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def _as_before(serve) -> None:
+    """serve's server command and environment as they were before the start-up cuts."""
+    command, environment = serve.server_command, serve.server_env
+
+    def old_command(model, port, python, max_model_len=serve.MAX_MODEL_LEN, device="gpu"):
+        return command(model, port, python, max_model_len, device="gpu")  # no CPU flags
+
+    def old_env(device, kv_from_flag=True):
+        env = environment(device, kv_from_flag=False)
+        env.pop("VLLM_ENABLE_V1_MULTIPROCESSING", None)  # vLLM's default: the model in its own process
+        return env
+
+    serve.server_command, serve.server_env = old_command, old_env
 
 
 def _source(serve, run_dir: Path) -> dict:

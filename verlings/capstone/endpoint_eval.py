@@ -15,6 +15,7 @@ from typing import Any
 
 from verlings.capstone.data import DATA_SOURCE, TASK, make_rows
 from verlings.capstone.evaluate import ACC_KEYS
+from verlings.capstone.serve import MAX_NUM_SEQS
 
 
 @dataclass
@@ -40,7 +41,10 @@ def evaluate_endpoint(
     complete_all: Any,
     n_val: int = 64,
     max_new_tokens: int = 16,
-    max_concurrency: int = 8,
+    # as many in flight as serve lets vLLM batch (the 64 held-out prompts): one decode step per
+    # token for all of them. 8 in flight took 2.7x the offline time, 64 took 0.5x
+    # (benchmarks/bench_06_serve.py --concurrency 8 16 64, lesson §10.1)
+    max_concurrency: int = MAX_NUM_SEQS,
     timeout_s: float = 60.0,
     max_attempts: int = 3,
     n_samples: int = 5,
