@@ -3,7 +3,7 @@
     python benchmarks/bench_06_lora.py                         # seed 1, 10 steps, both modes
     python benchmarks/bench_06_lora.py --seeds 1 2 --steps 10 --modes lora full
     python benchmarks/bench_06_lora.py --modes lora --adapter-sync    # vLLM gets the adapter (fails, §9.4)
-    python benchmarks/bench_06_lora.py --table                 # print the table of results.json
+    python benchmarks/bench_06_lora.py --table                 # print the tables of results.json
 
 Each run is the capstone demo (``grader.py capstone --plot`` settings, reference solutions)
 from the cached SFT warm start, with verl's KL loss on so that a reference policy is needed:
@@ -17,8 +17,10 @@ vLLM the adapter: with verl 0.9.1 and vLLM 0.32.0 that sync fails (``WeightsMapp
 Measured per run: trainable parameters (peft on the warm start with the same LoRA config),
 peak RSS of the run's whole process tree (Ray, FSDP worker, vLLM; sampled every 0.5 s from
 /proc), median ``timing_s/step`` verl logged, and verl's held-out accuracy at the last step.
-Writes ``results.json`` and ``table.md`` under ``--out``. Wall times depend on the machine and
-what else runs on it: the load average is recorded with every run.
+Writes ``results.json`` and ``table.md`` under ``--out``: one row per run, then per mode the mean
+± sample standard deviation over the seeds that finished (failed runs are listed, not averaged).
+Wall times depend on the machine and what else runs on it: the load average is recorded with
+every run and its range is shown with the summary.
 """
 
 from __future__ import annotations
@@ -176,8 +178,8 @@ def run_one(mode: str, seed: int, steps: int, out: Path, merge: bool) -> dict:
 def table(rows: list[dict]) -> str:
     lines = [
         "| mode | KL loss | seed | trainable params | peak RSS (GiB) | s/step (median) "
-        "| held-out acc before → after | ok |",
-        "|---|---|---|---|---|---|---|---|",
+        "| held-out acc before → after | wall (s) | load start/end | ok |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         acc = f"{r['acc_before']:.1%} → {r['acc_after']:.1%}" if "acc_after" in r else "–"
@@ -185,7 +187,45 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['mode']} | {'on' if r.get('kl_loss') else 'off'} | {r['seed']} | {share} "
             f"| {r['peak_rss_gib']} | {r.get('step_s_median', '–')} "
-            f"| {acc} | {'yes' if r['ok'] else 'no'} |"
+            f"| {acc} | {r['wall_s']:.0f} | {r['load_start']:.0f}/{r['load_end']:.0f} | {'yes' if r['ok'] else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _mean_sd(values: list[float], fmt: str) -> str:
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return format(values[0], fmt)
+    return f"{format(statistics.mean(values), fmt)} ± {format(statistics.stdev(values), fmt)}"
+
+
+def summary(rows: list[dict]) -> str:
+    """Per mode: mean ± sample SD over the finished seeds of wall time, s/step, peak RSS, accuracy."""
+    modes = list(dict.fromkeys(r["mode"] for r in rows))
+    lines = [
+        "| mode | seeds (finished / failed) | trainable params | peak RSS (GiB) | s/step (median per run) "
+        "| run wall time (s) | held-out acc before | after | change (points) | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for mode in modes:
+        ok = sorted((r for r in rows if r["mode"] == mode and r["ok"]), key=lambda r: r["seed"])
+        failed = sorted(r["seed"] for r in rows if r["mode"] == mode and not r["ok"])
+        if not ok:
+            lines.append(f"| {mode} | – / {failed} | – | – | – | – | – | – | – | – |")
+            continue
+        acc = [r for r in ok if "acc_after" in r]
+        loads = [r[k] for r in ok for k in ("load_start", "load_end")]
+        share = f"{ok[0]['trainable_params']:,} ({ok[0]['trainable_params'] / ok[0]['total_params']:.1%})"
+        lines.append(
+            f"| {mode} | {[r['seed'] for r in ok]} / {failed or '–'} | {share} "
+            f"| {_mean_sd([r['peak_rss_gib'] for r in ok], '.2f')} "
+            f"| {_mean_sd([r['step_s_median'] for r in ok if 'step_s_median' in r], '.2f')} "
+            f"| {_mean_sd([r['wall_s'] for r in ok], '.0f')} "
+            f"| {_mean_sd([100 * r['acc_before'] for r in acc], '.1f')} % "
+            f"| {_mean_sd([100 * r['acc_after'] for r in acc], '.1f')} % "
+            f"| {_mean_sd([100 * (r['acc_after'] - r['acc_before']) for r in acc], '+.1f')} "
+            f"| {min(loads):.0f}–{max(loads):.0f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -216,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     results = out / "results.json"
     rows = json.loads(results.read_text())["runs"] if results.is_file() else []
     if args.table:
-        print(table(rows), end="")
+        print(table(rows) + "\n" + summary(rows), end="")
         return 0
     for seed in args.seeds:
         for mode in args.modes:
@@ -226,8 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             if "failure" in row:
                 print(row["failure"], flush=True)
             results.write_text(json.dumps({"cpu_count": os.cpu_count(), "runs": rows}, indent=1) + "\n")
-            (out / "table.md").write_text(table(rows), encoding="utf-8")
-    print(table(rows), end="")
+            (out / "table.md").write_text(table(rows) + "\n" + summary(rows), encoding="utf-8")
+    print(table(rows) + "\n" + summary(rows), end="")
     return 0 if all(r["ok"] for r in rows) else 1
 
 
