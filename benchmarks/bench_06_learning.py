@@ -5,7 +5,7 @@
 
 For each seed: the SFT warm start (verl's SFT trainer; cached, so only the first seed pays for
 it and its time is reported separately), then ``python grader.py capstone --plot --eval
---solutions --seed S``: verl's validation on 64 never-trained prompts before step 1 and every 5
+--solutions --seed S``: verl's validation on the 32 never-trained prompts before step 1 and every 5
 steps, the last step merged with verl's model merger and evaluated greedily with transformers.
 Prints one line per seed and the mean and spread, and writes ``results.json``. Wall times
 depend on the machine and on what else runs on it: report the load (``uptime``) with them.

@@ -27,12 +27,12 @@ def _pair(row: dict) -> tuple[str, str]:
 
 def test_held_out_prompts_never_appear_in_training_rows():
     train, held_out = TASK.pairs()
-    assert len(held_out) == TASK.held_out == 64 and not set(train) & set(held_out)
+    assert len(held_out) == TASK.held_out and not set(train) & set(held_out)
     assert len(train) + len(held_out) == (TASK.high - TASK.low + 1) ** 2
-    val = {_pair(r) for r in make_rows(64, seed=0, split="val")}
+    val = {_pair(r) for r in make_rows(TASK.held_out, seed=0, split="val")}
     rl = {_pair(r) for seed in (1, 2, 3) for r in make_rows(256, seed=seed, split="train")}
     sft = {_pair(r) for r in sft_rows(4096, seed=1)}
-    assert len(val) == 64 and not val & rl and not val & sft
+    assert len(val) == TASK.held_out and not val & rl and not val & sft
 
 
 def test_sft_rows_are_conversations_with_the_right_answer():

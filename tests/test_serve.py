@@ -237,7 +237,7 @@ def test_capstone_eval_endpoint_cli_against_the_scripted_server(tmp_path, capsys
     from verlings.target import load_module
 
     score = load_module("06", "capstone", root=SOLUTIONS).compute_score
-    rows = make_rows(64, seed=0, split="val", task=TASK)
+    rows = make_rows(TASK.held_out, seed=0, split="val", task=TASK)
     hits = [
         score(
             data_source=DATA_SOURCE,
@@ -248,8 +248,9 @@ def test_capstone_eval_endpoint_cli_against_the_scripted_server(tmp_path, capsys
         for r in rows
     ]
     want = sum(hits) / len(hits)
-    assert f"greedy exact-match accuracy on 64 held-out prompts (through {server.url}/v1): {want:.1%} in" in out, out
-    assert len(stats["requests"]) == 64 and all(r["temperature"] == 0 for r in stats["requests"])
+    n = TASK.held_out
+    assert f"greedy exact-match accuracy on {n} held-out prompts (through {server.url}/v1): {want:.1%} in" in out, out
+    assert len(stats["requests"]) == n and all(r["temperature"] == 0 for r in stats["requests"])
     assert (tmp_path / "eval_endpoint.json").is_file()
 
 

@@ -1,12 +1,12 @@
 """The capstone's toy task, written procedurally in verl's dataset formats (no download).
 
-Each RL row is a small addition, ``What is 7 + 15?``, in the schema verl's ``RLHFDataset``
+Each RL row is a small addition, ``What is 7 + 5?``, in the schema verl's ``RLHFDataset``
 reads (the same as chapter 02's GSM8K rows)::
 
     {"data_source": "verlings/arith",
-     "prompt": [{"role": "user", "content": "What is 7 + 15? Answer with digits only."}],
+     "prompt": [{"role": "user", "content": "What is 7 + 5? Answer with digits only."}],
      "ability": "math",
-     "reward_model": {"style": "rule", "ground_truth": "22"},
+     "reward_model": {"style": "rule", "ground_truth": "12"},
      "extra_info": {"split": "train", "index": 0}}
 
 The SFT rows (:func:`sft_rows`, for verl's ``MultiTurnSFTDataset``) are the same questions
@@ -29,10 +29,13 @@ DATA_SOURCE = "verlings/arith"
 
 @dataclass(frozen=True)
 class Task:
-    name: str = "add-0-19"
+    # Single digits (100 pairs): each operand is one token at a fixed place in the prompt, which the
+    # tiny model learns to read within a short SFT; with 0-19 (two-digit operands at varying places)
+    # it stayed at the answers' marginal distribution for 400 SFT steps (measured, ch06 §6.1).
+    name: str = "add-0-9"
     low: int = 0
-    high: int = 19  # inclusive: 400 pairs, digits are single tokens in the course tokenizer
-    held_out: int = 64  # pairs never trained on
+    high: int = 9  # inclusive: 100 pairs, digits are single tokens in the course tokenizer
+    held_out: int = 32  # pairs never trained on
     split_seed: int = 20260101
 
     def pairs(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
