@@ -289,6 +289,41 @@ MUTANTS = [
             return output
         """,
     ),
+    # Budget and turn-limit edges (issue 24): caught by test_agent_loop_edges.py, run beside verl's ToolAgentLoop.
+    Mutant(
+        "agent_loop_null_turns_means_8",
+        REG,
+        "agent_loop",  # the course's old convention: verl reads max_assistant_turns null as no limit
+        replace={
+            "self.max_turns = self.rollout_config.multi_turn.max_assistant_turns  #": (
+                "self.max_turns = self.rollout_config.multi_turn.max_assistant_turns or DEFAULT_MAX_TURNS  #"
+            )
+        },
+    ),
+    Mutant(
+        "run_agent_none_turns_stops_at_8",
+        RUN,
+        "agent_loop",
+        replace={"(max_turns and assistant_turns >= max_turns)": "assistant_turns >= (max_turns or DEFAULT_MAX_TURNS)"},
+    ),
+    Mutant(
+        "run_agent_tool_turn_may_reach_budget",
+        RUN,
+        "agent_loop",  # a tool turn ending exactly at response_length is appended; verl drops it
+        replace={"if len(response_mask) + len(delta) >= response_length:": (
+            "if len(response_mask) + len(delta) > response_length:"
+        )},
+    ),
+    Mutant(
+        "run_agent_runs_tools_at_budget",
+        RUN,
+        "agent_loop",  # a generation that reaches response_length still has its tool calls run
+        replace={
+            "if len(response_mask) >= response_length or (max_turns": (
+                "if len(response_mask) > response_length or (max_turns"
+            )
+        },
+    ),
 ]
 
 

@@ -7,12 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from verlings.differential import verl_core_algos, verl_functions, verl_torch_functional
+# verl imported at collection (seconds under load), not inside a test's time limit.
+import verl.utils.torch_functional as verl_F
+from verl.experimental.agent_loop.tool_parser import HermesToolParser
+from verl.trainer.ppo import core_algos
+
+from verlings.differential import verl_core_algos, verl_functions, verl_hermes_parser, verl_torch_functional
 
 
 def test_compiled_torch_functional_equals_imported_verl():
-    import verl.utils.torch_functional as verl_F
-
     ours = verl_torch_functional()
     g = torch.Generator().manual_seed(0)
     x = torch.randn(3, 5, generator=g)
@@ -33,8 +36,6 @@ def test_compiled_torch_functional_equals_imported_verl():
 
 
 def test_compiled_core_algos_equals_imported_verl():
-    from verl.trainer.ppo import core_algos
-
     ours = verl_core_algos()
     g = torch.Generator().manual_seed(1)
     rewards = torch.randn(4, 6, generator=g)
@@ -61,3 +62,14 @@ def test_compiled_core_algos_equals_imported_verl():
 def test_a_missing_function_is_named():
     with pytest.raises(LookupError, match="no_such_function"):
         verl_functions("utils/torch_functional.py", ("masked_mean", "no_such_function"), {"torch": torch})
+
+
+def test_compiled_hermes_parser_equals_imported_verl():
+    import asyncio
+
+    text = 'a <tool_call>{"name": "f", "arguments": {"x": 1.50, "y": "中"}}</tool_call> b <tool_call>[[</tool_call>'
+    imported = HermesToolParser(SimpleNamespace(decode=lambda ids: ids))
+    ours_content, ours_calls = asyncio.run(verl_hermes_parser().extract_tool_calls(text))
+    verl_content, verl_calls = asyncio.run(imported.extract_tool_calls(text))
+    # Two FunctionCall classes (compiled and imported): compared by their fields.
+    assert (ours_content, [c.model_dump() for c in ours_calls]) == (verl_content, [c.model_dump() for c in verl_calls])

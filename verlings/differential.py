@@ -121,34 +121,48 @@ def assert_agrees(
 
 
 def verl_functions(relative: str, names: tuple[str, ...], namespace: Mapping[str, Any]) -> SimpleNamespace:
-    """Top-level functions ``names`` of verl's file ``verl/<relative>``, compiled from its source.
+    """Top-level functions and classes ``names`` of verl's file ``verl/<relative>``, compiled from its source.
 
     For files that import half of verl (``trainer/ppo/core_algos.py`` pulls in configs, Ray
-    helpers, transformers: seconds of CPU): only the named ``def`` blocks are taken, byte for
-    byte, with their decorators left out (registries), and run against ``namespace`` (the
-    modules and verl helpers their bodies use). Tracebacks point at verl's own file and lines.
+    helpers, transformers: seconds of CPU): only the named ``def``/``class`` blocks are taken,
+    byte for byte, in the file's order, with their decorators left out (registries, tracing;
+    ``property``/``classmethod``/``staticmethod``/``abstractmethod`` stay), and run against
+    ``namespace`` (the modules and verl helpers their bodies use). Tracebacks point at verl's
+    own file and lines.
     """
     key = (relative, names)
     if key in _FUNCTIONS:
         return _FUNCTIONS[key]
     path = _verl_root() / relative
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    wanted = {name: None for name in names}
+    wanted: dict[str, ast.stmt | None] = {name: None for name in names}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in wanted:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name in wanted:
             node.decorator_list = []
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef) and inner is not node:
+                    inner.decorator_list = [d for d in inner.decorator_list if _builtin_decorator(d)]
             wanted[node.name] = node
     missing = [name for name, node in wanted.items() if node is None]
     if missing:
         raise LookupError(f"verl/{relative} has no function {', '.join(missing)} (the course needs verl 0.9.1)")
-    module = ast.Module(body=list(wanted.values()), type_ignores=[])
-    scope: dict[str, Any] = {"__name__": "verl_source_" + relative.replace("/", "_"), **namespace}
-    exec(compile(module, str(path), "exec"), scope)  # verl's installed source, not input
-    _FUNCTIONS[key] = SimpleNamespace(**{name: scope[name] for name in names})
+    in_file_order = sorted((node for node in wanted.values() if node is not None), key=lambda node: node.lineno)
+    module = ast.Module(body=in_file_order, type_ignores=[])
+    # A real module in sys.modules: pydantic resolves a model's annotations through it.
+    compiled = ModuleType(f"verlings_verl_src_{relative.replace('/', '_').removesuffix('.py')}_{len(_FUNCTIONS)}")
+    compiled.__dict__.update(namespace)
+    sys.modules[compiled.__name__] = compiled
+    exec(compile(module, str(path), "exec"), compiled.__dict__)  # verl's installed source, not input
+    _FUNCTIONS[key] = SimpleNamespace(**{name: getattr(compiled, name) for name in names})
     return _FUNCTIONS[key]
 
 
 _FUNCTIONS: dict[tuple[str, tuple[str, ...]], SimpleNamespace] = {}
+_BUILTIN_DECORATORS = {"property", "classmethod", "staticmethod", "abstractmethod"}
+
+
+def _builtin_decorator(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id in _BUILTIN_DECORATORS
 
 
 def _verl_root() -> Path:
@@ -389,3 +403,38 @@ def assert_tensors_agree(
 
 def _why(why: str) -> str:
     return f"\n  {why}" if why else ""
+
+
+def verl_hermes_parser() -> Any:
+    """verl's ``HermesToolParser`` (``experimental/agent_loop/tool_parser.py``) working on text.
+
+    Its ``extract_tool_calls`` decodes the ids with ``self.tokenizer.decode``; here the
+    "tokenizer" hands the text back as it is, so verl's own regex, ``json.loads`` and
+    ``FunctionCall`` run on exactly the text the learner's ``parse_hermes`` gets.
+    """
+    import asyncio
+    import json
+    import logging
+    from abc import ABC, abstractmethod
+
+    import regex
+    from pydantic import BaseModel
+
+    ray_utils = verl_functions("utils/ray_utils.py", ("get_event_loop",), {"asyncio": asyncio})
+    source = verl_functions(
+        "experimental/agent_loop/tool_parser.py",
+        ("FunctionCall", "ToolParser", "HermesToolParser"),
+        {
+            "json": json,
+            "regex": regex,
+            "logger": logging.getLogger("verlings.verl_hermes_parser"),
+            "BaseModel": BaseModel,
+            "Optional": Optional,
+            "Any": Any,
+            "ABC": ABC,
+            "abstractmethod": abstractmethod,
+            "OpenAIFunctionToolSchema": Any,
+            "get_event_loop": ray_utils.get_event_loop,
+        },
+    )
+    return source.HermesToolParser(SimpleNamespace(decode=lambda text: text))

@@ -29,7 +29,7 @@ from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopOutp
 from verl.experimental.agent_loop.tool_parser import HermesToolParser
 
 AGENT_NAME = "verlings_tool_agent"  # the course's name in verl's agent-loop registry
-DEFAULT_MAX_TURNS = 8  # when rollout.multi_turn.max_assistant_turns is null
+DEFAULT_MAX_TURNS = 8  # gsm8k_episode's default; in training max_assistant_turns null means no limit
 GSM8K_TOOL = "calc_gsm8k_reward"
 
 
@@ -99,7 +99,7 @@ async def run_agent(
     messages: list[dict],
     tools: Sequence[Any],
     sampling_params: dict[str, Any],
-    max_turns: int,
+    max_turns: int | None,
     response_length: int,
     *,
     tools_kwargs: dict[str, dict] | None = None,
@@ -114,7 +114,8 @@ async def run_agent(
         messages: the chat so far (system/user), e.g. a dataset row's ``prompt``.
         tools: verl ``BaseTool`` objects (``.name``, ``.tool_schema``, async lifecycle methods).
         sampling_params: passed to every ``generate`` call unchanged.
-        max_turns: the most model generations (verl's ``max_assistant_turns``), >= 1.
+        max_turns: the most model generations (verl's ``max_assistant_turns``); ``None`` (verl's
+            default, ``max_assistant_turns: null``) or 0 means no limit, as in verl.
         response_length: the budget of the whole response (model + tool tokens).
         tools_kwargs: ``{tool_name: {"create_kwargs": {...}}}`` from the dataset row; a tool with
             no entry gets ``create_kwargs={}``.
@@ -140,10 +141,12 @@ async def run_agent(
       far; ``sampling_params`` unchanged;
     * one instance per tool, created with its ``create_kwargs``; every created instance is
       released at the end — also when the server or a tool raised (a server error propagates);
-    * the loop stops after ``max_turns`` generations, when the response has reached
-      ``response_length``, when a model turn has no tool call (``parse_tool_calls``), or when
-      the next tool turn would not fit (``len(response) + len(turn) >= response_length``: it is
-      not appended — a tool answer the model could never read);
+    * the loop stops after ``max_turns`` generations (never, when ``max_turns`` is ``None``),
+      when the response has reached ``response_length`` (``len(response) >= response_length``
+      right after a generation: its tool calls are not run), when a model turn has no tool
+      call (``parse_tool_calls``), or when the next tool turn would not fit
+      (``len(response) + len(turn) >= response_length``: it is not appended — a tool answer
+      the model could never read);
     * the calls of one turn run **concurrently**, results in call order. Arguments are the
       call's JSON-decoded ``"arguments"``. Unknown name → text
       ``f"Unknown function '{name}'. Available tools: {names}"`` (the list of tool names, in
@@ -177,7 +180,8 @@ class ToolAgentLoop(AgentLoopBase):
     * ``__init__(self, *args, tools=None, **kwargs)``: ``super().__init__(*args, **kwargs)`` (it sets
       ``self.server_manager``, ``self.tokenizer``, ``self.rollout_config`` = ``config.actor_rollout_ref.rollout``);
       keep ``tools.tools`` (a ``ToolListWrap``; ``[]`` when ``None``);
-      ``max_turns = rollout_config.multi_turn.max_assistant_turns or DEFAULT_MAX_TURNS``;
+      ``max_turns = rollout_config.multi_turn.max_assistant_turns`` (``None``, verl's default:
+      no limit, as in verl's ToolAgentLoop);
       ``response_length = rollout_config.response_length``.
     * ``async run(self, sampling_params, **kwargs) -> AgentLoopOutput``: ``run_agent`` on the
       row's ``raw_prompt`` (as a list) with the row's ``tools_kwargs`` (``{}`` when missing or ``None``).

@@ -123,7 +123,8 @@ async def run_agent(
             response_ids += output.token_ids
             response_mask += [1] * len(output.token_ids)
             response_logprobs += list(output.log_probs)
-            if len(response_mask) >= response_length or assistant_turns >= max_turns:
+            # max_turns None (verl's max_assistant_turns: null, its default) or 0: no limit, as in verl.
+            if len(response_mask) >= response_length or (max_turns and assistant_turns >= max_turns):
                 break
             _content, calls = await parse_tool_calls(tokenizer, output.token_ids)
             if not calls:
@@ -160,7 +161,7 @@ class ToolAgentLoop(AgentLoopBase):
     def __init__(self, *args: Any, tools: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tools = list(tools.tools) if tools is not None else []  # verl passes a ToolListWrap
-        self.max_turns = self.rollout_config.multi_turn.max_assistant_turns or DEFAULT_MAX_TURNS
+        self.max_turns = self.rollout_config.multi_turn.max_assistant_turns  # None: no limit, as in verl
         self.response_length = self.rollout_config.response_length
 
     async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> AgentLoopOutput:
