@@ -289,6 +289,25 @@ MUTANTS = [
             return {"score": sum(weights[k] * v for k, v in kept.items()), **kept}
         """,
     ),
+    # Clean-up rules tested one by one without math-verify (issue 24): test_rule_rewards_normalise.py.
+    Mutant(
+        "math_equal_no_latex_spacing",
+        "04.math_equal",
+        "rule_rewards",  # "1\\,000" stays "1\\,000": not a number, and math-verify may not be there
+        replace={r'("\\!", ""), ("\\,", ""), ("\\;", ""), ("\\ ", ""), ("~", ""),': ""},
+    ),
+    Mutant(
+        "math_equal_text_units_only",
+        "04.math_equal",
+        "rule_rewards",
+        replace={r'_TEXT = re.compile(r"\\(?:text|mbox|mathrm|textbf)\{': r'_TEXT = re.compile(r"\\(?:text)\{'},
+    ),
+    Mutant(
+        "math_equal_alarm_in_worker_threads",
+        "04.math_equal",
+        "rule_rewards",  # signal.alarm outside the main thread: math-verify fails, every symbolic answer scores 0
+        replace={"limit = 5 if threading.current_thread() is threading.main_thread() else None": "limit = 5"},
+    ),
 ]
 
 

@@ -58,9 +58,12 @@ def math_equal(pred: str | None, truth: str) -> bool:
     * thousands commas: ``"1,000"`` == ``"1000"`` (also LaTeX's ``1{,}000``); but ``"1,2"`` is not ``12``;
     * fractions: ``"1/2"`` == ``"0.5"`` == ``"\frac{1}{2}"`` == ``"\dfrac{1}{2}"`` == ``"\tfrac12"``,
       a sign in front (``"-\frac{3}{2}"`` == ``"-1.5"``); a zero denominator is never equal;
-    * decoration: ``$``, ``\$``, ``\%``, ``%``, ``^\circ``, ``\left``/``\right``, spaces;
+    * decoration: ``$``, ``\$``, ``\%``, ``%``, ``^\circ``/``^{\circ}``/``°``, ``\left``/``\right``,
+      spaces and LaTeX spacing (``\,`` ``\;`` ``\!`` ``\ `` ``~``: ``"1\,000"`` == ``"1000"``);
     * trailing units are optional: ``"5 cm"`` == ``"5\text{ cm}"`` == ``"5"``, ``"10 dollars"`` == ``"10"``
-      (a unit is a word after a space, or any ``\text{...}``; ``"2x"`` is not ``"2"``);
+      (a unit is a word after a space, or any ``\text``/``\mbox``/``\mathrm``/``\textbf{...}``;
+      ``"2x"`` is not ``"2"``);
+    * every rule above holds without math-verify (it is optional: not installed → no fallback);
     * ``pred`` is ``None`` (no answer extracted) or empty → ``False``;
     * anything else: equal after the same clean-up, else (optionally) ask math-verify.
 
