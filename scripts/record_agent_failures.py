@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -149,23 +149,23 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = args.work / name
         entry = record["runs"].get(name, {})
         if not args.extract_only:
-            with tempfile.TemporaryDirectory(prefix=f"agent-{name}-") as tmp:
-                target = build_target(MUTANTS[mutant] if mutant else None, Path(tmp))
-                load_before, started = _load(), time.perf_counter()
-                print(f"[{name}] {what} — {args.steps} steps, seed {args.seed}, load {load_before}", flush=True)
-                result = run(
-                    config, out_dir, model=model, target=target, timeout_s=3000, dump_steps=args.steps, **changes
-                )
-                entry = {
-                    "what": what,
-                    "ok": result.ok,
-                    "wall_s": round(time.perf_counter() - started, 1),
-                    "load_before": load_before,
-                    "load_after": _load(),
-                    "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                }
-                if not result.ok:
-                    print(result.run.failure(), flush=True)
+            # the target stays beside the run: trajectories.jsonl names its files, and the graded
+            # checks can be run again on the recorded batch
+            shutil.rmtree(out_dir / "target", ignore_errors=True)
+            target = build_target(MUTANTS[mutant] if mutant else None, out_dir / "target")
+            load_before, started = _load(), time.perf_counter()
+            print(f"[{name}] {what} — {args.steps} steps, seed {args.seed}, load {load_before}", flush=True)
+            result = run(config, out_dir, model=model, target=target, timeout_s=3000, dump_steps=args.steps, **changes)
+            entry = {
+                "what": what,
+                "ok": result.ok,
+                "wall_s": round(time.perf_counter() - started, 1),
+                "load_before": load_before,
+                "load_after": _load(),
+                "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            }
+            if not result.ok:
+                print(result.run.failure(), flush=True)
         entry["series"] = _extract(out_dir, config.train_batch_size * config.rollout_n)
         record["runs"][name] = entry
         OUT.parent.mkdir(parents=True, exist_ok=True)
