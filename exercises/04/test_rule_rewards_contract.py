@@ -1,7 +1,8 @@
-"""Graded tests for exercises/04/rule_rewards.py: each clean-up rule of math_equal's contract on its
-own, with math-verify switched off (the numeric rules are the contract; math-verify is the optional
+"""Graded tests for exercises/04/rule_rewards.py, conventions its contract states: each clean-up rule of
+math_equal on its own, with math-verify switched off (the numeric rules are the contract; math-verify is the optional
 fallback and would otherwise hide a missing rule), and the fallback's own conventions: it is
-optional, and it also works when verl calls the reward from a worker thread.
+optional, it also works when verl calls the reward from a worker thread, and a number against a
+symbolic answer goes to it; repetition_penalty's default n-gram.
 """
 
 import sys
@@ -71,12 +72,25 @@ def test_math_equal_each_clean_up_rule_without_math_verify(pred, truth, rule):
     [
         ("1.2.3/2", "0.6", "'1.2.3' is not a number, so '1.2.3/2' is no fraction (and must not raise)"),
         (r"\frac{1}{0}", "1", "a zero denominator is never a number"),
+        (r"\frac{x}{2}", "0.5", r"\frac of something that is not a number is no number (and must not raise)"),
         (r"\sqrt{2}", "2^{1/2}", "without math-verify, two different strings that are not numbers are not equal"),
     ],
 )
 def test_math_equal_not_equal_without_math_verify(pred, truth, why):
     assert_equal(
         rules.math_equal(pred, truth), False, what=f"math_equal({pred!r}, {truth!r}) without math-verify", why=why
+    )
+
+
+@pytest.mark.exercise(EX)
+@pytest.mark.parametrize("pred", ["x" * 600, "1" * 600 + "x", r"\sqrt{" + "2" * 600 + "}"])
+def test_math_equal_long_answers_are_not_equal_to_a_short_one(pred):
+    # Long model output that no clean-up rule turns into the number 5: not equal, with or without math-verify.
+    assert_equal(
+        rules.math_equal(pred, "5"),
+        False,
+        what=f"math_equal(<{len(pred)} characters>, '5')",
+        why="a long answer is no number and no string equal to '5'",
     )
 
 
@@ -96,4 +110,27 @@ def test_math_equal_falls_back_to_math_verify_in_a_worker_thread():
         what=r"math_equal('\sqrt{2}', '2^{1/2}') called from a worker thread",
         why="outside the main thread pass parsing_timeout=None and timeout_seconds=None: "
         "math-verify's timeouts use signal.alarm, which only the main thread may set",
+    )
+
+
+@pytest.mark.exercise(EX)
+def test_math_equal_number_against_a_symbolic_truth_asks_math_verify():
+    # One side a number, the other not: the numeric rule cannot decide, so math-verify is asked.
+    pytest.importorskip("math_verify", reason="math-verify is a course dependency (pyproject.toml)")
+    assert_equal(
+        rules.math_equal("1/2", r"\sqrt{1/4}"),
+        True,
+        what=r"math_equal('1/2', '\sqrt{1/4}')",
+        why="exact comparison only when both sides are numbers; otherwise string equality, then math-verify",
+    )
+
+
+@pytest.mark.exercise("04.repetition_penalty")
+def test_repetition_penalty_default_is_4_grams():
+    # The docstring's example, ngram left out: 4-grams abcd bcda cdab dabc abcd → 1 repeat of 5 (5-grams: none).
+    assert_equal(
+        rules.repetition_penalty("a b c d a b c d"),
+        -0.2,
+        what="repetition_penalty('a b c d a b c d')",
+        why="the default is ngram=4",
     )
