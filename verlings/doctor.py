@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from verlings import device, pins
+from verlings.i18n import say
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,42 +68,46 @@ OWN_ROWS = {"torch", "verl", "ray", "hydra-core", "transformers", "pytest", "pyt
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
 
 LABELS = {
-    "python": ("Python", "Python"),
-    "torch": ("torch", "torch"),
-    "verl": ("verl", "verl"),
-    "ray": ("ray", "ray"),
-    "hydra": ("hydra-core", "hydra-core"),
-    "transformers": ("transformers", "transformers"),
-    "engine": ("rollout engine (vLLM, optional)", "推理引擎 vLLM（可选）"),
-    "gpu": ("CUDA GPU", "CUDA GPU"),
-    "disk": ("free disk", "剩余磁盘"),
-    "pytest": ("pytest + plug-ins", "pytest 及插件"),
-    "packages": ("course packages", "课程依赖包"),
-    "jail": ("code jail (bubblewrap, ch. 04)", "代码监狱 bubblewrap（第 04 章）"),
+    "python": {"en": "Python", "zh": "Python"},
+    "torch": {"en": "torch", "zh": "torch"},
+    "verl": {"en": "verl", "zh": "verl"},
+    "ray": {"en": "ray", "zh": "ray"},
+    "hydra": {"en": "hydra-core", "zh": "hydra-core"},
+    "transformers": {"en": "transformers", "zh": "transformers"},
+    "engine": {"en": "rollout engine (vLLM, optional)", "zh": "推理引擎 vLLM（可选）"},
+    "gpu": {"en": "CUDA GPU", "zh": "CUDA GPU"},
+    "disk": {"en": "free disk", "zh": "剩余磁盘"},
+    "pytest": {"en": "pytest + plug-ins", "zh": "pytest 及插件"},
+    "packages": {"en": "course packages", "zh": "课程依赖包"},
+    "jail": {"en": "code jail (bubblewrap, ch. 04)", "zh": "代码监狱 bubblewrap（第 04 章）"},
 }
 
 TEXT = {
-    "title": ("verlings doctor — environment check", "verlings doctor —— 环境检查"),
-    "check": ("check", "检查项"),
-    "status": ("status", "状态"),
-    "found": ("found", "当前"),
-    "needed": ("needed", "需要"),
-    "fix": ("fix (run this)", "修复命令"),
-    "missing": ("not installed", "未安装"),
-    "optional": ("optional", "可选"),
-    "all_ok": ("Everything the course needs is in place.", "课程所需的一切都已就绪。"),
-    "warn_only": ("Ready; {n} optional item(s) above can wait until you need them.",
-                  "已就绪；上面 {n} 个可选项等需要时再装即可。"),
-    "problems": ("{n} required check(s) failed: run the fix command(s) above, then `python grader.py doctor` again.",
-                 "{n} 项必需检查未通过：运行上面的修复命令，然后再运行 `python grader.py doctor`。"),
+    "title": {"en": "verlings doctor — environment check", "zh": "verlings doctor —— 环境检查"},
+    "check": {"en": "check", "zh": "检查项"},
+    "status": {"en": "status", "zh": "状态"},
+    "found": {"en": "found", "zh": "当前"},
+    "needed": {"en": "needed", "zh": "需要"},
+    "fix": {"en": "fix (run this)", "zh": "修复命令"},
+    "missing": {"en": "not installed", "zh": "未安装"},
+    "optional": {"en": "optional", "zh": "可选"},
+    "all_ok": {"en": "Everything the course needs is in place.", "zh": "课程所需的一切都已就绪。"},
+    "warn_only": {
+        "en": "Ready; {n} optional item(s) above can wait until you need them.",
+        "zh": "已就绪；上面 {n} 个可选项等需要时再装即可。",
+    },
+    "problems": {
+        "en": "{n} required check(s) failed: run the fix command(s) above, then `python grader.py doctor` again.",
+        "zh": "{n} 项必需检查未通过：运行上面的修复命令，然后再运行 `python grader.py doctor`。",
+    },
 }
 
-STATUS_MARK = {OK: ("[green]✔ ok[/]", "[green]✔ 正常[/]"), WARN: ("[yellow]! warn[/]", "[yellow]! 提醒[/]"),
-               FAIL: ("[red]✘ fail[/]", "[red]✘ 失败[/]"), INFO: ("[cyan]· info[/]", "[cyan]· 信息[/]")}
-
-
-def _t(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "zh" else pair[0]
+STATUS_MARK = {
+    OK: {"en": "[green]✔ ok[/]", "zh": "[green]✔ 正常[/]"},
+    WARN: {"en": "[yellow]! warn[/]", "zh": "[yellow]! 提醒[/]"},
+    FAIL: {"en": "[red]✘ fail[/]", "zh": "[red]✘ 失败[/]"},
+    INFO: {"en": "[cyan]· info[/]", "zh": "[cyan]· 信息[/]"},
+}
 
 
 @dataclass
@@ -118,7 +123,7 @@ class Check:
     required: bool = True
 
     def label(self, lang: str) -> str:
-        return _t(LABELS[self.key], lang)
+        return say(LABELS[self.key], lang)
 
     def note_in(self, lang: str) -> str:
         return self.note.get(lang) or self.note.get("en", "")
@@ -293,7 +298,7 @@ def check_python() -> Check:
 def check_torch(gpu_present: bool) -> Check:
     version = dist_version("torch")
     if version is None:
-        return Check("torch", FAIL, _t(TEXT["missing"], "en"), TORCH_PIN, FIX_INSTALL,
+        return Check("torch", FAIL, say(TEXT["missing"], "en"), TORCH_PIN, FIX_INSTALL,
                      _note(f"install.sh installs torch=={TORCH_PIN} first, so nothing pulls an unpinned (CUDA) torch",
                            f"install.sh 会先装 torch=={TORCH_PIN}，避免其他包拉来未固定版本的（CUDA 版）torch"))
     cuda = torch_cuda_build()
@@ -328,7 +333,7 @@ def check_torch(gpu_present: bool) -> Check:
 def _simple(key: str, dist: str, spec: str, fix: str, why: tuple[str, str]) -> Check:
     version = dist_version(dist)
     if version is None:
-        return Check(key, FAIL, _t(TEXT["missing"], "en"), spec or "installed", fix, _note(*why))
+        return Check(key, FAIL, say(TEXT["missing"], "en"), spec or "installed", fix, _note(*why))
     if spec and not satisfies(version, spec):
         return Check(key, FAIL, version, spec, fix, _note(*why))
     return Check(key, OK, version, spec)
@@ -385,7 +390,7 @@ def check_transformers() -> Check:
     spec = verl_transformers_spec()
     fix = f'pip install "transformers{spec}"'
     if version is None:
-        return Check("transformers", FAIL, _t(TEXT["missing"], "en"), spec, FIX_COURSE,
+        return Check("transformers", FAIL, say(TEXT["missing"], "en"), spec, FIX_COURSE,
                      _note("verl loads models and tokenizers with transformers",
                            "verl 用 transformers 加载模型与分词器"))
     if satisfies(version, spec):
@@ -417,7 +422,7 @@ def check_engine(verdict: device.Device | None = None) -> Check:
                          _note(f"chapter 06's run would fail: {problem}",
                                f"第 06 章的训练会失败：{problem}"), required=False)
         return Check("engine", OK, f"{found}, imports ok", needed, required=False)
-    return Check("engine", WARN, _t(TEXT["missing"], "en"), needed, FIX_ENGINE,
+    return Check("engine", WARN, say(TEXT["missing"], "en"), needed, FIX_ENGINE,
                  _note("only chapter 06's real training run needs it; every other chapter runs without",
                        "只有第 06 章真正的训练需要它；其余各章都不需要"), required=False)
 
@@ -464,7 +469,7 @@ def _missing_or_wrong(requirements: list[str]) -> tuple[list[str], list[str]]:
             continue
         version = dist_version(req.name)
         if version is None:
-            problems.append(f"{req.name}: {_t(TEXT['missing'], 'en')}")
+            problems.append(f"{req.name}: {say(TEXT['missing'], 'en')}")
         elif req.specifier and not satisfies(version, str(req.specifier)):
             problems.append(f"{req.name} {version} (needs {req.specifier})")
         else:
@@ -559,26 +564,26 @@ def render(checks: list[Check], lang: str = "en", console=None) -> None:
     from rich.table import Table
 
     console = console or Console()
-    table = Table(title=_t(TEXT["title"], lang), show_lines=False, expand=False)
+    table = Table(title=say(TEXT["title"], lang), show_lines=False, expand=False)
     for col in ("check", "status", "found", "needed", "fix"):
-        table.add_column(_t(TEXT[col], lang), overflow="fold")
+        table.add_column(say(TEXT[col], lang), overflow="fold")
     for c in checks:
-        found = c.found if c.found != TEXT["missing"][0] else _t(TEXT["missing"], lang)
-        needed = _t(TEXT["optional"], lang) if c.needed == "optional" else c.needed
+        found = c.found if c.found != TEXT["missing"]["en"] else say(TEXT["missing"], lang)
+        needed = say(TEXT["optional"], lang) if c.needed == "optional" else c.needed
         note = c.note_in(lang)
         if note and c.status != OK:
             found = f"{found}\n[dim]{note}[/]"
         fix = f"[bold]{c.fix}[/]" if c.fix and c.status in (FAIL, WARN) else ""
-        table.add_row(c.label(lang), _t(STATUS_MARK[c.status], lang), found, needed, fix)
+        table.add_row(c.label(lang), say(STATUS_MARK[c.status], lang), found, needed, fix)
     console.print(table)
     failures = sum(c.status == FAIL and c.required for c in checks)
     warnings = sum(c.status in (WARN, FAIL) and not c.required for c in checks)
     if failures:
-        console.print("[red]" + _t(TEXT["problems"], lang).format(n=failures) + "[/]")
+        console.print("[red]" + say(TEXT["problems"], lang).format(n=failures) + "[/]")
     elif warnings:
-        console.print("[green]" + _t(TEXT["warn_only"], lang).format(n=warnings) + "[/]")
+        console.print("[green]" + say(TEXT["warn_only"], lang).format(n=warnings) + "[/]")
     else:
-        console.print("[green]" + _t(TEXT["all_ok"], lang) + "[/]")
+        console.print("[green]" + say(TEXT["all_ok"], lang) + "[/]")
 
 
 def main(argv: list[str] | None = None, lang: str = "en") -> int:

@@ -11,9 +11,19 @@ from rich.table import Table
 from rich.text import Text
 
 from verlings.chapters import Chapter, Exercise, all_chapters
+from verlings.i18n import say
 from verlings.report import MARKS, words
 
 STALE = "stale"  # graded before its file last changed: the saved status may no longer hold
+
+TEXT = {
+    "progress": {"en": "progress", "zh": "进度"},
+    "level": {"en": "level", "zh": "难度"},
+    "stale": {"en": "changed, not graded", "zh": "文件已改，待评分"},
+    "not_graded": {"en": "not graded", "zh": "未评分"},
+    "passed": {"en": "exercises passed", "zh": "个练习已通过"},
+    "not_here": {"en": "not covered: ", "zh": "不涉及："},
+}
 
 
 def progress_table(status: Mapping[str, str], hints: Mapping[str, int], lang: str) -> tuple[Table, int, int]:
@@ -23,8 +33,8 @@ def progress_table(status: Mapping[str, str], hints: Mapping[str, int], lang: st
     (● of 3) and, where chapter.toml gives them, the minutes it is meant to take.
     """
     w = words(lang)
-    table = Table(title="verlings — " + ("进度" if lang == "zh" else "progress"))
-    for col in (w["exercise"], w["name"], "难度" if lang == "zh" else "level", w["points"], w["status"], w["hint"]):
+    table = Table(title="verlings — " + say(TEXT["progress"], lang))
+    for col in (w["exercise"], w["name"], say(TEXT["level"], lang), w["points"], w["status"], w["hint"]):
         table.add_column(col)
     done = total = 0
     current_marked = False
@@ -39,9 +49,9 @@ def progress_table(status: Mapping[str, str], hints: Mapping[str, int], lang: st
                 mark, colour = MARKS[state]
                 cell = Text(f"{mark} {w[state]}", style=colour)
             elif state == STALE:
-                cell = Text("? " + ("文件已改，待评分" if lang == "zh" else "changed, not graded"), style="yellow")
+                cell = Text("? " + say(TEXT["stale"], lang), style="yellow")
             else:
-                cell = Text("· " + ("未评分" if lang == "zh" else "not graded"), style="dim")
+                cell = Text("· " + say(TEXT["not_graded"], lang), style="dim")
             name = Text(ex.id, style="bold")
             if state != "passed" and not current_marked:
                 name.append("  ←", style="bold cyan")
@@ -62,9 +72,9 @@ def _about(ch: Chapter, lang: str) -> Text:
     and ``out_of_scope``)."""
     about = Text(ch.title_in(lang), style="bold magenta")
     if ch.objectives:
-        about.append("\n" + (ch.objectives.get(lang) or ch.objectives["en"]), style="dim")
+        about.append("\n" + say(ch.objectives, lang), style="dim")
     if ch.out_of_scope:
-        about.append("\n" + NOT_HERE[lang] + (ch.out_of_scope.get(lang) or ch.out_of_scope["en"]), style="dim italic")
+        about.append("\n" + say(TEXT["not_here"], lang) + say(ch.out_of_scope, lang), style="dim italic")
     return about
 
 
@@ -75,8 +85,7 @@ def chapter_intro(ch: Chapter, lang: str) -> Text:
     return intro
 
 
-NOT_HERE = {"en": "not covered: ", "zh": "不涉及："}
 
 
 def passed_line(done: int, total: int, lang: str) -> str:
-    return f"{done}/{total} " + ("个练习已通过" if lang == "zh" else "exercises passed")
+    return f"{done}/{total} " + say(TEXT["passed"], lang)

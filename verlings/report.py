@@ -11,6 +11,7 @@ from rich.text import Text
 
 from verlings.chapters import Exercise
 from verlings.grading import CRASHED, FAILED, PASSED, SKIPPED, TIMEOUT, ExerciseResult, GradeReport
+from verlings.i18n import say
 from verlings.target import describe
 
 MARKS = {PASSED: ("✓", "green"), FAILED: ("✗", "red"), CRASHED: ("💥", "red"), TIMEOUT: ("⏱", "red"),
@@ -84,9 +85,9 @@ def graded_passed(report: GradeReport, lang: str) -> str:
         return w["all_passed"]
     whole = [c for c in report.chapters if len(c.exercises) == len(c.chapter.exercises)]
     if len(whole) == len(report.chapters):
-        unit = "章" if lang == "zh" else "chapter"
+        unit = say({"en": "chapter", "zh": "章"}, lang)
         what = ", ".join(f"{unit} {c.chapter.id}" for c in whole)
-        what += f" ({len(graded)} " + ("个练习)" if lang == "zh" else "exercises)")
+        what += f" ({len(graded)} " + say({"en": "exercises)", "zh": "个练习)"}, lang)
     else:
         what = ", ".join(e.exercise.id for e in graded)
     return w["graded_passed"].format(what=what)

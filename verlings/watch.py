@@ -33,6 +33,7 @@ from rich.text import Text
 
 from verlings.chapters import Exercise, all_chapters, find_exercise, load_chapter
 from verlings.grading import PASSED, ExerciseResult, grade_chapter
+from verlings.i18n import say
 from verlings.listing import STALE, chapter_intro, level, passed_line, progress_table
 from verlings.paths import EXERCISES
 from verlings.report import MARKS, render_hints, render_next, words
@@ -45,6 +46,8 @@ KEYS_HELP = {
 NEXT_HELP = {"en": "press n for the next exercise", "zh": "按 n 进入下一个练习"}
 PASSED_MSG = {"en": "passed! Compare with the reference:", "zh": "通过！参考答案"}
 ALL_DONE = {"en": "All exercises pass. 🎉", "zh": "所有练习都已通过。🎉"}
+GRADING = {"en": "grading ", "zh": "评分中 "}
+ALSO_REGRADED = {"en": "also re-graded: ", "zh": "同时重新评分："}
 WORKER_LINE = {
     "ready": {"en": "warm grading worker ready", "zh": "评分进程已就绪"},
     "starting": {"en": "starting the grading worker (imports torch and verl once); fresh interpreters meanwhile",
@@ -217,7 +220,7 @@ class WatchSession:
         for ex in exercises:
             by_chapter.setdefault(ex.chapter, []).append(ex)
         for chapter_id, exs in by_chapter.items():
-            self.busy = ("评分中 " if self.lang == "zh" else "grading ") + ", ".join(e.id for e in exs) + " …"
+            self.busy = say(GRADING, self.lang) + ", ".join(e.id for e in exs) + " …"
             self.refresh()
             worker = self._ready_worker()
             result = grade_chapter(load_chapter(chapter_id), self.target, only={e.id for e in exs}, worker=worker,
@@ -322,7 +325,7 @@ class WatchSession:
                 hints = self.progress.hints.get(ex.id, 0)
                 parts.append(self._capture(lambda c: render_next(result, self.lang, c, hints_shown=hints)))
         if self.others:
-            also = "同时重新评分：" if self.lang == "zh" else "also re-graded: "
+            also = say(ALSO_REGRADED, self.lang)
             parts.append(Text(also + " · ".join(self.others), style="dim"))
         if self.panel is not None:
             parts.append(self.panel)
