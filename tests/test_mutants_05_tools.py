@@ -1,138 +1,104 @@
-"""Known-wrong variants of exercises/05/tools.py: each must fail at least one graded test."""
+"""Known-wrong variants of exercises/05/tools.py: each must fail at least one graded test.
+
+Each is a small edit of solutions/05/tools.py (``replace``); ``code`` only where the mistake is
+a missing method, which an edit of the text cannot remove as plainly.
+"""
 
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
 CALC, GSM = "05.calculator", "05.gsm8k_tool"
+PARSE = 'value = _evaluate(ast.parse(expression.strip(), mode="eval"))'
+CHECKS = (
+    "    if not isinstance(expression, str):\n"
+    '        return f"Error: expression must be a string, got {type(expression).__name__}"\n'
+    "    if len(expression) > MAX_EXPRESSION_CHARS:\n"
+    '        return f"Error: expression longer than {MAX_EXPRESSION_CHARS} characters"\n'
+)
+CALC_ERROR = "except CalculatorError as exc:"
+CALC_RELEASE = "        self._instance_dict.pop(instance_id, None)\n\n\nclass Gsm8kAnswerTool"
+GSM_RELEASE = (
+    'method="flexible", format_score=0.0, score=1.0\n        )\n\n'
+    "    async def release(self, instance_id: str, **kwargs: Any) -> None:\n"
+    "        self._instance_dict.pop(instance_id, None)"
+)
+CALC_STATE = "self._instance_dict: dict[str, dict[str, Any]] = {}  # per object: two tools never share state"
+GSM_RETURN = 'return ToolResponse(text=f"Current parsed {answer=} {reward=}"), tool_reward, {}'
 
 MUTANTS = [
+    # eval in place of the checks and the syntax-tree walk: it runs any Python the model writes, and
+    # every error it raises reads as an answer
     Mutant(
         "calculator_uses_eval",
         CALC,
         "tools",
-        """
-        def calculate(expression):
-            try:
-                value = eval(expression)
-            except Exception as exc:
-                return f"Error: {exc}"
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            return repr(value) if isinstance(value, float) else str(value)
-        """,
+        replace={CHECKS: "", PARSE: "value = eval(expression)", CALC_ERROR: "except Exception as exc:"},
     ),
     Mutant(
         "calculator_uses_restricted_eval",
         CALC,
         "tools",
-        """
-        def calculate(expression):
-            try:
-                value = eval(str(expression).strip(), {"__builtins__": {}}, {})  # still eval: not safe
-            except Exception as exc:
-                return f"Error: {exc}"
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            return repr(value) if isinstance(value, float) else str(value)
-        """,
+        replace={
+            CHECKS: "",
+            PARSE: 'value = eval(str(expression).strip(), {"__builtins__": {}}, {})  # still eval: not safe',
+            CALC_ERROR: "except Exception as exc:",
+        },
     ),
     Mutant(
         "calculator_accepts_bools",
         CALC,
         "tools",
-        """
-        _solution_evaluate = _evaluate
-
-        def _evaluate(node):
-            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-                return _checked(node.value)
-            if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-                return _checked(_BINARY[type(node.op)](_evaluate(node.left), _evaluate(node.right)))
-            return _solution_evaluate(node)
-        """,
+        replace={
+            "type(node.value) in (int, float)": "isinstance(node.value, (int, float))",
+        },
     ),
     Mutant(
         "calculator_unbounded_exponent",
         CALC,
         "tools",
-        """
-        MAX_EXPONENT = 10**9
-        MAX_ABS = 10**10000
-        """,
+        replace={"MAX_EXPONENT = 100": "MAX_EXPONENT = 10**9", "MAX_ABS = 10**30": "MAX_ABS = 10**10000"},
     ),
     Mutant(
         "calculator_raises_on_division_by_zero",
         CALC,
         "tools",
-        """
-        _solution_calculate = calculate
-
-        def calculate(expression):
-            if isinstance(expression, str) and "/ 0" in expression.replace("/0", "/ 0"):
-                raise ZeroDivisionError("division by zero")
-            return _solution_calculate(expression)
-        """,
+        replace={
+            '        except ZeroDivisionError:\n            raise CalculatorError("division by zero") from None\n': "",
+        },
     ),
     Mutant(
         "calculator_prints_floats_as_floats",
         CALC,
         "tools",
-        """
-        _solution_calculate = calculate
-
-        def calculate(expression):
-            text = _solution_calculate(expression)
-            if not text.startswith("Error") and isinstance(expression, str) and "/" in expression and "." not in text:
-                return text + ".0"
-            return text
-        """,
+        replace={"return str(int(value)) if value.is_integer() else repr(value)": "return repr(value)"},
     ),
     Mutant(
         "calculator_floordiv_as_truediv",
         CALC,
         "tools",
-        """
-        _BINARY[ast.FloorDiv] = operator.truediv
-        """,
+        replace={"ast.FloorDiv: operator.floordiv,": "ast.FloorDiv: operator.truediv,"},
     ),
     Mutant(
         "calculator_does_not_strip",
         CALC,
         "tools",
-        """
-        _solution_calculate = calculate
-
-        def calculate(expression):
-            if isinstance(expression, str) and expression != expression.lstrip():
-                return "Error: not an arithmetic expression (IndentationError)"
-            return _solution_calculate(expression)
-        """,
+        replace={"ast.parse(expression.strip(), mode=": "ast.parse(expression, mode="},
     ),
     Mutant(
         "calculator_state_on_the_class",
         CALC,
         "tools",
-        """
-        CalculatorTool._shared = {}
-
-        def _shared_init(self, config=None, tool_schema=None):
-            self._instance_dict = CalculatorTool._shared  # every object sees the same dict
-            BaseTool.__init__(self, config or {}, tool_schema)
-
-        CalculatorTool.__init__ = _shared_init
-        """,
+        replace={
+            "class CalculatorTool(BaseTool):\n": "class CalculatorTool(BaseTool):\n    _shared: dict = {}\n",
+            CALC_STATE: "self._instance_dict = CalculatorTool._shared  # every object sees the same dict",
+        },
     ),
     Mutant(
         "calculator_release_forgets_nothing",
         CALC,
         "tools",
-        """
-        async def _release_nothing(self, instance_id, **kwargs):
-            return None
-
-        CalculatorTool.release = _release_nothing
-        """,
+        replace={CALC_RELEASE: "        return None\n\n\nclass Gsm8kAnswerTool"},
     ),
     Mutant(
         "calculator_without_default_schema",
@@ -146,127 +112,65 @@ MUTANTS = [
         "calculator_raises_for_a_missing_expression",
         CALC,
         "tools",
-        """
-        async def _execute(self, instance_id, parameters, **kwargs):
-            return ToolResponse(text=calculate(parameters["expression"])), 0.0, {}
-
-        CalculatorTool.execute = _execute
-        """,
+        replace={
+            'parameters.get("expression") if isinstance(parameters, dict) else None': 'parameters["expression"]',
+        },
     ),
     Mutant(
         "gsm8k_strict_rule",
         GSM,
         "tools",
-        """
-        async def _strict(self, instance_id, **kwargs):
-            state = self._instance_dict[instance_id]
-            return gsm8k.compute_score(state["response"], state["ground_truth"], method="strict", format_score=0.0)
-
-        Gsm8kAnswerTool.calc_reward = _strict
-        """,
+        replace={'method="flexible", format_score=0.0': 'method="strict", format_score=0.0'},
     ),
     Mutant(
         "gsm8k_state_on_the_class",
         GSM,
         "tools",
-        """
-        Gsm8kAnswerTool._shared = {}
-
-        def _shared_init(self, config=None, tool_schema=None):
-            self._instance_dict = Gsm8kAnswerTool._shared
-            BaseTool.__init__(self, config or {}, tool_schema)
-
-        Gsm8kAnswerTool.__init__ = _shared_init
-        """,
+        replace={
+            "class Gsm8kAnswerTool(BaseTool):\n": "class Gsm8kAnswerTool(BaseTool):\n    _shared: dict = {}\n",
+            "self._instance_dict: dict[str, dict[str, Any]] = {}\n": "self._instance_dict = Gsm8kAnswerTool._shared\n",
+        },
     ),
     Mutant(
         "gsm8k_ignores_create_kwargs",
         GSM,
         "tools",
-        """
-        async def _create(self, instance_id=None, ground_truth=None, **kwargs):
-            instance_id = instance_id or str(uuid4())
-            self._instance_dict[instance_id] = {"response": "", "ground_truth": ground_truth, "reward": 0.0}
-            return instance_id, ToolResponse()
-
-        Gsm8kAnswerTool.create = _create
-        """,
+        replace={
+            "        if ground_truth is None:  # verl's ToolAgentLoop passes create(create_kwargs={...})\n"
+            '            ground_truth = (kwargs.get("create_kwargs") or {}).get("ground_truth")\n': "",
+        },
     ),
-    Mutant(
-        "gsm8k_no_penalty",
-        GSM,
-        "tools",
-        """
-        _solution_execute = Gsm8kAnswerTool.execute
-
-        async def _execute(self, instance_id, parameters, **kwargs):
-            response, _, metrics = await _solution_execute(self, instance_id, parameters, **kwargs)
-            return response, 0.0, metrics
-
-        Gsm8kAnswerTool.execute = _execute
-        """,
-    ),
+    Mutant("gsm8k_no_penalty", GSM, "tools", replace={GSM_RETURN: GSM_RETURN.replace("tool_reward", "0.0")}),
     Mutant(
         "gsm8k_penalty_against_zero_not_best",
         GSM,
         "tools",
-        """
-        async def _execute(self, instance_id, parameters, **kwargs):
-            answer = parameters.get("answer", "")
-            answer = answer if isinstance(answer, str) else str(answer)
-            state = self._instance_dict[instance_id]
-            state["response"] = answer if answer.startswith("#### ") else "#### " + answer
-            reward = await self.calc_reward(instance_id)
-            return ToolResponse(text=f"Current parsed {answer=} {reward=}"), 0.0 if reward > 0 else -0.05, {}
-
-        Gsm8kAnswerTool.execute = _execute
-        """,
+        replace={
+            'tool_reward = 0.0 if reward > state["reward"] else -0.05': "tool_reward = 0.0 if reward > 0 else -0.05",
+        },
     ),
     Mutant(
         "gsm8k_penalty_against_best_not_previous",
         GSM,
         "tools",
-        """
-        async def _execute(self, instance_id, parameters, **kwargs):
-            answer = parameters.get("answer", "")
-            answer = answer if isinstance(answer, str) else str(answer)
-            state = self._instance_dict[instance_id]
-            state["response"] = answer if answer.startswith("#### ") else "#### " + answer
-            reward = await self.calc_reward(instance_id)
-            step = 0.0 if reward > state["reward"] else -0.05
-            state["reward"] = max(reward, state["reward"])  # keeps the best, verl keeps the latest
-            return ToolResponse(text=f"Current parsed {answer=} {reward=}"), step, {}
-
-        Gsm8kAnswerTool.execute = _execute
-        """,
+        replace={
+            'state["reward"] = reward\n': 'state["reward"] = max(reward, state["reward"])  # verl keeps the latest\n',
+        },
     ),
     Mutant(
         "gsm8k_answer_not_stringified",
         GSM,
         "tools",
-        """
-        async def _execute(self, instance_id, parameters, **kwargs):
-            answer = parameters.get("answer", "")
-            state = self._instance_dict[instance_id]
-            state["response"] = answer if str(answer).startswith("#### ") else "#### " + answer  # TypeError on ints
-            reward = await self.calc_reward(instance_id)
-            step = 0.0 if reward > state["reward"] else -0.05
-            state["reward"] = reward
-            return ToolResponse(text=f"Current parsed {answer=} {reward=}"), step, {}
-
-        Gsm8kAnswerTool.execute = _execute
-        """,
+        replace={
+            "        if not isinstance(answer, str):\n            answer = str(answer)\n": "",
+            'answer if answer.startswith("#### ")': 'answer if str(answer).startswith("#### ")',  # TypeError on ints
+        },
     ),
     Mutant(
         "gsm8k_release_forgets_nothing",
         GSM,
         "tools",
-        """
-        async def _release_nothing(self, instance_id, **kwargs):
-            return None
-
-        Gsm8kAnswerTool.release = _release_nothing
-        """,
+        replace={GSM_RELEASE: GSM_RELEASE.replace("self._instance_dict.pop(instance_id, None)", "return None")},
     ),
 ]
 
