@@ -126,6 +126,10 @@ def _preload() -> None:
     for name in PRELOAD:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    with contextlib.suppress(Exception):  # verl's config files parsed once (chapters 01, 03 compose per save)
+        from verlings import hydra_cache
+
+        hydra_cache.prewarm()
     with contextlib.suppress(Exception):  # imports must not leave Hydra initialised
         from hydra.core.global_hydra import GlobalHydra
 
