@@ -75,6 +75,14 @@ def repeat_batch(batch, repeat_times, interleave=True):
             out[key] = np.tile(col, (repeat_times,) + (1,) * (col.ndim - 1))
     return out
 """),
+    # the repeated columns written back into the caller's dict instead of a new one
+    Mutant("repeat_into_the_input", "01.repeat", "training_loop", """
+_reference_repeat = repeat_batch
+
+def repeat_batch(batch, repeat_times, interleave=True):
+    batch.update(_reference_repeat(batch, repeat_times, interleave))
+    return batch
+"""),
     # np.repeat without axis flattens 2-D columns
     Mutant("repeat_numpy_flattens", "01.repeat", "training_loop", """
 _reference_repeat = repeat_batch

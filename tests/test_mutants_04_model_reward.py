@@ -12,6 +12,22 @@ from verlings.dev.mutants import Mutant, caught
 pytestmark = pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
 
 MUTANTS = [
+    # Found by `python -m verlings.dev never-failing 04`: graded tests no variant made fail.
+    # retries=-1 accepted: no attempt at all instead of a clear ValueError
+    Mutant("negative_retries_accepted", "04.score_texts", "model_reward", replace={
+        "if batch_size < 1 or max_concurrency < 1 or retries < 0 or timeout_s <= 0:":
+        "if batch_size < 1 or max_concurrency < 1 or timeout_s <= 0:"}),
+    # an empty list still sends one (empty) batch to the server
+    Mutant("empty_list_posts_a_batch", "04.score_texts", "model_reward", replace={
+        "    if not texts:\n        return []\n": "",
+        "for i in range(0, len(texts), batch_size)]": "for i in range(0, max(len(texts), 1), batch_size)]"}),
+    # the texts dealt round-robin into balanced batches: sizes 7/7/6 and the scores out of order
+    Mutant("batches_dealt_round_robin", "04.score_texts", "model_reward", replace={
+        "batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]":
+        "n = -(-len(texts) // batch_size)\n    batches = [texts[i::n] for i in range(n)]"}),
+    # no url check: the call fails somewhere inside httpx, not with a ValueError that names the url
+    Mutant("rm_reward_without_url_check", "04.rm_reward", "model_reward", replace={
+        "    if not url:\n        raise ValueError": "    if False:\n        raise ValueError"}),
     # Subtle (issue 24): only 503 is retried; verl's client retries every 5xx.
     Mutant("retries_only_503", "04.score_texts", "model_reward", replace={
         "if response.status_code >= 500:": "if response.status_code == 503:"}),

@@ -5,6 +5,14 @@ import pytest
 from verlings.dev.mutants import Mutant, caught
 
 MUTANTS = [
+    # Found by `python -m verlings.dev never-failing 04`: graded tests no variant made fail.
+    # DOTALL added to a compiled pattern too: its own flags are lost
+    Mutant("format_recompiles_a_compiled_pattern", "04.format_reward", "rule_rewards", replace={
+        "regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.DOTALL)":
+        "regex = re.compile(getattr(pattern, 'pattern', pattern), re.DOTALL)"}),
+    # ngram=0 accepted: a list of empty tuples, a penalty instead of a ValueError
+    Mutant("repetition_accepts_ngram_zero", "04.repetition_penalty", "rule_rewards", replace={
+        "if ngram < 1:": "if ngram < 0:"}),
     # Subtle (issue 24): clamped at -penalty_factor; verl's DAPO manager is not when the response outgrows
     # max_resp_len. Caught by the differential test on generated lengths.
     Mutant("overlong_clamped_at_minus_factor", "04.overlong_penalty", "rule_rewards", replace={

@@ -404,6 +404,111 @@ MUTANTS = [
 ]
 
 
+# Found by `python -m verlings.dev never-failing 04`: graded tests that no variant above made fail.
+_WRAP = """
+_reference_run_code = run_code
+
+def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
+    r = _reference_run_code(code, {stdin}, timeout_s, memory_mb, jail)
+    return r._replace({change})
+"""
+
+
+def _wrapped(stdin: str = "stdin", change: str = "") -> str:
+    return _WRAP.format(stdin=stdin, change=change)
+
+
+MUTANTS += [
+    (
+        Mutant(
+            "run_code_swaps_stdout_and_stderr",
+            "04.run_code",
+            "sandbox",
+            _wrapped(change="stdout=r.stderr, stderr=r.stdout"),
+        ),
+        ["test_run_code_captures_stdout_stderr_and_exit_code"],
+    ),
+    (Mutant("run_code_ignores_stdin", "04.run_code", "sandbox", _wrapped(stdin='""')), ["test_run_code_feeds_stdin"]),
+    (
+        Mutant(
+            "run_code_decodes_latin1",
+            "04.run_code",
+            "sandbox",
+            _wrapped(change="stdout=r.stdout.encode('utf-8').decode('latin-1')"),
+        ),
+        ["test_run_code_keeps_unicode"],
+    ),
+    (
+        Mutant(
+            "run_code_exit_code_as_a_flag", "04.run_code", "sandbox", _wrapped(change="exit_code=int(r.exit_code != 0)")
+        ),
+        ["test_run_code_reports_exit_codes_and_tracebacks"],
+    ),
+    (
+        Mutant(
+            "isolation_layers_always_claims_the_jail",
+            "04.run_code",
+            "sandbox",
+            """
+_reference_layers = isolation_layers
+
+def isolation_layers(jail=True):
+    return _reference_layers(jail=True)
+""",
+        ),
+        ["test_isolation_layers_names_the_layers"],
+    ),
+    # No isolation at all (a plain subprocess): each limit test fails only when every layer that
+    # enforces it is gone — the guard and the jail both block the network, files and os.kill.
+    (
+        Mutant(
+            "run_code_is_a_plain_subprocess",
+            "04.sandbox_limits",
+            "sandbox",
+            """
+def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
+    start = time.monotonic()
+    try:
+        p = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True,
+                           timeout=timeout_s)
+        return RunResult(p.stdout, p.stderr, p.returncode, False, time.monotonic() - start, jail)
+    except subprocess.TimeoutExpired:
+        return RunResult("", "", -9, True, time.monotonic() - start, jail)
+""",
+        ),
+        [
+            "test_network_is_blocked",
+            "test_writing_outside_the_folder_is_blocked",
+            "test_reading_the_graders_files_is_blocked",
+            "test_processes_outside_cannot_be_killed",
+        ],
+    ),
+    (
+        Mutant(
+            "code_reward_no_cases_is_full_marks",
+            "04.code_reward",
+            "sandbox",
+            replace={
+                "if code is None or not test_cases:\n        return 0.0": (
+                    "if not test_cases:\n        return 1.0  # all([]) is True\n"
+                    "    if code is None:\n        return 0.0"
+                ),
+            },
+        ),
+        ["test_code_reward_edge_inputs"],
+    ),
+    (
+        Mutant(
+            "code_reward_own_timeout",
+            "04.code_reward",
+            "sandbox",
+            replace={'stdin=case["input"], timeout_s=timeout_s,': 'stdin=case["input"], timeout_s=10.0,'},
+        ),
+        ["test_code_reward_hostile_program_scores_zero"],
+    ),
+]
+
+
 @pytest.mark.parametrize(("mutant", "catchers"), MUTANTS, ids=[m.name for m, _ in MUTANTS])
 def test_graded_tests_catch(mutant, catchers):
     with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:

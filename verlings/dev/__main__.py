@@ -3,6 +3,7 @@
 Commands:
     sync [--check] [--no-goldens]   regenerate goldens, pristine stubs and the verify manifest
     mutation CHAPTER|NN/MODULE ...  mutation score of the reference modules (mutmut operators)
+    never-failing [NN ...] [--jobs N]  graded tests no known-wrong variant makes fail (docs/)
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
         from verlings.dev.mutation import main as mutation
 
         return mutation(rest)
+    if command == "never-failing":
+        from verlings.dev.never_failing import main as never_failing
+
+        return never_failing(rest)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 

@@ -20,6 +20,7 @@ kind, never by the message's wording.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import tempfile
@@ -131,6 +132,8 @@ def graded_failures(
     where = [test_file, *sorted(test_file.parent.glob(f"test_{module}_*.py"))] if module and test_file.is_file() \
         else [EXERCISES / chapter]
     outcomes = _Outcomes()
+    # the course test that runs this mutant (pytest sets it; the run below overwrites it)
+    caller = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     saved_active, saved_env = target_mod.active(), os.environ.get(target_mod.ENV_VAR)
     # torch/transformers/verl are already loaded: freezing them out of the collector keeps pytest's
     # end-of-run gc sweeps from costing seconds per mutant.
@@ -164,11 +167,33 @@ def graded_failures(
             os.environ.pop(target_mod.ENV_VAR, None)
         else:
             os.environ[target_mod.ENV_VAR] = saved_env
+    _log_outcomes(caller, exercise, outcomes)
     if outcomes.broken:
         raise RuntimeError("the mutant itself is broken:\n" + "\n".join(outcomes.broken))
     if messages is not None:
         messages.update(outcomes.messages)
     return outcomes.failed, outcomes.passed
+
+
+# A folder: every graded_failures run appends what failed and passed to <folder>/<pid>.jsonl
+# (one file per process, so xdist workers never interleave). `python -m verlings.dev
+# never-failing` sets it to learn which graded tests no known-wrong variant makes fail.
+LOG_ENV = "VERLINGS_MUTANT_LOG"
+
+
+def _log_outcomes(caller: str, exercise: str, outcomes: _Outcomes) -> None:
+    folder = os.environ.get(LOG_ENV)
+    if not folder:
+        return
+    record = {
+        "caller": caller,
+        "exercise": exercise,
+        "failed": outcomes.failed,
+        "passed": outcomes.passed,
+        "broken": bool(outcomes.broken),
+    }
+    with open(Path(folder) / f"{os.getpid()}.jsonl", "a", encoding="utf-8") as out:
+        out.write(json.dumps(record) + "\n")
 
 
 def wrong_causes(mutant: Mutant, messages: dict[str, str]) -> list[str]:
