@@ -100,6 +100,32 @@ def test_the_hint_line_names_the_running_tests_exercise(pytester):
     result.stdout.fnmatch_lines(["*hint: python grader.py hint 03.masked_mean*"])
 
 
+HINT_LINES = """
+import pytest
+from verlings.testing import assert_equal, hint_line
+
+@pytest.mark.parametrize("ex", [pytest.param(e, marks=pytest.mark.exercise(e)) for e in ("03.gae", "03.grpo")])
+def test_param(ex):
+    assert_equal(1, 2, what="per parameter")
+
+@pytest.mark.exercise("03.rloo")
+def test_own_message():
+    raise AssertionError("written by the test\\n" + hint_line())
+
+def test_unmarked():
+    assert hint_line() == ""
+"""
+
+
+def test_a_parametrized_marker_and_a_hand_written_message_name_their_exercise(pytester):
+    """Each parameter's marker is the context of its run; ``hint_line()`` serves messages a test writes."""
+    result = _run(pytester, HINT_LINES, "-q")
+    result.assert_outcomes(failed=3, passed=1)
+    out = result.stdout.str()
+    for ex in ("03.gae", "03.grpo", "03.rloo"):
+        assert f"hint: python grader.py hint {ex}" in out, out
+
+
 def test_exercise_and_skip_exercise_options_select_by_marker(pytester):
     result = _run(pytester, TESTS, "-q", "--exercise", "03.masked_var")
     result.assert_outcomes(passed=1, deselected=2)

@@ -35,6 +35,12 @@ def _hint_line(exercise: str | None) -> list[str]:
     return [f"  hint: python grader.py hint {exercise}"] if exercise else []
 
 
+def hint_line() -> str:
+    """``"  hint: python grader.py hint <id>"`` for the running test's exercise (its marker), for a
+    message a test writes itself, so the id is typed once, in the marker; "" outside a graded test."""
+    return "".join(_hint_line(None))
+
+
 def snapshot_path(chapter: str, name: str) -> Path:
     return EXERCISES / chapter / "_snapshots" / f"{name}.npz"
 

@@ -44,7 +44,7 @@ def test_real_train_batch_size_counts_responses(train, n, expected):
     seen = batch_math.real_train_batch_size(train_batch_size=train, rollout_n=n)
     assert_equal(
         seen, expected, what=f"real_train_batch_size(train_batch_size={train}, rollout_n={n})",
-        exercise="01.real_batch", why="train_batch_size counts prompts; each prompt gets rollout_n responses",
+        why="train_batch_size counts prompts; each prompt gets rollout_n responses",
     )
 
 
@@ -68,7 +68,7 @@ def test_validate_batch_sizes_accepts_valid_configs(train, n, mini, micro, gpus,
     seen = _error(_config(train, n, mini, micro, dynamic=dynamic), gpus)
     assert_equal(
         seen, None, what=f"validate_batch_sizes(T={train}, n={n}, M={mini}, m={micro}, n_gpus={gpus}, "
-        f"dynamic={dynamic})", exercise="01.validate_batch",
+        f"dynamic={dynamic})",
         why="verl accepts this configuration: is a rule using prompts where it should use responses "
         "(or the other way round), or checking the micro batch against the wrong size?",
     )
@@ -150,7 +150,6 @@ def test_validate_batch_sizes_rejects_with_verl_message(config, gpus, message):
         what=f"ValueError message for T={config['data']['train_batch_size']}, "
         f"n={config['actor_rollout_ref']['rollout']['n']}, M={actor['ppo_mini_batch_size']}, "
         f"m={actor.get('ppo_micro_batch_size_per_gpu')}, n_gpus={gpus}, dynamic={actor.get('use_dynamic_bsz')}",
-        exercise="01.validate_batch",
         why="None means nothing was raised. Check the six rules in the docstring's order; "
         "T and M count prompts, everything per GPU counts responses (× n).",
     )
@@ -161,7 +160,7 @@ def test_validate_batch_sizes_does_not_modify_config():
     config = _config(8, 4, 4, 2, epochs=1)
     before = repr(config)
     batch_math.validate_batch_sizes(config=config, n_gpus=2)
-    assert_equal(repr(config), before, what="config after validate_batch_sizes", exercise="01.validate_batch",
+    assert_equal(repr(config), before, what="config after validate_batch_sizes",
                  why="validation must only read the config")
 
 
@@ -184,7 +183,6 @@ def test_optimizer_steps_per_batch(train, n, mini, epochs, expected):
     seen = batch_math.optimizer_steps_per_batch(config=_config(train, n, mini, 1, epochs=epochs))
     assert_equal(
         seen, expected, what=f"optimizer_steps_per_batch(T={train}, n={n}, M={mini}, ppo_epochs={epochs})",
-        exercise="01.optimizer_steps",
         why="one optimizer step per mini batch per epoch; a mini batch is M prompts = M*n responses, "
         "so n cancels out (ppo_epochs defaults to 1)",
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from verlings import learner_module
-from verlings.testing import assert_equal
+from verlings.testing import assert_equal, hint_line
 
 config = learner_module("01", "config")
 
@@ -89,7 +89,7 @@ def test_compose_config_defaults_match_verl():
     assert OmegaConf.is_config(cfg), f"compose_config returned {type(cfg).__name__}; expected Hydra's DictConfig"
     diffs = _first_differences(OmegaConf.to_container(cfg), _verl_defaults())
     assert_equal(
-        diffs, [], what="compose_config([]) vs verl's _generated_ppo_trainer.yaml", exercise="01.compose",
+        diffs, [], what="compose_config([]) vs verl's _generated_ppo_trainer.yaml",
         why="compose config_name='ppo_trainer' from verl/trainer/config, unresolved (no resolve=True)",
     )
 
@@ -106,7 +106,7 @@ def test_compose_config_applies_overrides():
             ("data.train_batch_size", "trainer.logger", "data.course_note", "algorithm.adv_estimator")}
     expected = {"data.train_batch_size": 4, "trainer.logger": ["console", "tensorboard"],
                 "data.course_note": "hello", "algorithm.adv_estimator": "grpo"}
-    assert_equal(seen, expected, what="compose_config with overrides", exercise="01.compose",
+    assert_equal(seen, expected, what="compose_config with overrides",
                  why="pass the overrides to hydra.compose(..., overrides=overrides) unchanged")
 
 
@@ -117,7 +117,7 @@ def test_compose_config_twice_is_independent():
     default = _verl_defaults()["data"]["train_batch_size"]
     assert_equal(
         (first.data.train_batch_size, second.data.train_batch_size), (4, default),
-        what="data.train_batch_size of two calls in a row", exercise="01.compose",
+        what="data.train_batch_size of two calls in a row",
         why="Hydra keeps global state: use initialize_config_dir as a context manager "
         "(and GlobalHydra.instance().clear() first)",
     )
@@ -131,7 +131,7 @@ def test_compose_config_typo_raises_hydras_error():
         config.compose_config(overrides=["data.train_batch_siz=4"])
     assert "+data.train_batch_siz" in str(info.value), (
         f"Hydra's message should suggest the '+' form; got: {info.value}\n"
-        "  let Hydra's exception propagate unchanged\n  hint: python grader.py hint 01.compose"
+        "  let Hydra's exception propagate unchanged\n" + hint_line()
     )
 
 
@@ -143,7 +143,7 @@ def test_compose_config_struct_mode_and_any_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the learner's shell may be anywhere
     cfg = config.compose_config(overrides=["trainer.total_training_steps=2"])
     assert_equal(cfg.trainer.total_training_steps, 2, what="trainer.total_training_steps (composed from a "
-                 "different working directory)", exercise="01.compose",
+                 "different working directory)",
                  why="find verl's config folder from the installed package (verl_config_dir()), not the cwd")
     assert OmegaConf.is_struct(cfg), "the config should be in struct mode, as Hydra composes it (typos fail)"
     with pytest.raises(ConfigAttributeError):
@@ -187,12 +187,12 @@ DEFAULTS = {  # the docstring's table with the default arguments
 }
 
 
-def _check_values(cfg, expected, exercise="01.first_run"):
+def _check_values(cfg, expected):
     seen = {k: _select(cfg, k) for k in expected}
     wrong = {k: (seen[k], v) for k, v in expected.items() if seen[k] != v}
     assert_equal(
         {k: s for k, (s, _) in wrong.items()}, {k: v for k, (_, v) in wrong.items()},
-        what="composed values that differ from the docstring's table", exercise=exercise,
+        what="composed values that differ from the docstring's table",
         why="each row of the table is one 'key=value' override",
     )
 
@@ -202,7 +202,6 @@ def test_first_run_overrides_accepted_by_verl(tmp_path):
     cfg, *_ = _first_run(tmp_path)
     assert_equal(
         _verl_rejection(cfg), None, what="verl.utils.config.validate_config on the composed first-run config",
-        exercise="01.first_run",
         why="verl's defaults leave the micro batch sizes null and assume 8 GPUs — see the table",
     )
 
@@ -231,7 +230,7 @@ def test_first_run_overrides_custom_sizes(tmp_path):
         "trainer.project_name": "p", "trainer.experiment_name": "e", "trainer.logger": ["console"],
     })
     # 8 prompts × 4 = 32 responses on 2 GPUs; mini 4×4 = 16 → 8 per GPU → micro batches of 4.
-    assert_equal(_verl_rejection(cfg), None, what="validate_config with the custom sizes", exercise="01.first_run")
+    assert_equal(_verl_rejection(cfg), None, what="validate_config with the custom sizes")
 
 
 @pytest.mark.exercise("01.first_run")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from verlings import learner_module
-from verlings.testing import assert_close, assert_equal
+from verlings.testing import assert_close, assert_equal, hint_line
 
 tb = learner_module("01", "tensorboard_log")
 
@@ -46,15 +46,15 @@ def _expected(points) -> pd.DataFrame:
 
 def _check_frame(seen, expected, what, why=None):
     assert isinstance(seen, pd.DataFrame), f"{what}: read_scalars returned {type(seen).__name__}, expected a DataFrame"
-    assert_equal(list(seen.columns), ["step", "tag", "value"], what=f"{what}: columns", exercise="01.read_scalars")
-    assert_equal(len(seen), len(expected), what=f"{what}: number of rows", exercise="01.read_scalars", why=why)
-    assert_equal(list(seen.index), list(range(len(seen))), what=f"{what}: index", exercise="01.read_scalars",
+    assert_equal(list(seen.columns), ["step", "tag", "value"], what=f"{what}: columns")
+    assert_equal(len(seen), len(expected), what=f"{what}: number of rows", why=why)
+    assert_equal(list(seen.index), list(range(len(seen))), what=f"{what}: index",
                  why="reset the index after sorting (reset_index(drop=True))")
     assert_equal(list(zip(seen["tag"], seen["step"].astype(int))), list(zip(expected["tag"], expected["step"])),
-                 what=f"{what}: (tag, step) rows in order", exercise="01.read_scalars",
+                 what=f"{what}: (tag, step) rows in order",
                  why=why or "sort by tag, then step")
     assert_close(seen["value"].to_numpy(dtype=np.float64), expected["value"].to_numpy(), what=f"{what}: values",
-                 exercise="01.read_scalars", why=why)
+                 why=why)
     assert pd.api.types.is_integer_dtype(seen["step"]), f"{what}: step is {seen['step'].dtype}, expected int64"
     assert pd.api.types.is_float_dtype(seen["value"]), f"{what}: value is {seen['value'].dtype}, expected float64"
 
@@ -122,9 +122,9 @@ def long_run(tmp_path_factory):
 @pytest.mark.exercise("01.read_scalars")
 def test_read_scalars_keeps_every_point(long_run):
     seen = tb.read_scalars(logdir=long_run)
-    assert_equal(len(seen), 10_050, what="rows read from a run with 10,050 steps", exercise="01.read_scalars",
+    assert_equal(len(seen), 10_050, what="rows read from a run with 10,050 steps",
                  why="EventAccumulator keeps a random 10,000 points per tag unless size_guidance={'scalars': 0}")
-    assert_equal(int(seen["step"].iloc[-1]), 10_049, what="last step", exercise="01.read_scalars")
+    assert_equal(int(seen["step"].iloc[-1]), 10_049, what="last step")
 
 
 @pytest.mark.exercise("01.read_scalars")
@@ -145,7 +145,7 @@ def test_read_scalars_ignores_non_scalars(tmp_path):
     writer.close()
     seen = tb.read_scalars(logdir=tmp_path / "no_scalars")
     assert_equal((len(seen), list(seen.columns)), (0, ["step", "tag", "value"]),
-                 what="read_scalars on event files without scalars", exercise="01.read_scalars",
+                 what="read_scalars on event files without scalars",
                  why="an empty frame that still has the three columns")
 
 
@@ -155,8 +155,7 @@ def test_read_scalars_missing_logs_raise(tmp_path):
         with pytest.raises(FileNotFoundError):
             tb.read_scalars(logdir=where)
             pytest.fail(f"read_scalars on {label} returned instead of raising FileNotFoundError — a wrong path "
-                        "should say so, not look like a run without metrics\n  hint: python grader.py hint "
-                        "01.read_scalars")
+                        "should say so, not look like a run without metrics\n" + hint_line())
 
 
 # ---------------------------------------------------------------- 01.smooth
@@ -185,7 +184,6 @@ def test_smooth_debiased_ema(values, weight, expected):
     seen = tb.smooth(values=values, weight=weight)
     assert isinstance(seen, np.ndarray), f"smooth returned {type(seen).__name__}, expected a numpy array"
     assert_close(seen, np.array(expected, dtype=np.float64), what=f"smooth({values}, weight={weight})",
-                 exercise="01.smooth",
                  why="last = last*w + (1-w)*v from last=0, divided by (1 - w**count); non-finite values pass "
                  "through without updating last or count")
     assert seen.dtype == np.float64, f"smooth returned dtype {seen.dtype}, expected float64"
@@ -196,7 +194,7 @@ def test_smooth_accepts_a_dataframe_column():
     # The default weight is 0.6 (see the w0.6 case): [0, 1] → [0, 0.625].
     seen = tb.smooth(values=pd.Series([0.0, 1.0], name="value"))
     assert_close(seen, np.array([0.0, 0.625]), what="smooth(pd.Series([0, 1])) with the default weight",
-                 exercise="01.smooth", why="the default weight is 0.6; iterate over the values, not the index")
+                 why="the default weight is 0.6; iterate over the values, not the index")
 
 
 @pytest.mark.exercise("01.smooth")

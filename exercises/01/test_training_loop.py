@@ -42,7 +42,7 @@ def test_repeat_batch_matches_verl(interleave, prefix):
     batch = _columns(g, "in")
     seen = loop.repeat_batch(batch=batch, repeat_times=3, interleave=interleave)
     expected = _columns(g, prefix)
-    assert_equal(sorted(seen), sorted(expected), what="repeat_batch keys", exercise="01.repeat",
+    assert_equal(sorted(seen), sorted(expected), what="repeat_batch keys",
                  why="every column is repeated, tensors and numpy arrays alike")
     order = "a, a, a, b, b, b, ..." if interleave else "a, b, c, a, b, c, ..."
     for key, want in expected.items():
@@ -50,11 +50,11 @@ def test_repeat_batch_matches_verl(interleave, prefix):
         if key in NUMPY_COLUMNS:
             assert isinstance(got, np.ndarray), f"repeat_batch()[{key!r}] is {type(got).__name__}; keep numpy numpy"
             assert_equal(got.tolist(), want.tolist(), what=f"repeat_batch(interleave={interleave})[{key!r}]",
-                         exercise="01.repeat", why=f"expected rows in the order {order} (verl's DataProto.repeat)")
+                         why=f"expected rows in the order {order} (verl's DataProto.repeat)")
         else:
             assert isinstance(got, torch.Tensor), f"repeat_batch()[{key!r}] is {type(got).__name__}; keep tensors"
             assert got.dtype == want.dtype, f"repeat_batch()[{key!r}] dtype {got.dtype}, expected {want.dtype}"
-            assert_close(got, want, what=f"repeat_batch(interleave={interleave})[{key!r}]", exercise="01.repeat",
+            assert_close(got, want, what=f"repeat_batch(interleave={interleave})[{key!r}]",
                          why=f"expected rows in the order {order} (verl's DataProto.repeat), other dims unchanged")
 
 
@@ -64,7 +64,7 @@ def test_repeat_batch_interleaves_by_default():
     seen = loop.repeat_batch(batch={"x": torch.tensor([[1, 1], [2, 2]]), "tag": np.array(["a", "b"], dtype=object)},
                              repeat_times=2)
     assert_equal((seen["x"].tolist(), seen["tag"].tolist()), ([[1, 1], [1, 1], [2, 2], [2, 2]], ["a", "a", "b", "b"]),
-                 what="repeat_batch(..., repeat_times=2) with the default interleave", exercise="01.repeat",
+                 what="repeat_batch(..., repeat_times=2) with the default interleave",
                  why="interleave=True is the default, as in verl: a prompt's samples sit next to each other")
 
 
@@ -75,7 +75,7 @@ def test_repeat_batch_leaves_input_alone():
     batch = {"x": x, "tag": tag}
     loop.repeat_batch(batch=batch, repeat_times=3, interleave=True)
     assert_equal((sorted(batch), batch["x"].tolist(), batch["tag"].tolist()), (["tag", "x"], [[1], [2]], ["a", "b"]),
-                 what="the input batch after repeat_batch", exercise="01.repeat", why="return a new dict")
+                 what="the input batch after repeat_batch", why="return a new dict")
 
 
 # ---------------------------------------------------------------- 01.fit_step
@@ -174,7 +174,7 @@ PPO = ["generate", "reward", "old_log_prob", "ref_log_prob", "values", "advantag
 def test_fit_step_stage_order(flags, expected):
     workers = RecordingWorkers(n=2, **flags)
     loop.fit_step(batch=_prompts(), workers=workers)
-    assert_equal(workers.stages(), expected, what=f"the stages fit_step ran ({flags})", exercise="01.fit_step",
+    assert_equal(workers.stages(), expected, what=f"the stages fit_step ran ({flags})",
                  why="verl's order: generate → reward → old log-prob → ref → values → (KL in reward) → "
                  "advantage → critic → actor; skip ref/values/critic/KL when their flag is off")
 
@@ -190,7 +190,6 @@ def test_fit_step_uid_per_prompt_before_repeat():
     shape = [len(set(group)) for group in groups], len({group[0] for group in groups})
     assert_equal(
         shape, ([1] * bs, bs), what="(distinct uids inside each group of n rows, distinct uids across groups)",
-        exercise="01.fit_step",
         why="each prompt's uid is assigned once, *before* the repeat, so its n responses share it; "
         "uid assigned after the repeat gives every row its own id and GRPO has no groups",
     )
@@ -203,7 +202,7 @@ def test_fit_step_repeat_is_interleaved():
     loop.fit_step(batch=_prompts(bs=bs), workers=workers)
     # Prompts start with 11, 12, 13; interleaved ×2 → 11, 11, 12, 12, 13, 13.
     assert_equal(workers.seen("generate")["prompt"], [11, 11, 12, 12, 13, 13],
-                 what="first token of each row that generate_sequences received", exercise="01.fit_step",
+                 what="first token of each row that generate_sequences received",
                  why="repeat interleaved (a, a, b, b) like DataProto.repeat(interleave=True), not a, b, a, b")
 
 
@@ -226,7 +225,7 @@ def test_fit_step_every_stage_sees_all_rows_and_columns():
     for stage, keys in needs.items():
         info = workers.seen(stage)
         assert_equal((info["rows"], sorted(keys - info["keys"])), (bs * n, []),
-                     what=f"(rows, missing columns) in the batch given to {stage}", exercise="01.fit_step",
+                     what=f"(rows, missing columns) in the batch given to {stage}",
                      why="every stage gets the repeated batch (bs * n rows) with all columns added so far")
 
 
@@ -238,14 +237,14 @@ def test_fit_step_kl_in_reward_only_when_enabled():
     assert "kl_in_reward" not in workers.stages(), "apply_kl_penalty ran although use_kl_in_reward is False"
     assert "token_level_rewards" in batch, "compute_advantage received no token_level_rewards"
     assert_close(batch["token_level_rewards"], batch["token_level_scores"],
-                 what="token_level_rewards with use_kl_in_reward=False", exercise="01.fit_step",
+                 what="token_level_rewards with use_kl_in_reward=False",
                  why="without KL in the reward, the rewards are the scores unchanged")
 
     workers = RecordingWorkers(n=2, use_reference_policy=True, use_critic=False, use_kl_in_reward=True)
     loop.fit_step(batch=_prompts(), workers=workers)
     batch = workers.seen("advantage")["batch"]
     assert_close(batch["token_level_rewards"], batch["token_level_scores"] - 0.25,
-                 what="token_level_rewards with use_kl_in_reward=True", exercise="01.fit_step",
+                 what="token_level_rewards with use_kl_in_reward=True",
                  why="use the columns apply_kl_penalty returned (the fake subtracts 0.25)")
 
 
@@ -257,7 +256,7 @@ def test_fit_step_updates_use_the_advantages_of_their_rows():
         batch = workers.seen(stage)["batch"]
         # The fake's advantage is 2 × the row's first prompt token, on every response token.
         expected = batch["input_ids"][:, :1].float().expand(-1, RESPONSE_LENGTH) * 2.0
-        assert_close(batch["advantages"], expected, what=f"advantages given to {stage}", exercise="01.fit_step",
+        assert_close(batch["advantages"], expected, what=f"advantages given to {stage}",
                      why="add each stage's returned columns to the batch (rows stay aligned)")
 
 
@@ -266,11 +265,10 @@ def test_fit_step_returns_the_update_metrics():
     workers = RecordingWorkers(n=2, use_reference_policy=False, use_critic=True)
     metrics = loop.fit_step(batch=_prompts(), workers=workers)
     assert_equal(metrics, {"critic/vf_loss": 1.0, "actor/pg_loss": 2.0}, what="fit_step's return value",
-                 exercise="01.fit_step", why="return {**critic_metrics, **actor_metrics}")
+                 why="return {**critic_metrics, **actor_metrics}")
     workers = RecordingWorkers(n=2, use_reference_policy=False, use_critic=False)
     metrics = loop.fit_step(batch=_prompts(), workers=workers)
-    assert_equal(metrics, {"actor/pg_loss": 2.0}, what="fit_step's return value without a critic",
-                 exercise="01.fit_step")
+    assert_equal(metrics, {"actor/pg_loss": 2.0}, what="fit_step's return value without a critic")
 
 
 @pytest.mark.exercise("01.fit_step")
@@ -278,4 +276,4 @@ def test_fit_step_leaves_the_callers_batch_alone():
     batch = _prompts()
     loop.fit_step(batch=batch, workers=RecordingWorkers(n=2))
     assert_equal(sorted(batch), ["attention_mask", "input_ids"], what="the caller's batch keys after fit_step",
-                 exercise="01.fit_step", why="work on a copy (dict(batch)); the dataloader's dict is not yours")
+                 why="work on a copy (dict(batch)); the dataloader's dict is not yours")

@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from verlings import learner_module
-from verlings.testing import assert_equal
+from verlings.testing import assert_equal, hint_line
 
 conv = learner_module("02", "conversation_data")
 PROMPT, FIT = "02.history_prompt", "02.fit_history"
@@ -36,7 +36,7 @@ def _user(question):
     return {"role": "user", "content": question + " " + INSTRUCTION}
 
 
-def _value_error(call, shown, rule, exercise, **kwargs):
+def _value_error(call, shown, rule, **kwargs):
     """The ValueError the call raises; any other outcome fails, naming the input (``shown``) and the rule."""
     try:
         call(**kwargs)
@@ -46,9 +46,9 @@ def _value_error(call, shown, rule, exercise, **kwargs):
         raise  # still a stub: the harness reports it as such
     except Exception as exc:
         raise AssertionError(f"{call.__name__}({shown}) raised {type(exc).__name__}: {exc}\n"
-                             f"  expected ValueError — {rule}\n  hint: python grader.py hint {exercise}") from None
+                             f"  expected ValueError — {rule}\n" + hint_line()) from None
     raise AssertionError(f"{call.__name__}({shown}) returned without an error\n"
-                         f"  expected ValueError — {rule}\n  hint: python grader.py hint {exercise}")
+                         f"  expected ValueError — {rule}\n" + hint_line())
 
 
 # --- history_prompt ---------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def test_history_prompt_hand_worked():
     seen = conv.history_prompt(history=HISTORY[:4], question=QUESTION, system=SYSTEM)
     # Written out: the system prompt first, the history as given, the new question + INSTRUCTION last.
     expected = [{"role": "system", "content": SYSTEM}, *HISTORY[:4], _user(QUESTION)]
-    assert_equal(seen, expected, what="history_prompt(two earlier pairs, question, system)", exercise=PROMPT,
+    assert_equal(seen, expected, what="history_prompt(two earlier pairs, question, system)",
                  why="[system] + history + [user: question + ' ' + INSTRUCTION] — the history is the context the "
                      "model answers in; only the new question gets the instruction")
 
@@ -71,7 +71,7 @@ def test_history_prompt_hand_worked():
 ], ids=["no_system", "system"])
 def test_history_prompt_without_history(system, expected):
     seen = conv.history_prompt(history=[], question=QUESTION, system=system)
-    assert_equal(seen, expected, what=f"history_prompt(history=[], question, system={system!r})", exercise=PROMPT,
+    assert_equal(seen, expected, what=f"history_prompt(history=[], question, system={system!r})",
                  why="no history: a single-turn prompt (a system message only when one is given)")
 
 
@@ -81,13 +81,13 @@ def test_history_prompt_leaves_the_input_alone_and_keeps_role_and_content():
     history[0]["name"] = "tom"  # an extra key the chat template does not expect
     before = copy.deepcopy(history)
     seen = conv.history_prompt(history=history, question=QUESTION)
-    assert_equal(history, before, what="the caller's history after history_prompt", exercise=PROMPT,
+    assert_equal(history, before, what="the caller's history after history_prompt",
                  why="build a new list of new dicts: rows are often built from one shared history")
     assert_equal(seen[0], {"role": "user", "content": HISTORY[0]["content"]}, what="first message of the prompt",
-                 exercise=PROMPT, why="each message is exactly {'role', 'content'}")
+                 why="each message is exactly {'role', 'content'}")
     seen[1]["content"] = "changed"
     assert_equal(history[1]["content"], HISTORY[1]["content"], what="the caller's history[1] after editing the result",
-                 exercise=PROMPT, why="copy the messages: the result must not share dicts with the input")
+                 why="copy the messages: the result must not share dicts with the input")
 
 
 # (history, question, system, rule) — each must raise ValueError.
@@ -113,12 +113,12 @@ BAD = {
 def test_history_prompt_rejects_a_malformed_conversation(case):
     history, question, system, where, rule = BAD[case]
     shown = f"history={history!r}, question={question!r}, system={system!r}"
-    err = _value_error(conv.history_prompt, shown, rule, PROMPT, history=copy.deepcopy(history), question=question,
+    err = _value_error(conv.history_prompt, shown, rule, history=copy.deepcopy(history), question=question,
                        system=system)
     if where is not None:
         assert where in str(err), (
             f"history_prompt({case}): the ValueError should name the position {where!r}, got: {err}\n"
-            f"  hint: python grader.py hint {PROMPT}"
+            + hint_line()
         )
 
 
@@ -134,7 +134,7 @@ def test_make_history_row_hand_worked():
         "extra_info": {"split": "test", "index": 3, "question": QUESTION},
     }
     assert_equal(seen, expected, what="make_history_row(one earlier pair, question, '7', index=3, split='test')",
-                 exercise=PROMPT, why="make_row's five keys; the prompt from history_prompt; only the new question "
+                 why="make_row's five keys; the prompt from history_prompt; only the new question "
                                       "is scored, so ground truth and extra_info.question are the new question's")
 
 
@@ -191,7 +191,7 @@ def test_fit_history_drops_the_oldest_pairs_just_enough(tokenizer, system):
                 f"  lengths with 0..4 pairs dropped, as RLHFDataset measures them (chat template + generation "
                 f"prompt): {lengths}; keep the most recent turns that fit (length <= max_prompt_length), drop whole "
                 "(user, assistant) pairs from the oldest, keep the system prompt and the new question\n"
-                f"  hint: python grader.py hint {FIT}"
+                + hint_line()
             )
 
 
@@ -200,9 +200,9 @@ def test_fit_history_returns_a_new_list_when_it_fits(tokenizer):
     messages = _candidates(SYSTEM)[0]
     before = copy.deepcopy(messages)
     seen = conv.fit_history(messages=messages, tokenizer=tokenizer, max_prompt_length=10_000)
-    assert_equal(seen, before, what="fit_history with room to spare", exercise=FIT, why="nothing to drop")
+    assert_equal(seen, before, what="fit_history with room to spare", why="nothing to drop")
     assert seen is not messages, "fit_history returned the caller's list itself: return a new list"
-    assert_equal(messages, before, what="the caller's messages after fit_history", exercise=FIT)
+    assert_equal(messages, before, what="the caller's messages after fit_history")
 
 
 @pytest.mark.exercise(FIT)
@@ -210,7 +210,7 @@ def test_fit_history_refuses_when_even_the_question_does_not_fit(tokenizer):
     bare = _candidates(SYSTEM)[-1]  # system + new question, no history
     budget = _verl_length(tokenizer, bare) - 1
     _value_error(conv.fit_history, f"<system + 4 pairs + question>, tokenizer, max_prompt_length={budget}",
-                 f"the system prompt and the question alone take {budget + 1} tokens, more than {budget}", FIT,
+                 f"the system prompt and the question alone take {budget + 1} tokens, more than {budget}",
                  messages=_candidates(SYSTEM)[0], tokenizer=tokenizer, max_prompt_length=budget)
 
 
@@ -241,21 +241,20 @@ def test_verl_rlhf_dataset_loads_history_rows(tmp_path, monkeypatch, tokenizer):
                                   system=SYSTEM if k % 2 else None) for k in range(5)]
     dataset = _load_with_verl(tmp_path, monkeypatch, rows, 4096, "history")
     assert_equal(len(dataset), len(rows), what="rows verl's RLHFDataset kept (max_prompt_length 4096)",
-                 exercise=PROMPT, why="verl drops rows whose prompt it cannot template")
+                 why="verl drops rows whose prompt it cannot template")
     for k, row in enumerate(rows):
         item = dataset[k]
-        assert_equal(item["raw_prompt"], row["prompt"], what=f"verl's raw_prompt of the row with {k} earlier pairs",
-                     exercise=PROMPT)
+        assert_equal(item["raw_prompt"], row["prompt"], what=f"verl's raw_prompt of the row with {k} earlier pairs")
         text = tokenizer.apply_chat_template(item["raw_prompt"], add_generation_prompt=True, tokenize=False)
         # What the rollout sees: every earlier turn in order, then the new question, then the assistant's turn.
         parts = [m["content"] for m in HISTORY[: 2 * k]] + [QUESTION]
         at = [text.find(p) for p in parts]
         assert -1 not in at and at == sorted(at) and text.endswith("<|im_start|>assistant\n"), (
             f"the templated prompt of the row with {k} earlier pairs does not show the turns in order and end with "
-            f"the assistant's turn; the model would see:\n{text}\n  hint: python grader.py hint {PROMPT}"
+            f"the assistant's turn; the model would see:\n{text}\n" + hint_line()
         )
         assert_equal((item["index"], item["reward_model"]["ground_truth"]), (k, str(k)),
-                     what=f"verl's (index, ground truth) of row {k}", exercise=PROMPT)
+                     what=f"verl's (index, ground truth) of row {k}")
 
 
 @pytest.mark.slow
@@ -271,6 +270,6 @@ def test_verl_length_filter_keeps_fitted_rows_and_nothing_longer(tmp_path, monke
     dataset = _load_with_verl(tmp_path, monkeypatch, rows, budget, "fitted")
     kept = [dataset[i]["extra_info"]["index"] for i in range(len(dataset))]
     assert_equal(kept, [0], what=f"rows verl keeps with max_prompt_length={budget} (row 0: your fitted prompt; "
-                                 f"rows 1..: the same conversation with fewer pairs dropped)", exercise=FIT,
+                                 f"rows 1..: the same conversation with fewer pairs dropped)",
                  why="verl's filter_overlong_prompts must keep your prompt, and would drop any prompt with one more "
                      "earlier pair: fit_history keeps as much history as fits, no more")

@@ -6,7 +6,7 @@ import statistics
 import pytest
 
 from verlings import learner_module
-from verlings.testing import assert_close, assert_equal
+from verlings.testing import assert_close, assert_equal, hint_line
 
 check = learner_module("02", "data_check")
 
@@ -40,10 +40,10 @@ def _expect_problems(report, expected, exercise, why):
     """Every expected (code, row) is reported, and nothing is reported on the clean rows."""
     found = _found(report)
     missing = [e for e in expected if e not in found]
-    assert_equal(missing, [], what=f"problems not reported (reported: {found})", exercise=exercise, why=why)
+    assert_equal(missing, [], what=f"problems not reported (reported: {found})", why=why)
     rows = {row for _, row in expected}
     extra = [f for f in found if f[1] not in rows]
-    assert_equal(extra, [], what="problems reported on rows that are fine", exercise=exercise)
+    assert_equal(extra, [], what="problems reported on rows that are fine")
 
 
 def course_tokenizer():
@@ -58,19 +58,19 @@ def test_check_dataset_clean_file(tmp_path):
     rows = [_row(i) for i in range(5)] + [_row(5, data_source="lighteval/MATH")]
     path = _write(tmp_path / "clean.parquet", rows)
     report = check.check_dataset(path=path)
-    assert_equal(_found(report), [], what="problems in a clean file", exercise="02.check_dataset")
+    assert_equal(_found(report), [], what="problems in a clean file")
     assert report.ok, "report.ok is False for a clean file"
     assert_equal((report.num_rows, report.columns), (6, list(rows[0])), what="(num_rows, columns)",
-                 exercise="02.check_dataset", why="columns in file order, as pyarrow lists them")
-    assert_equal(report.stats.get("rows"), 6, what="stats['rows']", exercise="02.check_dataset")
+                 why="columns in file order, as pyarrow lists them")
+    assert_equal(report.stats.get("rows"), 6, what="stats['rows']")
     assert_equal(report.stats.get("data_sources"), {"openai/gsm8k": 5, "lighteval/MATH": 1},
-                 what="stats['data_sources']", exercise="02.check_dataset")
+                 what="stats['data_sources']")
     chars = [len(r["prompt"][0]["content"]) for r in rows]
     expected = {"min": min(chars), "mean": statistics.fmean(chars), "max": max(chars)}
     seen = report.stats.get("prompt_chars")
     assert seen is not None and set(seen) >= {"min", "mean", "max"}, f"stats['prompt_chars'] is {seen!r}"
     assert_close([seen["min"], seen["mean"], seen["max"]], list(expected.values()), what="stats['prompt_chars']",
-                 exercise="02.check_dataset", why="total characters of the message contents, per row")
+                 why="total characters of the message contents, per row")
     assert "prompt_tokens" not in report.stats, "stats['prompt_tokens'] without a tokenizer"
 
 
@@ -123,7 +123,7 @@ def test_check_dataset_missing_columns(tmp_path):
     report = check.check_dataset(path=_write(tmp_path / "cols.parquet", rows))
     seen = sorted((p.code, p.row, p.column) for p in report.problems if p.code == "missing_column")
     assert_equal(seen, [("missing_column", None, "data_source"), ("missing_column", None, "reward_model")],
-                 what="missing_column problems (code, row, column)", exercise="02.check_dataset",
+                 what="missing_column problems (code, row, column)",
                  why="one file-level problem (row None) per missing required column")
 
 
@@ -133,9 +133,8 @@ def test_check_dataset_no_rows(tmp_path):
 
     schema = pa.Table.from_pylist([_row(0)]).schema
     report = check.check_dataset(path=_write(tmp_path / "none.parquet", [], schema=schema))
-    assert_equal(_found(report), [("no_rows", None)], what="problems of a file with a schema but no rows",
-                 exercise="02.check_dataset")
-    assert_equal(report.num_rows, 0, what="num_rows", exercise="02.check_dataset")
+    assert_equal(_found(report), [("no_rows", None)], what="problems of a file with a schema but no rows")
+    assert_equal(report.num_rows, 0, what="num_rows")
 
 
 class WordTokenizer:
@@ -168,7 +167,7 @@ def test_check_dataset_token_lengths_like_verl(tmp_path):
     seen = report.stats.get("prompt_tokens")
     assert seen is not None, "stats['prompt_tokens'] is missing although a tokenizer was given"
     assert_close([seen["min"], seen["mean"], seen["max"]], [10, statistics.fmean(lengths), 25],
-                 what="stats['prompt_tokens'] (min, mean, max)", exercise="02.check_dataset",
+                 what="stats['prompt_tokens'] (min, mean, max)",
                  why="lengths with the chat template and the generation prompt, as verl counts them")
 
 
@@ -186,8 +185,7 @@ def test_check_dataset_with_the_course_tokenizer(tmp_path):
     report = check.check_dataset(path=path, tokenizer=tokenizer, max_prompt_length=lengths[2])
     _expect_problems(report, [("prompt_too_long", 3)], "02.check_dataset",
                      "with a real tokenizer: apply_chat_template(..., add_generation_prompt=True, tokenize=True)")
-    assert_close(report.stats["prompt_tokens"]["max"], max(lengths), what="stats['prompt_tokens']['max']",
-                 exercise="02.check_dataset")
+    assert_close(report.stats["prompt_tokens"]["max"], max(lengths), what="stats['prompt_tokens']['max']")
 
 
 @pytest.mark.exercise("02.check_dataset")
@@ -233,7 +231,7 @@ def test_check_dataset_unreadable_file_raises_data_check_error(tmp_path, kind):
         raise
     except Exception as exc:
         pytest.fail(f"a {kind} file raised {type(exc).__name__}: {str(exc)[:200]} — catch it and raise "
-                    "DataCheckError with a one-line message instead\n  hint: python grader.py hint 02.check_errors")
+                    "DataCheckError with a one-line message instead\n" + hint_line())
     else:
         pytest.fail(f"check_dataset accepted a {kind} file ({path.name}); it must raise DataCheckError")
     assert "\n" not in message.strip(), f"the message has several lines: {message!r}"
@@ -251,10 +249,10 @@ def _run_main(capsys, argv):
 def test_main_unreadable_file_one_line_exit_2(tmp_path, capsys, kind):
     path = _bad_files(tmp_path)[kind]
     code, out, err = _run_main(capsys, [path])
-    assert_equal(code, 2, what=f"exit status for a {kind} file", exercise="02.check_cli",
+    assert_equal(code, 2, what=f"exit status for a {kind} file",
                  why="2 = the file cannot be read (catch DataCheckError)")
     lines = [line for line in err.splitlines() if line.strip()]
-    assert_equal(len(lines), 1, what=f"lines on stderr for a {kind} file ({err!r})", exercise="02.check_cli",
+    assert_equal(len(lines), 1, what=f"lines on stderr for a {kind} file ({err!r})",
                  why="one line: 'error: <message>'")
     assert lines[0].startswith("error:"), f"stderr should start with 'error:': {lines[0]!r}"
     assert "Traceback" not in out + err, "a traceback was printed"
@@ -264,12 +262,12 @@ def test_main_unreadable_file_one_line_exit_2(tmp_path, capsys, kind):
 def test_main_exit_status_follows_the_report(tmp_path, capsys):
     clean = _write(tmp_path / "clean.parquet", [_row(i) for i in range(3)])
     code, out, _ = _run_main(capsys, [clean])
-    assert_equal(code, 0, what="exit status for a clean file", exercise="02.check_cli")
+    assert_equal(code, 0, what="exit status for a clean file")
     assert out.strip(), "print the report's summary to stdout"
     rows = [_row(i) for i in range(3)]
     rows[2]["prompt"] = [{"role": "robot", "content": "Beep?"}]
     code, out, _ = _run_main(capsys, [_write(tmp_path / "bad.parquet", rows)])
-    assert_equal(code, 1, what="exit status for a file with problems", exercise="02.check_cli")
+    assert_equal(code, 1, what="exit status for a file with problems")
     assert "bad_role" in out, f"the summary should list the problems (bad_role); stdout was:\n{out}"
 
 
@@ -278,11 +276,11 @@ def test_main_exit_status_follows_the_report(tmp_path, capsys):
 def test_main_max_prompt_length(tmp_path, capsys):
     path = _write(tmp_path / "p.parquet", [_row(i) for i in range(3)])
     code, _, err = _run_main(capsys, [path, "--max-prompt-length", "5"])
-    assert_equal(code, 2, what="exit status for --max-prompt-length without --tokenizer", exercise="02.check_cli")
+    assert_equal(code, 2, what="exit status for --max-prompt-length without --tokenizer")
     assert len([line for line in err.splitlines() if line.strip()]) == 1, f"one line on stderr, got {err!r}"
     from verlings.fixtures.tokenizer import tokenizer_path
 
     tokenizer_dir = tokenizer_path()  # the course tokenizer's folder
     code, out, _ = _run_main(capsys, [path, "--max-prompt-length", "5", "--tokenizer", tokenizer_dir])
-    assert_equal(code, 1, what="exit status when every prompt is longer than 5 tokens", exercise="02.check_cli")
+    assert_equal(code, 1, what="exit status when every prompt is longer than 5 tokens")
     assert "prompt_too_long" in out, f"stdout should list prompt_too_long problems:\n{out}"

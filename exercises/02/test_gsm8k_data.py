@@ -9,7 +9,7 @@ import pytest
 
 from verlings import learner_module
 from verlings.fixtures.gsm8k import generate
-from verlings.testing import assert_equal
+from verlings.testing import assert_equal, hint_line
 
 data = learner_module("02", "gsm8k_data")
 
@@ -71,26 +71,26 @@ EXPECTED = {
 }
 
 
-def _check_row(seen, expected, exercise):
+def _check_row(seen, expected):
     """Key by key first, so the message names the rule that is broken."""
     assert isinstance(seen, dict), f"make_row returned {type(seen).__name__}, expected a dict"
-    assert_equal(sorted(seen), sorted(expected), what="the row's keys", exercise=exercise,
+    assert_equal(sorted(seen), sorted(expected), what="the row's keys",
                  why="data_source, prompt, ability, reward_model, extra_info (+ agent_name for tool rows)")
-    assert_equal(seen["data_source"], expected["data_source"], what="data_source", exercise=exercise,
+    assert_equal(seen["data_source"], expected["data_source"], what="data_source",
                  why="verl picks the reward function by data_source: it must be exactly 'openai/gsm8k'")
     assert isinstance(seen["prompt"], list), (
         f"prompt is a {type(seen['prompt']).__name__}; verl expects a list of chat messages "
         "[{'role': ..., 'content': ...}] and applies the chat template itself\n"
-        f"  hint: python grader.py hint {exercise}"
+        + hint_line()
     )
-    assert_equal(seen["prompt"], expected["prompt"], what="prompt", exercise=exercise,
+    assert_equal(seen["prompt"], expected["prompt"], what="prompt",
                  why="the messages for this style, the instruction appended after one space")
-    assert_equal(seen["ability"], expected["ability"], what="ability", exercise=exercise)
-    assert_equal(seen["reward_model"], expected["reward_model"], what="reward_model", exercise=exercise,
+    assert_equal(seen["ability"], expected["ability"], what="ability")
+    assert_equal(seen["reward_model"], expected["reward_model"], what="reward_model",
                  why="{'style': 'rule', 'ground_truth': <the answer after ####, commas removed>}")
-    assert_equal(seen["extra_info"], expected["extra_info"], what="extra_info", exercise=exercise,
+    assert_equal(seen["extra_info"], expected["extra_info"], what="extra_info",
                  why="split, index, the RAW answer and question (no instruction), plus this style's extras")
-    assert_equal(seen, expected, what="the whole row", exercise=exercise)
+    assert_equal(seen, expected, what="the whole row")
 
 
 @pytest.mark.exercise("02.extract_answer")
@@ -103,7 +103,7 @@ def _check_row(seen, expected, exercise):
 ], ids=["simple", "thousands", "negative", "decimal", "first_match"])
 def test_extract_gsm8k_answer_hand_worked(answer, expected):
     assert_equal(data.extract_gsm8k_answer(answer=answer), expected, what=f"extract_gsm8k_answer({answer!r})",
-                 exercise="02.extract_answer", why="the number after the first '#### ', commas removed")
+                 why="the number after the first '#### ', commas removed")
 
 
 @pytest.mark.exercise("02.extract_answer")
@@ -111,7 +111,7 @@ def test_extract_gsm8k_answer_generated():
     for row in generate(200, seed=21):
         # the generator writes exactly one "#### N" line, last; N may carry thousands commas
         expected = row["answer"].rsplit("#### ", 1)[1].replace(",", "")
-        assert_equal(data.extract_gsm8k_answer(answer=row["answer"]), expected, exercise="02.extract_answer",
+        assert_equal(data.extract_gsm8k_answer(answer=row["answer"]), expected,
                      what=f"extract_gsm8k_answer(... {row['answer'][-40:]!r})")
 
 
@@ -124,13 +124,13 @@ def test_extract_gsm8k_answer_without_hashes_raises():
 @pytest.mark.exercise("02.make_row")
 def test_make_row_chat():
     seen = data.make_row(example=dict(EXAMPLE), index=5, split="train", style="chat")
-    _check_row(seen, EXPECTED["chat"], "02.make_row")
+    _check_row(seen, EXPECTED["chat"])
 
 
 @pytest.mark.exercise("02.make_row")
 def test_make_row_default_style_is_chat():
     seen = data.make_row(example=dict(EXAMPLE), index=5, split="train")
-    _check_row(seen, EXPECTED["chat"], "02.make_row")
+    _check_row(seen, EXPECTED["chat"])
 
 
 @pytest.mark.exercise("02.make_row")
@@ -138,12 +138,12 @@ def test_make_row_index_split_and_ground_truth_per_example():
     for i, example in enumerate(generate(30, seed=4)):
         row = data.make_row(example=dict(example), index=100 + i, split="test")
         assert_equal((row["extra_info"]["split"], row["extra_info"]["index"]), ("test", 100 + i),
-                     what="(extra_info.split, extra_info.index)", exercise="02.make_row",
+                     what="(extra_info.split, extra_info.index)",
                      why="extra_info carries the split and the index you were given")
         assert_equal(row["reward_model"]["ground_truth"], example["answer"].rsplit("#### ", 1)[1].replace(",", ""),
-                     what="reward_model.ground_truth", exercise="02.make_row")
+                     what="reward_model.ground_truth")
         assert_equal(row["extra_info"]["question"], example["question"], what="extra_info.question",
-                     exercise="02.make_row", why="the raw question, without the instruction")
+                     why="the raw question, without the instruction")
 
 
 @pytest.mark.exercise("02.make_row")
@@ -156,7 +156,7 @@ def test_make_row_unknown_style_raises():
 @pytest.mark.parametrize("style", ["system", "multi_turn", "tool"])
 def test_make_row_styles(style):
     seen = data.make_row(example=dict(EXAMPLE), index=5, split="train", style=style)
-    _check_row(seen, EXPECTED[style], "02.row_styles")
+    _check_row(seen, EXPECTED[style])
 
 
 @pytest.mark.exercise("02.write_parquet")
@@ -169,9 +169,9 @@ def test_write_parquet_round_trip(tmp_path, style):
     data.write_parquet(rows=rows, path=path)
     assert path.is_file(), f"{path} was not written (create missing parent folders)"
     table = pq.read_table(path)
-    assert_equal(table.column_names, list(rows[0]), what="parquet columns", exercise="02.write_parquet",
+    assert_equal(table.column_names, list(rows[0]), what="parquet columns",
                  why="one column per row key, in the rows' order")
-    assert_equal(table.to_pylist(), rows, what="rows read back with pyarrow", exercise="02.write_parquet",
+    assert_equal(table.to_pylist(), rows, what="rows read back with pyarrow",
                  why="nested lists and dicts must stay lists and structs (pyarrow.Table.from_pylist)")
     prompt_type = str(table.schema.field("prompt").type)
     assert prompt_type.startswith("list<"), (
@@ -218,12 +218,10 @@ def test_verl_rlhf_dataset_loads_your_parquet(tmp_path, monkeypatch):
                                    "filter_overlong_prompts_workers": 1})
         dataset = RLHFDataset(data_files=str(path), tokenizer=tokenizer, config=config)
         assert_equal(len(dataset), len(rows), what=f"rows verl kept from your {style!r} file",
-                     exercise="02.verl_loads",
                      why="verl drops rows whose prompt it cannot template (e.g. a plain string prompt)")
         for i, row in enumerate(rows):
             item = dataset[i]
-            assert_equal(item["raw_prompt"], row["prompt"], what=f"verl's raw_prompt, {style!r} row {i}",
-                         exercise="02.verl_loads")
+            assert_equal(item["raw_prompt"], row["prompt"], what=f"verl's raw_prompt, {style!r} row {i}")
             # What the rollout sees: verl's agent loop templates raw_prompt like this. A plain string
             # prompt passes every check above but renders as an empty conversation: no question at all.
             text = tokenizer.apply_chat_template(item["raw_prompt"], add_generation_prompt=True, tokenize=False)
@@ -231,13 +229,13 @@ def test_verl_rlhf_dataset_loads_your_parquet(tmp_path, monkeypatch):
             assert question in text, (
                 f"the templated prompt of {style!r} row {i} does not contain the question {question[:40]!r}...; "
                 f"the model would see only:\n{text}\n(is the prompt a list of {{'role', 'content'}} messages?)\n"
-                "  hint: python grader.py hint 02.verl_loads"
+                + hint_line()
             )
-            assert_equal(item["index"], i, what=f"verl's index, {style!r} row {i}", exercise="02.verl_loads",
+            assert_equal(item["index"], i, what=f"verl's index, {style!r} row {i}",
                          why="verl reads the index from extra_info.index (0 when it is missing)")
             assert_equal(item["reward_model"]["ground_truth"], row["reward_model"]["ground_truth"],
-                         what=f"ground truth verl sees, {style!r} row {i}", exercise="02.verl_loads")
+                         what=f"ground truth verl sees, {style!r} row {i}")
             if style == "tool":
-                assert_equal(item["tools_kwargs"], row["extra_info"]["tools_kwargs"], exercise="02.verl_loads",
+                assert_equal(item["tools_kwargs"], row["extra_info"]["tools_kwargs"],
                              what=f"verl's tools_kwargs, row {i}", why="verl reads them from extra_info.tools_kwargs")
-                assert_equal(item.get("agent_name"), "tool_agent", what="agent_name", exercise="02.verl_loads")
+                assert_equal(item.get("agent_name"), "tool_agent", what="agent_name")

@@ -56,7 +56,7 @@ def test_extract_solution_matches_verl(method):
         case, seen, expected = miss
         hints = STRICT_HINTS if method == "strict" else FLEXIBLE_HINTS
         assert_equal(
-            seen, expected, exercise="02.extract_solution",
+            seen, expected,
             what=f"extract_solution(method={method!r}) on a {case['kind']!r} completion ending in "
                  f"{case['solution_str'][-60:]!r}",
             why=hints.get(case["kind"], "compare with verl/utils/reward_score/gsm8k.py"),
@@ -67,18 +67,18 @@ def test_extract_solution_matches_verl(method):
 def test_extract_solution_hand_worked():
     # The last "#### N" wins; commas go; the tail after the number does not matter.
     assert_equal(reward.extract_solution(solution_str="#### 5\nno wait\n#### 1,200 apples", method="strict"), "1200",
-                 what="strict on '#### 5 ... #### 1,200 apples'", exercise="02.extract_solution",
+                 what="strict on '#### 5 ... #### 1,200 apples'",
                  why="take the last match and strip its commas")
     # No "#### " at all → None (not "", not 0).
     assert_equal(reward.extract_solution(solution_str="The answer is 72", method="strict"), None,
-                 what="strict without '####'", exercise="02.extract_solution", why="return None when nothing matched")
+                 what="strict without '####'", why="return None when nothing matched")
     # Flexible: the last number-like run is "72." (dots are part of the pattern).
     assert_equal(reward.extract_solution(solution_str="I got 5, then 72.", method="flexible"), "72.",
-                 what="flexible on 'I got 5, then 72.'", exercise="02.extract_solution",
+                 what="flexible on 'I got 5, then 72.'",
                  why="flexible = the last match of -?[0-9.,]+ that is not '.'; it keeps the trailing dot")
     # "#### 9" followed by 400 characters: outside the last 300 characters, so nothing is found.
     assert_equal(reward.extract_solution(solution_str="#### 9" + "x" * 400, method="strict"), None,
-                 what="strict with the answer 400 characters before the end", exercise="02.extract_solution",
+                 what="strict with the answer 400 characters before the end",
                  why="verl searches only solution_str[-300:]")
 
 
@@ -91,7 +91,7 @@ def test_compute_score_matches_verl(method):
     )
     if miss:
         case, seen, expected = miss
-        assert_equal(seen, expected, exercise="02.compute_score",
+        assert_equal(seen, expected,
                      what=f"compute_score({method!r}) on {case['solution_str'][-60:]!r}, "
                           f"ground_truth {case['ground_truth']!r}",
                      why="score if the extracted answer == ground_truth (string equality), else format_score; "
@@ -108,7 +108,7 @@ def test_compute_score_format_score_only_when_extracted(method):
     )
     if miss:
         case, seen, expected = miss
-        assert_equal(seen, expected, exercise="02.compute_score",
+        assert_equal(seen, expected,
                      what=f"compute_score({method!r}, format_score=0.1, score=2.0) on "
                           f"{case['solution_str'][-60:]!r}, ground_truth {case['ground_truth']!r}",
                      why="format_score pays for a well-formed but wrong answer; no answer at all scores 0")
@@ -118,11 +118,11 @@ def test_compute_score_format_score_only_when_extracted(method):
 def test_compute_score_hand_worked():
     # Right answer with commas → score; "$" is not part of the pattern → nothing extracted → 0, not format_score.
     assert_equal(reward.compute_score(solution_str="#### 1,200", ground_truth="1200", format_score=0.1), 1.0,
-                 what="'#### 1,200' vs '1200'", exercise="02.compute_score")
+                 what="'#### 1,200' vs '1200'")
     assert_equal(reward.compute_score(solution_str="#### $1,200", ground_truth="1200", format_score=0.1), 0,
-                 what="'#### $1,200' vs '1200' with format_score=0.1", exercise="02.compute_score",
+                 what="'#### $1,200' vs '1200' with format_score=0.1",
                  why="verl's pattern '#### (-?[0-9.,]+)' cannot match '$', so no answer is extracted → 0")
     # "#### 72." extracts "72." which is not the string "72": well-formed, wrong → format_score.
     assert_equal(reward.compute_score(solution_str="So #### 72.", ground_truth="72", format_score=0.1), 0.1,
-                 what="'#### 72.' vs '72' with format_score=0.1", exercise="02.compute_score",
+                 what="'#### 72.' vs '72' with format_score=0.1",
                  why="answers are compared as strings: '72.' != '72'")

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from verlings import learner_module
-from verlings.testing import assert_close, assert_equal, golden, tensors
+from verlings.testing import assert_close, assert_equal, golden, hint_line, tensors
 
 manager = learner_module("02", "reward_manager")
 
@@ -46,7 +46,7 @@ def dict_score_from_truth(*, data_source, solution_str, ground_truth, extra_info
 def test_place_scores_matches_verl():
     g, batch = _golden_batch()
     seen = manager.place_scores(scores=g["scores"], response_mask=batch["response_mask"])
-    assert_close(seen, g["reward_tensor"], what="place_scores vs NaiveRewardManager", exercise="02.place_scores",
+    assert_close(seen, g["reward_tensor"], what="place_scores vs NaiveRewardManager",
                  why=PLACEMENT_WHY)
     assert seen.dtype == torch.float32, f"reward tensor dtype {seen.dtype}, expected torch.float32 (verl's)"
 
@@ -57,11 +57,11 @@ def test_place_scores_hand_worked():
     mask = torch.tensor([[1, 1, 0], [1, 1, 1], [0, 0, 0]])
     expected = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.5], [0.0, 0.0, 2.0]])
     seen = manager.place_scores(scores=[1.0, 0.5, 2.0], response_mask=mask)
-    assert_close(seen, expected, what="place_scores([1.0, 0.5, 2.0], ...)", exercise="02.place_scores",
+    assert_close(seen, expected, what="place_scores([1.0, 0.5, 2.0], ...)",
                  why=PLACEMENT_WHY)
     # The same with a bool mask and a tensor of scores.
     seen = manager.place_scores(scores=torch.tensor([1.0, 0.5, 2.0]), response_mask=mask.bool())
-    assert_close(seen, expected, what="place_scores with a bool mask", exercise="02.place_scores",
+    assert_close(seen, expected, what="place_scores with a bool mask",
                  why="a bool mask must count like a 0/1 mask (sum it as integers)")
 
 
@@ -73,20 +73,19 @@ def test_place_scores_row_sum_is_the_score():
     mask = (torch.arange(8)[None, :] < lengths[:, None]).long()
     scores = torch.randn(12, generator=g)
     seen = manager.place_scores(scores=scores, response_mask=mask)
-    assert_close(seen.sum(-1), scores, what="place_scores(...).sum(-1)", exercise="02.place_scores",
+    assert_close(seen.sum(-1), scores, what="place_scores(...).sum(-1)",
                  why="exactly one token per row carries the score; the rest are 0")
     nonzero = (seen != 0).sum(-1)
-    assert_close(nonzero, torch.ones(12, dtype=nonzero.dtype), what="non-zero entries per row",
-                 exercise="02.place_scores")
+    assert_close(nonzero, torch.ones(12, dtype=nonzero.dtype), what="non-zero entries per row")
 
 
 @pytest.mark.exercise("02.compute_reward")
 def test_compute_reward_matches_verl():
     g, batch = _golden_batch()
     reward, extra = manager.compute_reward(batch=batch, compute_score=score_from_truth)
-    assert_close(reward, g["reward_tensor"], what="compute_reward → reward_tensor", exercise="02.compute_reward",
+    assert_close(reward, g["reward_tensor"], what="compute_reward → reward_tensor",
                  why=PLACEMENT_WHY)
-    assert_equal(dict(extra), {}, what="extra_info for plain number scores", exercise="02.compute_reward",
+    assert_equal(dict(extra), {}, what="extra_info for plain number scores",
                  why="only dict scores add extra info")
 
 
@@ -107,7 +106,7 @@ def test_compute_reward_calls_scorer_by_keyword():
          "ground_truth": batch["reward_model"][i]["ground_truth"], "extra_info": batch["extra_info"][i]}
         for i in range(len(batch["response_text"]))
     ]
-    assert_equal(calls, expected, what="the calls to compute_score, in batch order", exercise="02.compute_reward",
+    assert_equal(calls, expected, what="the calls to compute_score, in batch order",
                  why="one call per response: data_source, the decoded text, reward_model['ground_truth'], extra_info")
 
 
@@ -123,23 +122,21 @@ def test_compute_reward_without_extra_info_passes_none():
 
     manager.compute_reward(batch=batch, compute_score=recording)
     assert_equal(seen, [None] * len(batch["response_text"]), what="extra_info when the batch has none",
-                 exercise="02.compute_reward", why="the key 'extra_info' is optional: pass None when it is absent")
+                 why="the key 'extra_info' is optional: pass None when it is absent")
 
 
 @pytest.mark.exercise("02.compute_reward")
 def test_compute_reward_dict_scores_keep_extra_info():
     g, batch = _golden_batch()
     reward, extra = manager.compute_reward(batch=batch, compute_score=dict_score_from_truth)
-    assert_close(reward, g["reward_tensor_dict"], what="compute_reward with dict scores", exercise="02.compute_reward",
+    assert_close(reward, g["reward_tensor_dict"], what="compute_reward with dict scores",
                  why="a dict score's 'score' entry is the reward")
     for key in ("score", "acc", "index"):
         assert key in extra, f"extra_info has no {key!r}: keep every key of the dict scores (got {sorted(extra)})"
-    assert_close(torch.tensor(extra["score"], dtype=torch.float64), g["extra_score"], what="extra_info['score']",
-                 exercise="02.compute_reward")
+    assert_close(torch.tensor(extra["score"], dtype=torch.float64), g["extra_score"], what="extra_info['score']")
     assert_equal(list(extra["acc"]), [bool(a) for a in g["extra_acc"]], what="extra_info['acc']",
-                 exercise="02.compute_reward", why="one entry per response, in batch order")
-    assert_equal(list(extra["index"]), [int(i) for i in g["extra_index"]], what="extra_info['index']",
-                 exercise="02.compute_reward")
+                 why="one entry per response, in batch order")
+    assert_equal(list(extra["index"]), [int(i) for i in g["extra_index"]], what="extra_info['index']")
 
 
 @pytest.mark.exercise("02.default_score")
@@ -149,7 +146,7 @@ def test_default_compute_score_gsm8k_matches_verl():
         seen = manager.default_compute_score(data_source="openai/gsm8k", solution_str=str(text),
                                              ground_truth=str(truth))
         if seen != expected or not isinstance(seen, float):
-            assert_equal(seen, float(expected), exercise="02.default_score",
+            assert_equal(seen, float(expected),
                          what=f"default_compute_score('openai/gsm8k', {str(text)[-50:]!r}, {str(truth)!r})",
                          why="delegate to gsm8k_reward.compute_score and return a float (verl: float(res))")
 
@@ -160,7 +157,7 @@ def test_default_compute_score_returns_float():
     seen = manager.default_compute_score(data_source="openai/gsm8k", solution_str="no idea", ground_truth="3")
     assert isinstance(seen, float), (
         f"default_compute_score returned {seen!r} ({type(seen).__name__}); verl returns float(res) for numbers\n"
-        "  hint: python grader.py hint 02.default_score"
+        + hint_line()
     )
 
 
@@ -171,7 +168,7 @@ def test_default_compute_score_unknown_source_raises(source):
         result = manager.default_compute_score(data_source=source, solution_str="#### 1", ground_truth="1")
         pytest.fail(f"default_compute_score({source!r}, ...) returned {result!r}; an unknown data_source must "
                     "raise NotImplementedError (a silent score trains on a wrong signal)\n"
-                    "  hint: python grader.py hint 02.default_score")
+                    + hint_line())
     if "implement default_compute_score" in str(info.value):
         raise info.value  # still the stub
     assert source in str(info.value), (
@@ -186,6 +183,6 @@ def test_default_compute_score_math_sources():
     for source in ("lighteval/MATH", "DigitalLearningGmbH/MATH-lighteval", "HuggingFaceH4/MATH-500"):
         right = manager.default_compute_score(data_source=source, solution_str="so \\boxed{4}", ground_truth="4")
         wrong = manager.default_compute_score(data_source=source, solution_str="so \\boxed{5}", ground_truth="4")
-        assert_equal((right, wrong), (1.0, 0.0), exercise="02.default_score",
+        assert_equal((right, wrong), (1.0, 0.0),
                      what=f"default_compute_score({source!r}) on \\boxed{{4}} / \\boxed{{5}}",
                      why="MATH sources go to verl.utils.reward_score.math_reward")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from verlings import learner_module
 from verlings.differential import PROPERTY_SETTINGS, call_text
+from verlings.testing import hint_line
 
 manager = learner_module("02", "reward_manager")
 
@@ -64,18 +65,18 @@ def test_place_scores_agrees_with_verl_on_generated_batches(batch):
                                           "response_mask": f"{mask.tolist()} as {mask.dtype}"})
     if not isinstance(seen, torch.Tensor):
         raise AssertionError(f"called {call} → a {type(seen).__name__}; verl → a torch.Tensor"
-                             "\n  hint: python grader.py hint 02.place_scores")
+                             "\n" + hint_line())
     if seen.dtype != torch.float32:
         raise AssertionError(
             f"called {call} → dtype {seen.dtype}; verl → torch.float32\n  verl's reward tensor is always float32 "
             "(zeros_like(responses, dtype=torch.float32)), whatever the scores' type\n"
-            "  hint: python grader.py hint 02.place_scores")
+            + hint_line())
     if seen.shape != expected.shape or not torch.equal(seen, expected):
         raise AssertionError(
             f"called {call} → {seen.tolist()}; verl → {expected.tolist()}\n  the score goes on the last real token "
             "(index = mask.sum() - 1; an empty row gives -1, the last column)"
-            "\n  hint: python grader.py hint 02.place_scores")
+            "\n" + hint_line())
     same_scores = torch.equal(scores, scores_before) if isinstance(scores, torch.Tensor) else scores == scores_before
     if not torch.equal(mask, mask_before) or not same_scores:
         raise AssertionError(f"called {call}: it changed its inputs in place; verl leaves them as they were"
-                             "\n  hint: python grader.py hint 02.place_scores")
+                             "\n" + hint_line())

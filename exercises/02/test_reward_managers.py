@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from verlings import learner_module
-from verlings.testing import assert_close, assert_equal, golden, tensors
+from verlings.testing import assert_close, assert_equal, golden, hint_line, tensors
 
 managers = learner_module("02", "reward_managers")
 
@@ -98,7 +98,7 @@ def test_dapo_reward_bad_config_raises(max_len, buffer, fragment):
         result = managers.dapo_reward(result=1.0, valid_response_length=3, max_resp_len=max_len,
                                       overlong_buffer_cfg=cfg)
         pytest.fail(f"dapo_reward(max_resp_len={max_len}, buffer len={buffer}) returned {result!r}; verl refuses "
-                    "this config (ValueError here)\n  hint: python grader.py hint 02.dapo_manager")
+                    "this config (ValueError here)\n" + hint_line())
     assert fragment in str(info.value), f"the ValueError should name {fragment!r}, got: {info.value}"
     # the same numbers with the buffer disabled are fine: verl checks only an enabled buffer
     managers.dapo_reward(result=1.0, valid_response_length=3, max_resp_len=max_len,
@@ -210,6 +210,6 @@ def test_batch_manager_wrong_number_of_scores_raises(delta):
     with pytest.raises(ValueError) as info:
         managers.batch_compute_reward(batch=batch, compute_score=scorer)
         pytest.fail(f"a scorer returning {bs + delta} scores for {bs} responses was accepted: raise ValueError\n"
-                    "  hint: python grader.py hint 02.batch_manager")
+                    + hint_line())
     assert str(bs) in str(info.value) and str(bs + delta) in str(info.value), (
         f"the ValueError should say both counts ({bs + delta} scores, {bs} responses), got: {info.value}")

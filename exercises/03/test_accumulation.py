@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from verlings import learner_module
-from verlings.testing import assert_close, golden, tensors
+from verlings.testing import assert_close, golden, hint_line, tensors
 
 accumulation = learner_module("03", "accumulation")
 losses = learner_module("03", "losses")
@@ -74,7 +74,6 @@ def _check_global(g: dict, mode: str, dp_size: int, n_micro: int) -> None:
         assert_close(
             seen, g[f"full__{mode}__{name}"],
             what=f"gradient of {name} ({mode}, dp_size={dp_size}, {n_micro} micro-batches per rank)",
-            exercise=EXERCISE,
             why="with global counts (dp_size, the mini-batch's valid tokens, its number of rows) the gradients "
             "summed over micro-batches and averaged over ranks equal the full mini-batch's gradient"
             + (f"; local counts would be off by {off:.0%} here" if off == off and off > 1e-4 else ""),
@@ -91,7 +90,6 @@ def test_microbatch_gradients_local_counts_reproduce_the_bug(mode):
             assert_close(
                 seen, g[f"local__{mode}__{dp_size}x{n_micro}__{name}"],
                 what=f"gradient of {name} with local counts ({mode}, dp_size={dp_size}, {n_micro} micro-batches)",
-                exercise=EXERCISE,
                 why="global_counts=False: each micro-batch's loss uses its own counts (dp_size=1, no global counts) "
                 "and is divided by num_micro_batches; backward sums per rank, the ranks are averaged",
             )
@@ -109,7 +107,7 @@ def test_microbatch_gradients_local_counts_are_biased():
     expected_off = _relative_error(g["local__token-mean__2x2__w"], full)
     assert abs(off - expected_off) < 1e-4, (
         f"with local counts the gradient should be {expected_off:.1%} away from the full batch's, "
-        f"yours is {off:.1%} away\n  hint: python grader.py hint {EXERCISE}"
+        f"yours is {off:.1%} away\n" + hint_line()
     )
     # Shown with `pytest -rP`: the size of the bug on this batch.
     print(f"local counts: gradient {off:.1%} away from the full mini-batch's (token-mean, 2 ranks x 2 micro-batches)")
@@ -129,7 +127,7 @@ def test_microbatch_gradients_all_padding_micro_batch_contributes_zero():
     )
     grads = _gradients(g, "token-mean", 4, 2, global_counts=True)
     assert torch.isfinite(grads[0]).all(), "an all-padding micro-batch must not turn the gradient into NaN"
-    assert_close(grads[0], g["full__token-mean__w"], what="gradient of w", exercise=EXERCISE)
+    assert_close(grads[0], g["full__token-mean__w"], what="gradient of w")
 
 
 @pytest.mark.exercise(EXERCISE)
@@ -163,5 +161,5 @@ def test_microbatch_gradients_passes_the_global_counts():
             counts.get("global_batch_size") == 8
         ), (
             f"each micro-batch should get dp_size=2, batch_num_tokens=27 (the whole batch's valid tokens) and "
-            f"global_batch_size=8 (all rows); loss_fn got {counts}\n  hint: python grader.py hint {EXERCISE}"
+            f"global_batch_size=8 (all rows); loss_fn got {counts}\n" + hint_line()
         )

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from verlings import learner_module
-from verlings.testing import assert_close, golden, matches, tensors
+from verlings.testing import assert_close, golden, hint_line, matches, tensors
 
 adv = learner_module("03", "advantages")
 
@@ -65,13 +65,13 @@ def test_compute_gae_advantage_return_matches_verl(setting):
     rows = {"rewards": g["token_level_rewards"], "values": g["values"], "mask": mask}
     assert_close(
         _on_valid(returns, mask), _on_valid(g[f"returns_{setting}"], mask), what=f"{what} → returns (valid tokens)",
-        exercise="03.gae", inputs=rows,
+        inputs=rows,
         why="returns = advantages BEFORE whitening + values; a masked token carries nextvalues and lastgaelam "
         "through unchanged (the golden batch has holes inside responses)",
     )
     assert_close(
         _on_valid(advantages, mask), _on_valid(g[f"advantages_{setting}"], mask),
-        what=f"{what} → advantages (valid tokens)", exercise="03.gae", inputs=rows,
+        what=f"{what} → advantages (valid tokens)", inputs=rows,
         why="if returns match, check the whitening: mean and unbiased var over valid tokens of the whole batch",
     )
 
@@ -90,13 +90,13 @@ def test_compute_gae_advantage_return_skips_masked_tokens():
         torch.tensor([[0.0, 5.0, 1.0]]), torch.tensor([[0.5, 9.0, 0.25]]), mask, gamma=0.5, lam=0.5
     )
     assert_close(
-        returns[:, [0, 2]], torch.tensor([[0.3125, 1.0]]), what=f"{GAE} → returns on valid tokens", exercise="03.gae",
+        returns[:, [0, 2]], torch.tensor([[0.3125, 1.0]]), what=f"{GAE} → returns on valid tokens",
         why="a token before a hole must see past it: delta uses the value of the next *valid* token",
     )
     a = 0.46875 / math.sqrt(0.439453125 + 1e-8)
     assert_close(
         advantages[:, [0, 2]], torch.tensor([[-a, a]]), what=f"{GAE} → advantages on valid tokens",
-        exercise="03.gae", why="whiten with masked_whiten over the valid tokens only (unbiased variance)",
+        why="whiten with masked_whiten over the valid tokens only (unbiased variance)",
     )
 
 
@@ -117,11 +117,11 @@ def test_compute_gae_advantage_return_ignores_values_on_masked_tokens():
     cause = "masked_positions_leak" if clean_ok else None
     assert_close(
         _on_valid(returns, mask), _on_valid(g["returns_a"], mask), what=f"{GAE} → returns, garbage under the mask",
-        exercise="03.gae", why=why, cause=cause,
+        why=why, cause=cause,
     )
     assert_close(
         _on_valid(advantages, mask), _on_valid(g["advantages_a"], mask),
-        what=f"{GAE} → advantages, garbage under the mask", exercise="03.gae", why=why, cause=cause,
+        what=f"{GAE} → advantages, garbage under the mask", why=why, cause=cause,
     )
 
 
@@ -134,11 +134,11 @@ def test_compute_gae_advantage_return_whitens_advantages():
     )
     valid = advantages[mask].double()
     assert_close(
-        valid.mean(), 0.0, what=f"{GAE}: mean of the advantages over valid tokens", exercise="03.gae",
+        valid.mean(), 0.0, what=f"{GAE}: mean of the advantages over valid tokens",
         why="advantages are whitened (masked_whiten) over the valid tokens of the whole batch",
     )
     assert_close(
-        valid.std(), 1.0, what=f"{GAE}: unbiased std of the advantages over valid tokens", exercise="03.gae",
+        valid.std(), 1.0, what=f"{GAE}: unbiased std of the advantages over valid tokens",
         atol=1e-5, why="advantages are whitened with the unbiased variance over valid tokens",
     )
     assert not torch.allclose(returns, advantages + g["values"], atol=1e-3), (
@@ -192,9 +192,9 @@ def test_compute_grpo_outcome_advantage_matches_verl(case):
         default, _ = _grpo(g["token_level_rewards"], mask, raw["index"])
         if matches(default, g["advantages_norm"]):
             cause = {"eps": "grpo_fixed_epsilon", "no_norm": "grpo_ignores_norm_flag"}[case]
-    assert_close(advantages, g[f"advantages_{case}"], what=f"{what} → advantages", exercise="03.grpo",
+    assert_close(advantages, g[f"advantages_{case}"], what=f"{what} → advantages",
                  mask=mask, why=GRPO_WHY[case], cause=cause, inputs=_grpo_rows(g, raw["index"]))
-    assert_close(returns, g[f"returns_{case}"], what=f"{what} → returns", exercise="03.grpo", mask=mask,
+    assert_close(returns, g[f"returns_{case}"], what=f"{what} → returns", mask=mask,
                  why="GRPO has no critic: returns are the advantages")
 
 
@@ -205,7 +205,7 @@ def test_compute_grpo_outcome_advantage_integer_uids():
     advantages, _ = _grpo(g["token_level_rewards"], g["response_mask"], index)
     # the same batch with str uids is the control: if it matches, only the uids' type differs
     with_str, _ = _grpo(g["token_level_rewards"], g["response_mask"], raw["index"])
-    assert_close(advantages, g["advantages_norm"], what=f"{GRPO} with int uids", exercise="03.grpo",
+    assert_close(advantages, g["advantages_norm"], what=f"{GRPO} with int uids",
                  why="the same groups as the golden batch, labelled with ints instead of strings",
                  cause="uid_type" if matches(with_str, g["advantages_norm"]) else None)
 
@@ -217,7 +217,7 @@ def test_compute_grpo_outcome_advantage_groups_anywhere_in_batch():
     advantages, _ = _grpo(g["token_level_rewards"][perm], g["response_mask"][perm], raw["index"][perm.numpy()])
     # the batch in its original order is the control: if it matches, only the order differs
     in_order, _ = _grpo(g["token_level_rewards"], g["response_mask"], raw["index"])
-    assert_close(advantages, g["advantages_norm"][perm], what=f"{GRPO} on a reshuffled batch", exercise="03.grpo",
+    assert_close(advantages, g["advantages_norm"][perm], what=f"{GRPO} on a reshuffled batch",
                  why="the golden batch with its rows reshuffled (the responses of one uid are no longer neighbours)",
                  cause="grpo_groups_by_position" if matches(in_order, g["advantages_norm"]) else None)
 
@@ -244,7 +244,7 @@ def test_compute_grpo_outcome_advantage_hand_worked():
     # mistake that produces exactly this output, so the message may name it.
     population = torch.tensor([0.0, 1 / (1 + 1e-6), 0.0, -1 / (1 + 1e-6), 2 / (1 + 1e-6), 0.0, 0.0])
     assert_close(
-        advantages, scalar[:, None] * mask, what=f"{GRPO} (hand-worked)", exercise="03.grpo", mask=mask,
+        advantages, scalar[:, None] * mask, what=f"{GRPO} (hand-worked)", mask=mask,
         why="convention: unbiased std (n - 1); singleton group: mean 0, std 1; × response_mask",
         cause="grpo_population_std" if matches(advantages, population[:, None] * mask) else None,
         inputs={"rewards": rewards, "mask": mask, "uid": index},
@@ -264,7 +264,7 @@ def test_compute_grpo_outcome_advantage_zero_on_masked_tokens(mask_dtype):
             leaked = int((x[mask == 0] != 0).sum())
             assert leaked == 0, (
                 f"{GRPO}({case}): {name} are not 0 on {leaked} masked tokens — multiply the broadcast "
-                "scalar by response_mask\n  hint: python grader.py hint 03.grpo"
+                "scalar by response_mask\n" + hint_line()
             )
 
 
@@ -286,8 +286,8 @@ def test_compute_rloo_outcome_advantage_matches_verl():
     mask = g["response_mask"]
     advantages, returns = _rloo(g["token_level_rewards"], mask, raw["index"])
     why = "score minus the mean of the OTHER responses of its group: (n * score - group sum) / (n - 1)"
-    assert_close(advantages, g["advantages"], what=f"{RLOO} → advantages", exercise="03.rloo", mask=mask, why=why)
-    assert_close(returns, g["returns"], what=f"{RLOO} → returns", exercise="03.rloo", mask=mask,
+    assert_close(advantages, g["advantages"], what=f"{RLOO} → advantages", mask=mask, why=why)
+    assert_close(returns, g["returns"], what=f"{RLOO} → returns", mask=mask,
                  why="RLOO has no critic: returns are the advantages")
 
 
@@ -304,7 +304,7 @@ def test_compute_rloo_outcome_advantage_hand_worked():
     advantages, _ = _rloo(rewards, mask, index)
     scalar = torch.tensor([-3.0, 5.0, -1.5, -1.0, 4.5])
     assert_close(
-        advantages, scalar[:, None] * mask, what=f"{RLOO} (hand-worked)", exercise="03.rloo", mask=mask,
+        advantages, scalar[:, None] * mask, what=f"{RLOO} (hand-worked)", mask=mask,
         why="the baseline leaves the response itself out: mean of the n - 1 others; a singleton keeps its score",
     )
 
@@ -319,7 +319,7 @@ def test_compute_rloo_outcome_advantage_integer_uids_shuffled():
     # the same int uids in the original order are the control: if they match, only the order differs
     in_order, _ = _rloo(g["token_level_rewards"], g["response_mask"], index)
     assert_close(advantages, g["advantages"][perm], what=f"{RLOO}, int uids, reshuffled batch",
-                 exercise="03.rloo", why=RESHUFFLED_WHY,
+                 why=RESHUFFLED_WHY,
                  cause="rloo_groups_by_position" if matches(in_order, g["advantages"]) else None)
 
 
@@ -334,7 +334,7 @@ def test_compute_rloo_outcome_advantage_zero_on_masked_tokens(mask_dtype):
     leaked = int((advantages[mask == 0] != 0).sum())
     assert leaked == 0, (
         f"{RLOO}: advantages are not 0 on {leaked} masked tokens — multiply the broadcast scalar by "
-        "response_mask\n  hint: python grader.py hint 03.rloo"
+        "response_mask\n" + hint_line()
     )
 
 
@@ -359,12 +359,12 @@ def test_compute_reinforce_plus_plus_outcome_advantage_matches_verl(setting):
     advantages, returns = _rpp(g["token_level_rewards"], mask, gamma)
     what = f"{RPP}(gamma={gamma})"
     assert_close(
-        returns, g[f"returns_{setting}"], what=f"{what} → returns", exercise="03.reinforce_pp", mask=mask,
+        returns, g[f"returns_{setting}"], what=f"{what} → returns", mask=mask,
         why="discounted return-to-go, right to left; a masked token passes the running return through "
         "unchanged and gets return 0 (the golden batch has holes inside responses)",
     )
     assert_close(
-        advantages, g[f"advantages_{setting}"], what=f"{what} → advantages", exercise="03.reinforce_pp", mask=mask,
+        advantages, g[f"advantages_{setting}"], what=f"{what} → advantages", mask=mask,
         why="whiten the returns over the valid tokens of the whole batch (not per response), then × mask",
     )
 
@@ -380,13 +380,13 @@ def test_compute_reinforce_plus_plus_outcome_advantage_hand_worked():
     advantages, returns = _rpp(torch.tensor([[0.0, 1.0, 7.0, 2.0]]), mask, gamma=0.5)
     assert_close(
         returns, torch.tensor([[1.0, 2.0, 0.0, 2.0]]), what=f"{RPP} → returns (hand-worked)",
-        exercise="03.reinforce_pp", mask=mask,
+        mask=mask,
         why="skip the masked token: don't add its reward, don't reset the running return, store 0 there",
     )
     s = 1 / math.sqrt(1 / 3 + 1e-8)
     assert_close(
         advantages, torch.tensor([[-2 / 3 * s, 1 / 3 * s, 0.0, 1 / 3 * s]]),
-        what=f"{RPP} → advantages (hand-worked)", exercise="03.reinforce_pp", mask=mask,
+        what=f"{RPP} → advantages (hand-worked)", mask=mask,
         why="masked_whiten(returns, mask) (unbiased variance), then multiply by the mask",
     )
 
@@ -403,9 +403,9 @@ def test_compute_reinforce_plus_plus_outcome_advantage_ignores_rewards_on_masked
     clean_ok = matches(clean_ret, g["returns_a"]) and matches(clean_adv, g["advantages_a"])
     cause = "masked_positions_leak" if clean_ok else None
     assert_close(returns, g["returns_a"], what=f"{RPP} → returns, garbage under the mask",
-                 exercise="03.reinforce_pp", mask=mask, why=why, cause=cause)
+                 mask=mask, why=why, cause=cause)
     assert_close(advantages, g["advantages_a"], what=f"{RPP} → advantages, garbage under the mask",
-                 exercise="03.reinforce_pp", mask=mask, why=why, cause=cause)
+                 mask=mask, why=why, cause=cause)
 
 
 # ------------------------------------------- 03.grpo_passk, 03.reinforce_pp_baseline, 03.opo, 03.remax, 03.gpg
@@ -439,9 +439,9 @@ def test_compute_grpo_passk_outcome_advantage_matches_verl(case):
     raw, g = _load("grpo_passk")
     advantages, returns = _passk(g["token_level_rewards"], g["response_mask"], raw["index"], **PASSK_KWARGS[case])
     what = f"{PASSK}({PASSK_KWARGS[case]})"
-    assert_close(advantages, g[f"advantages_{case}"], what=f"{what} → advantages", exercise="03.grpo_passk",
+    assert_close(advantages, g[f"advantages_{case}"], what=f"{what} → advantages",
                  mask=g["response_mask"], why=PASSK_WHY[case])
-    assert_close(returns, g[f"returns_{case}"], what=f"{what} → returns", exercise="03.grpo_passk",
+    assert_close(returns, g[f"returns_{case}"], what=f"{what} → returns",
                  why="returns are the advantages")
 
 
@@ -455,10 +455,10 @@ def test_compute_grpo_passk_outcome_advantage_hand_worked():
     index = np.array(["a", "a", "a", "a", "b", "b"])
     advantages, _ = _passk(rewards, mask, index, config={"norm_adv_by_std_in_grpo": False})
     assert_close(advantages, torch.tensor([[0.0], [1.0], [0.0], [0.0], [0.0], [0.0]]), what=f"{PASSK} (no std)",
-                 exercise="03.grpo_passk", why="the best response gets r_max - r_second_max; a tie at the top gives 0")
+                 why="the best response gets r_max - r_second_max; a tie at the top gives 0")
     advantages, _ = _passk(rewards, mask, index, config={"norm_adv_by_std_in_grpo": True})
     assert_close(advantages[1], torch.tensor([1.0 / (0.5 + 1e-6)]), what=f"{PASSK} (with std)",
-                 exercise="03.grpo_passk", why="divide by the group's unbiased std (torch.std) + epsilon")
+                 why="divide by the group's unbiased std (torch.std) + epsilon")
 
 
 @pytest.mark.exercise("03.grpo_passk")
@@ -483,9 +483,9 @@ def test_compute_reinforce_plus_plus_baseline_outcome_advantage_matches_verl():
     advantages, returns = _check_output(out, g["token_level_rewards"], RPPB)
     why = ("score minus its group's mean (a group of one: 0), on every valid token, then whitened over all "
            "valid tokens of the batch (unbiased variance), then 0 on masked tokens")
-    assert_close(advantages, g["advantages"], what=f"{RPPB} → advantages", exercise="03.reinforce_pp_baseline",
+    assert_close(advantages, g["advantages"], what=f"{RPPB} → advantages",
                  mask=g["response_mask"], why=why)
-    assert_close(returns, g["returns"], what=f"{RPPB} → returns", exercise="03.reinforce_pp_baseline",
+    assert_close(returns, g["returns"], what=f"{RPPB} → returns",
                  why="returns are the advantages")
 
 
@@ -500,7 +500,7 @@ def test_compute_reinforce_plus_plus_baseline_outcome_advantage_hand_worked():
     )
     scale = 1.0 / math.sqrt(1.0 / 6.0 + 1e-8)
     expected = torch.tensor([[0.5 * scale, 0.0], [-0.5 * scale, 0.0], [0.0, 0.0], [0.0, 0.0]])
-    assert_close(advantages, expected, what=RPPB, exercise="03.reinforce_pp_baseline", mask=mask,
+    assert_close(advantages, expected, what=RPPB, mask=mask,
                  why="group-mean baseline first, then one whitening over the batch's valid tokens")
 
 
@@ -516,9 +516,9 @@ def test_compute_opo_outcome_advantage_matches_verl():
     advantages, returns = _check_output(out, g["token_level_rewards"], OPO)
     why = ("score minus the group's length-weighted mean score Σ len·score / Σ len (a group of one: 0), "
            "len = valid tokens of the response")
-    assert_close(advantages, g["advantages"], what=f"{OPO} → advantages", exercise="03.opo",
+    assert_close(advantages, g["advantages"], what=f"{OPO} → advantages",
                  mask=g["response_mask"], why=why)
-    assert_close(returns, g["returns"], what=f"{OPO} → returns", exercise="03.opo", why="returns are the advantages")
+    assert_close(returns, g["returns"], what=f"{OPO} → returns", why="returns are the advantages")
 
 
 @pytest.mark.exercise("03.opo")
@@ -530,7 +530,7 @@ def test_compute_opo_outcome_advantage_hand_worked():
     advantages, _ = adv.compute_opo_outcome_advantage(
         token_level_rewards=rewards, response_mask=mask, index=np.array(["q", "q"])
     )
-    assert_close(advantages, torch.tensor([[0.25, 0.25, 0.25], [-0.75, 0.0, 0.0]]), what=OPO, exercise="03.opo",
+    assert_close(advantages, torch.tensor([[0.25, 0.25, 0.25], [-0.75, 0.0, 0.0]]), what=OPO,
                  mask=mask, why="the baseline weighs each score by its response's length (a plain mean gives 0.5)")
 
 
@@ -545,9 +545,9 @@ def test_compute_remax_outcome_advantage_matches_verl():
         response_mask=g["response_mask"],
     )
     advantages, returns = _check_output(out, g["token_level_rewards"], REMAX)
-    assert_close(returns, g["returns"], what=f"{REMAX} → returns", exercise="03.remax",
+    assert_close(returns, g["returns"], what=f"{REMAX} → returns",
                  why="returns[t] = Σ of rewards·mask from t to the end (undiscounted; masked rewards do not count)")
-    assert_close(advantages, g["advantages"], what=f"{REMAX} → advantages", exercise="03.remax",
+    assert_close(advantages, g["advantages"], what=f"{REMAX} → advantages",
                  why="advantages = returns - reward_baselines on valid tokens (the baseline times the mask)")
 
 
@@ -559,9 +559,9 @@ def test_compute_remax_outcome_advantage_hand_worked():
     advantages, returns = adv.compute_remax_outcome_advantage(
         token_level_rewards=rewards, reward_baselines=torch.tensor([0.25]), response_mask=mask
     )
-    assert_close(returns, torch.tensor([[1.1, 1.0, 1.0]]), what=f"{REMAX} → returns", exercise="03.remax",
+    assert_close(returns, torch.tensor([[1.1, 1.0, 1.0]]), what=f"{REMAX} → returns",
                  why="the masked reward 5 is ignored; no discount")
-    assert_close(advantages, torch.tensor([[0.85, 1.0, 0.75]]), what=f"{REMAX} → advantages", exercise="03.remax",
+    assert_close(advantages, torch.tensor([[0.85, 1.0, 0.75]]), what=f"{REMAX} → advantages",
                  why="the baseline is subtracted on valid tokens only")
 
 
@@ -583,9 +583,9 @@ def test_compute_gpg_outcome_advantage_matches_verl(case, kwargs):
         token_level_rewards=g["token_level_rewards"], response_mask=g["response_mask"], index=raw["index"], **kwargs
     )
     advantages, returns = _check_output(out, g["token_level_rewards"], GPG)
-    assert_close(advantages, g[f"advantages{case}"], what=f"{GPG}({kwargs}) → advantages", exercise="03.gpg",
+    assert_close(advantages, g[f"advantages{case}"], what=f"{GPG}({kwargs}) → advantages",
                  mask=g["response_mask"], why=GPG_WHY[case])
-    assert_close(returns, g[f"returns{case}"], what=f"{GPG}({kwargs}) → returns", exercise="03.gpg",
+    assert_close(returns, g[f"returns{case}"], what=f"{GPG}({kwargs}) → returns",
                  why="returns are the advantages")
 
 
@@ -597,5 +597,5 @@ def test_compute_gpg_outcome_advantage_hand_worked():
     advantages, _ = adv.compute_gpg_outcome_advantage(
         token_level_rewards=rewards, response_mask=torch.ones(4, 1), index=np.array([0, 0, 1, 1])
     )
-    assert_close(advantages, torch.tensor([[2.0], [-2.0], [0.0], [0.0]]), what=GPG, exercise="03.gpg",
+    assert_close(advantages, torch.tensor([[2.0], [-2.0], [0.0], [0.0]]), what=GPG,
                  why=GPG_WHY[""])

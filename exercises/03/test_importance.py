@@ -21,7 +21,6 @@ def test_truncated_is_weights_matches_verl():
     assert tuple(seen.shape) == shape, f"shape {tuple(seen.shape)}, expected (bs, response_length) = {shape}"
     assert_close(
         seen, g["weights"], mask=g["response_mask"], what="truncated_is_weights (default threshold 2.0)",
-        exercise="03.tis",
         why="weight = min(exp(old_log_prob - rollout_log_prob), threshold): π_old / π_rollout, capped from above",
     )
 
@@ -35,7 +34,7 @@ def test_truncated_is_weights_uses_threshold():
     )
     assert_close(
         seen, g["weights_t15"], mask=g["response_mask"], what="truncated_is_weights(threshold=1.5)",
-        exercise="03.tis", why="truncate at the `threshold` argument, not at a fixed 2.0",
+        why="truncate at the `threshold` argument, not at a fixed 2.0",
     )
 
 
@@ -50,7 +49,7 @@ def test_truncated_is_weights_clamps_log_ratio_before_exp():
     )
     assert_close(
         seen, g["weights_far"], what="truncated_is_weights with log-ratios beyond ±20 and threshold 1e10",
-        exercise="03.tis", why="clamp old_log_prob - rollout_log_prob to [-20, 20] (verl's SAFETY_BOUND) before exp",
+        why="clamp old_log_prob - rollout_log_prob to [-20, 20] (verl's SAFETY_BOUND) before exp",
     )
 
 
@@ -60,7 +59,7 @@ def test_truncated_is_weights_on_policy_is_one():
     log_prob = torch.log(torch.tensor([[0.5, 0.25, 0.9, 0.1], [0.3, 0.6, 0.2, 0.7]]))
     mask = torch.tensor([[1, 1, 1, 0], [1, 0, 0, 0]])
     seen = importance.truncated_is_weights(old_log_prob=log_prob, rollout_log_prob=log_prob.clone(), response_mask=mask)
-    assert_close(seen, mask.float(), what="truncated_is_weights when old == rollout", exercise="03.tis", mask=mask)
+    assert_close(seen, mask.float(), what="truncated_is_weights when old == rollout", mask=mask)
 
 
 @pytest.mark.exercise("03.tis")
@@ -70,7 +69,7 @@ def test_truncated_is_weights_hand_worked():
     rollout = torch.log(torch.tensor([[0.5, 0.3, 0.4]]))
     seen = importance.truncated_is_weights(old_log_prob=old, rollout_log_prob=rollout,
                                            response_mask=torch.tensor([[1, 1, 1]]))
-    assert_close(seen, torch.tensor([[1.0, 2.0, 0.5]]), what="truncated_is_weights", exercise="03.tis",
+    assert_close(seen, torch.tensor([[1.0, 2.0, 0.5]]), what="truncated_is_weights",
                  why="the ratio is π_old / π_rollout = exp(old_log_prob - rollout_log_prob)")
 
 
@@ -88,7 +87,7 @@ def test_truncated_is_weights_exactly_zero_on_padding(mask_dtype):
     )
     assert_close(
         seen, g["weights"], mask=mask, what=f"truncated_is_weights with garbage padding ({mask_dtype} mask)",
-        exercise="03.tis", why="padding weights must be exactly 0 whatever the log-probs there (inf * 0 is NaN)",
+        why="padding weights must be exactly 0 whatever the log-probs there (inf * 0 is NaN)",
     )
     assert bool((seen[pad] == 0).all()), "padding weights must be exactly 0"
     assert seen.dtype == g["old_log_prob"].dtype, f"weights are {seen.dtype}, expected old_log_prob's dtype"
@@ -101,7 +100,7 @@ def test_truncated_is_weights_are_detached():
     rollout = g["rollout_log_prob"].clone().requires_grad_(True)
     seen = importance.truncated_is_weights(old_log_prob=old, rollout_log_prob=rollout, response_mask=g["response_mask"])
     assert_equal(
-        seen.requires_grad, False, what="truncated_is_weights(...).requires_grad", exercise="03.tis",
+        seen.requires_grad, False, what="truncated_is_weights(...).requires_grad",
         why="the IS weights rescale each token's loss and must be constants: .detach() them",
     )
-    assert_close(seen, g["weights"], what="truncated_is_weights (inputs requiring grad)", exercise="03.tis")
+    assert_close(seen, g["weights"], what="truncated_is_weights (inputs requiring grad)")

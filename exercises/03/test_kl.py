@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from verlings import learner_module
-from verlings.testing import assert_close, golden, tensors
+from verlings.testing import assert_close, golden, hint_line, tensors
 
 kl = learner_module("03", "kl")
 
@@ -57,11 +57,10 @@ def _value_and_grads(name: str, g: dict):
 def test_kl_penalty_matches_verl(name):
     g = tensors(golden("03", "kl_penalty"))
     value, grad_lp, grad_ref = _value_and_grads(name, g)
-    assert_close(value, g[key(name)], what=f"kl_penalty({name!r})", exercise="03.kl_penalty", why=ESTIMATOR_WHY[name])
+    assert_close(value, g[key(name)], what=f"kl_penalty({name!r})", why=ESTIMATOR_WHY[name])
     assert_close(grad_lp, g[f"{key(name)}__grad_logprob"], what=f"d kl_penalty({name!r}) / d logprob",
-                 exercise="03.kl_penalty", why="without a '+' the gradient is the estimator's own gradient")
-    assert_close(grad_ref, g[f"{key(name)}__grad_ref_logprob"], what=f"d kl_penalty({name!r}) / d ref_logprob",
-                 exercise="03.kl_penalty")
+                 why="without a '+' the gradient is the estimator's own gradient")
+    assert_close(grad_ref, g[f"{key(name)}__grad_ref_logprob"], what=f"d kl_penalty({name!r}) / d ref_logprob")
 
 
 @pytest.mark.exercise("03.kl_penalty")
@@ -75,7 +74,7 @@ def test_kl_penalty_hand_worked():
     ln2 = math.log(2.0)
     for name, expected in [("k1", -ln2), ("abs", ln2), ("k2", 0.5 * ln2**2), ("k3", 1.0 - ln2)]:
         seen = kl.kl_penalty(logprob=logprob, ref_logprob=ref_logprob, kl_penalty=name)
-        assert_close(seen, torch.tensor([expected]), what=f"kl_penalty({name!r})", exercise="03.kl_penalty",
+        assert_close(seen, torch.tensor([expected]), what=f"kl_penalty({name!r})",
                      why=ESTIMATOR_WHY[name] + " — check the direction (logprob first, then ref)")
 
 
@@ -92,7 +91,6 @@ def test_kl_penalty_k3_clamps():
     for name in ("k3", "low_var_kl"):
         seen = kl.kl_penalty(logprob=logprob, ref_logprob=ref_logprob, kl_penalty=name)
         assert_close(seen, torch.tensor([10.0, 10.0, 10.0, 0.0]), what=f"kl_penalty({name!r}) at extreme ratios",
-                     exercise="03.kl_penalty",
                      why="clamp x = ref - logprob to [-20, 20] before exp, and the result to [-10, 10]")
 
 
@@ -101,7 +99,7 @@ def test_kl_penalty_rejects_unknown_names():
     logprob, ref_logprob = torch.tensor([-1.0]), torch.tensor([-2.0])
     # k1 = -1 - (-2) = 1 (a stub fails here, before the check below)
     seen = kl.kl_penalty(logprob=logprob, ref_logprob=ref_logprob, kl_penalty="k1")
-    assert_close(seen, torch.tensor([1.0]), what="kl_penalty('k1')", exercise="03.kl_penalty")
+    assert_close(seen, torch.tensor([1.0]), what="kl_penalty('k1')")
     for name in ("k4", "full"):
         try:
             kl.kl_penalty(logprob=logprob, ref_logprob=ref_logprob, kl_penalty=name)
@@ -110,7 +108,7 @@ def test_kl_penalty_rejects_unknown_names():
         raise AssertionError(
             f"kl_penalty(..., kl_penalty={name!r}) returned a value: an unknown estimator name must raise "
             "the error verl raises (see the kl_penalty docstring), never fall back to another estimator\n"
-            "  hint: python grader.py hint 03.kl_penalty"
+            + hint_line()
         )
 
 
@@ -123,13 +121,12 @@ def test_kl_penalty_straight_through_matches_verl(name):
     g = tensors(golden("03", "kl_straight_through"))
     value, grad_lp, grad_ref = _value_and_grads(name, g)
     base = name[:-1]
-    assert_close(value, g[key(name)], what=f"kl_penalty({name!r})", exercise="03.kl_straight_through",
+    assert_close(value, g[key(name)], what=f"kl_penalty({name!r})",
                  why=f"the value of {name!r} is the value of {base!r}: {ESTIMATOR_WHY[base]}")
     assert_close(grad_lp, g[f"{key(name)}__grad_logprob"], what=f"d kl_penalty({name!r}) / d logprob",
-                 exercise="03.kl_straight_through",
                  why="the gradient of any '+' estimator is k2's: logprob - ref_logprob")
     assert_close(grad_ref, g[f"{key(name)}__grad_ref_logprob"], what=f"d kl_penalty({name!r}) / d ref_logprob",
-                 exercise="03.kl_straight_through", why="k2's gradient to ref_logprob is ref_logprob - logprob")
+                 why="k2's gradient to ref_logprob is ref_logprob - logprob")
 
 
 @pytest.mark.exercise("03.kl_straight_through")
@@ -141,12 +138,10 @@ def test_kl_penalty_straight_through_gradient_is_k2(name):
     value, grad_lp, grad_ref = _value_and_grads(name, g)
     diff = g["logprob"] - g["ref_logprob"]
     assert_close(value, base, what=f"kl_penalty({name!r}) value vs kl_penalty({name[:-1]!r})",
-                 exercise="03.kl_straight_through", why="straight-through changes the gradient, never the value")
+                 why="straight-through changes the gradient, never the value")
     assert_close(grad_lp, g["weights"] * diff, what=f"d kl_penalty({name!r}) / d logprob",
-                 exercise="03.kl_straight_through",
                  why="value of the estimator, gradient of k2: k2 - k2.detach() + estimator.detach()")
-    assert_close(grad_ref, -g["weights"] * diff, what=f"d kl_penalty({name!r}) / d ref_logprob",
-                 exercise="03.kl_straight_through")
+    assert_close(grad_ref, -g["weights"] * diff, what=f"d kl_penalty({name!r}) / d ref_logprob")
 
 
 # ------------------------------------------------------- 03.apply_kl_penalty
@@ -166,11 +161,10 @@ def test_apply_kl_penalty_matches_verl(case):
     )
     rewards, current_kl = result
     assert_close(rewards, g[f"{case}__token_level_rewards"], what=f"apply_kl_penalty({kwargs}) → token_level_rewards",
-                 exercise="03.apply_kl_penalty", mask=g["response_mask"],
+                 mask=g["response_mask"],
                  why="rewards = scores - kl_coef · (kl estimate × response_mask): a penalty is subtracted, "
                  "and padding is not penalised")
     assert_close(float(current_kl), g[f"{case}__current_kl"], what=f"apply_kl_penalty({kwargs}) → current_kl",
-                 exercise="03.apply_kl_penalty",
                  why="current_kl = mean over the batch of each sequence's masked mean KL (empty rows count as 0)")
 
 
@@ -189,9 +183,9 @@ def test_apply_kl_penalty_hand_worked():
         kl_coef=0.1, kl_penalty="kl",
     )
     assert_close(rewards, torch.tensor([[-0.05, 0.975, 0.0], [0.0, 0.0, 0.0]]), what="token_level_rewards",
-                 exercise="03.apply_kl_penalty", mask=mask,
+                 mask=mask,
                  why="subtract kl_coef · KL on valid tokens only; padded positions keep their score")
-    assert_close(float(current_kl), 0.1875, what="current_kl", exercise="03.apply_kl_penalty",
+    assert_close(float(current_kl), 0.1875, what="current_kl",
                  why="masked mean per sequence (over its valid tokens), then the plain mean over the batch")
 
 
@@ -211,18 +205,16 @@ def test_kl_controllers_match_verl():
         assert_close(float(adaptive.value), g["adaptive_values"][step],
                      what=f"AdaptiveKLController.value after update {step + 1} "
                      f"(current_kl={current_kl}, n_steps={n_steps})",
-                     exercise="03.kl_controllers",
                      why="value *= 1 + clip(current_kl / target - 1, -0.2, 0.2) · n_steps / horizon")
         assert_close(float(fixed.value), g["fixed_values"][step],
                      what=f"FixedKLController.value after update {step + 1}",
-                     exercise="03.kl_controllers", why="a fixed controller never changes its value")
+                     why="a fixed controller never changes its value")
 
 
 @pytest.mark.exercise("03.kl_controllers")
 def test_adaptive_kl_controller_hand_worked():
     ctl = kl.AdaptiveKLController(init_kl_coef=0.1, target_kl=1.0, horizon=100)
-    assert_close(float(ctl.value), 0.1, what="AdaptiveKLController.value before any update",
-                 exercise="03.kl_controllers")
+    assert_close(float(ctl.value), 0.1, what="AdaptiveKLController.value before any update")
     steps = [
         # error = 2.0 / 1.0 - 1 = 1.0, clipped to 0.2; mult = 1 + 0.2 · 50 / 100 = 1.1 → 0.11
         (2.0, 50, 0.11, "the proportional error is clipped to [-0.2, 0.2] before it is used"),
@@ -234,7 +226,7 @@ def test_adaptive_kl_controller_hand_worked():
     for current_kl, n_steps, expected, why in steps:
         ctl.update(current_kl=current_kl, n_steps=n_steps)
         assert_close(float(ctl.value), expected, what=f"value after update(current_kl={current_kl}, n_steps={n_steps})",
-                     exercise="03.kl_controllers", why=why)
+                     why=why)
 
 
 @pytest.mark.exercise("03.kl_controllers")
@@ -242,5 +234,5 @@ def test_fixed_kl_controller_never_moves():
     ctl = kl.FixedKLController(kl_coef=0.001)
     for current_kl, n_steps in [(5.0, 256), (0.0, 1)]:
         ctl.update(current_kl=current_kl, n_steps=n_steps)
-        assert_close(float(ctl.value), 0.001, what="FixedKLController.value", exercise="03.kl_controllers",
+        assert_close(float(ctl.value), 0.001, what="FixedKLController.value",
                      why="update() of a fixed controller does nothing")

@@ -47,7 +47,7 @@ def _rejunk(x: torch.Tensor, mask: torch.Tensor, junk: float) -> torch.Tensor:
 def test_agg_loss_matches_verl(mode):
     g = tensors(golden("03", "agg_loss"))
     seen = losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode=mode)
-    assert_close(seen, g[mode], what=f"agg_loss({mode!r})", exercise="03.agg_loss", why=AGG_WHY[mode])
+    assert_close(seen, g[mode], what=f"agg_loss({mode!r})", why=AGG_WHY[mode])
 
 
 @pytest.mark.exercise("03.agg_loss")
@@ -65,7 +65,7 @@ def test_agg_loss_hand_worked(mode, expected):
     loss_mat = torch.tensor([[1.0, 2.0, 3.0], [4.0, 100.0, 100.0], [7.0, 7.0, 7.0]])
     loss_mask = torch.tensor([[1, 1, 1], [1, 0, 0], [0, 0, 0]])
     seen = losses.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=mode)
-    assert_close(seen, torch.tensor(expected), what=f"agg_loss({mode!r})", exercise="03.agg_loss", why=AGG_WHY[mode])
+    assert_close(seen, torch.tensor(expected), what=f"agg_loss({mode!r})", why=AGG_WHY[mode])
 
 
 @pytest.mark.exercise("03.agg_loss")
@@ -77,7 +77,7 @@ def test_agg_loss_ignores_masked_positions(mode):
     # the golden inputs themselves are the control: if they match, only the masked values differ
     clean = losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode=mode)
     assert_close(
-        seen, g[mode], what=f"agg_loss({mode!r}) with other values under the mask", exercise="03.agg_loss",
+        seen, g[mode], what=f"agg_loss({mode!r}) with other values under the mask",
         why="the golden inputs with -1000 instead of 50 where loss_mask is 0",
         cause="masked_positions_leak" if matches(clean, g[mode]) else None,
     )
@@ -105,7 +105,7 @@ def test_agg_loss_with_global_counts_matches_verl(mode, case):
     g = tensors(golden("03", "agg_loss"))
     kwargs = json.loads(str(g["global_cases"]))[case]
     seen = losses.agg_loss(loss_mat=g["loss_mat"], loss_mask=g["loss_mask"], loss_agg_mode=mode, **kwargs)
-    assert_close(seen, g[f"g{case}__{mode}"], what=f"agg_loss({mode!r}, **{kwargs})", exercise="03.agg_loss",
+    assert_close(seen, g[f"g{case}__{mode}"], what=f"agg_loss({mode!r}, **{kwargs})",
                  why=GLOBAL_WHY)
 
 
@@ -126,7 +126,7 @@ def test_agg_loss_global_counts_hand_worked(mode, kwargs, expected):
     loss_mat = torch.tensor([[1.0, 2.0, 3.0], [4.0, 100.0, 100.0], [7.0, 7.0, 7.0]])
     loss_mask = torch.tensor([[1, 1, 1], [1, 0, 0], [0, 0, 0]])
     seen = losses.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=mode, **kwargs)
-    assert_close(seen, torch.tensor(expected), what=f"agg_loss({mode!r}, **{kwargs})", exercise="03.agg_loss",
+    assert_close(seen, torch.tensor(expected), what=f"agg_loss({mode!r}, **{kwargs})",
                  why=GLOBAL_WHY)
 
 
@@ -153,13 +153,12 @@ def test_agg_loss_all_padding_micro_batch(mode):
     seen = losses.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=mode, dp_size=2,
                            batch_num_tokens=12, global_batch_size=4)
     assert_close(seen, torch.tensor(0.0), what=f"agg_loss({mode!r}) of an all-padding micro-batch, global counts",
-                 exercise="03.agg_loss", atol=0.0, rtol=0.0,
+                 atol=0.0, rtol=0.0,
                  why="0 valid tokens divided by a positive global count is exactly 0")
     # ... and on its own verl divides 0 by a zero count: NaN (token-sum is a plain sum: 0).
     alone = losses.agg_loss(loss_mat=loss_mat, loss_mask=loss_mask, loss_agg_mode=mode)
     expected = torch.tensor(0.0) if mode == "token-sum" else torch.tensor(float("nan"))
     assert_close(alone, expected, what=f"agg_loss({mode!r}) of an all-padding micro-batch, local counts",
-                 exercise="03.agg_loss",
                  why="as in verl: the local count is 0 and there is no epsilon, so 0 / 0 = NaN")
 
 
@@ -207,17 +206,17 @@ def test_compute_policy_loss_vanilla_matches_verl(case):
     log_prob = g["log_prob"].clone().requires_grad_(True)
     pg_loss, metrics = _vanilla(g, spec, log_prob=log_prob)
     is_note = "; rollout_is_weights multiplies each token's loss" if case == "is_weights" else ""
-    assert_close(pg_loss, g[f"{case}__pg_loss"], what=f"pg_loss ({spec})", exercise="03.policy_loss",
+    assert_close(pg_loss, g[f"{case}__pg_loss"], what=f"pg_loss ({spec})",
                  why=PG_LOSS_WHY + is_note)
     for name, why in POLICY_METRICS.items():
         assert_close(metrics[f"actor/{name}"], g[f"{case}__{name}"], what=f"metrics['actor/{name}'] ({spec})",
-                     exercise="03.policy_loss", why=why)
+                     why=why)
     assert isinstance(pg_loss, torch.Tensor) and pg_loss.requires_grad, (
         "pg_loss must be a tensor that carries the gradient to log_prob (is the ratio detached?)"
     )
     (grad,) = torch.autograd.grad(pg_loss, log_prob)
     assert_close(
-        grad, g[f"{case}__grad_log_prob"], what="d pg_loss / d log_prob", exercise="03.policy_loss",
+        grad, g[f"{case}__grad_log_prob"], what="d pg_loss / d log_prob",
         mask=g["response_mask"],
         why="the gradient flows through exp(log_prob - old_log_prob) on unclipped tokens only, 0 on padding",
     )
@@ -249,16 +248,16 @@ def test_compute_policy_loss_vanilla_dual_clip_only_for_negative_advantages():
     ]:
         pg_loss, _ = _vanilla({**g, "response_mask": torch.tensor(mask)}, case)
         assert_close(pg_loss, torch.tensor(expected), what=f"pg_loss with response_mask={mask}",
-                     exercise="03.policy_loss", why=why)
+                     why=why)
     _, metrics = _vanilla({**g, "response_mask": torch.tensor([[1, 1]])}, case)
     # Token 1 is clipped (-1.2 > -7.389), token 2 is not (1.2 < 7.389): 1/2.
-    assert_close(metrics["actor/pg_clipfrac"], 0.5, what="pg_clipfrac", exercise="03.policy_loss",
+    assert_close(metrics["actor/pg_clipfrac"], 0.5, what="pg_clipfrac",
                  why=POLICY_METRICS["pg_clipfrac"])
     # Only token 2 has A < 0 and 7.389 > 3: 1/2.
-    assert_close(metrics["actor/pg_clipfrac_lower"], 0.5, what="pg_clipfrac_lower", exercise="03.policy_loss",
+    assert_close(metrics["actor/pg_clipfrac_lower"], 0.5, what="pg_clipfrac_lower",
                  why=POLICY_METRICS["pg_clipfrac_lower"])
     # ppo_kl = mean(old_log_prob - log_prob) = -2.
-    assert_close(metrics["actor/ppo_kl"], -2.0, what="ppo_kl", exercise="03.policy_loss",
+    assert_close(metrics["actor/ppo_kl"], -2.0, what="ppo_kl",
                  why=POLICY_METRICS["ppo_kl"])
 
 
@@ -271,9 +270,8 @@ def test_compute_policy_loss_vanilla_clamps_the_log_ratio():
          "advantages": torch.ones(1, 3), "response_mask": torch.ones(1, 3, dtype=torch.long)}
     pg_loss, metrics = _vanilla(g, {"config": {"clip_ratio": 0.2}, "loss_agg_mode": "token-mean"})
     assert_close(metrics["actor/ppo_kl"], -1.0 / 3.0, what="ppo_kl with log-ratios beyond ±20",
-                 exercise="03.policy_loss", why="clamp log_prob - old_log_prob to [-20, 20] before exp, as verl does")
-    assert_close(pg_loss, torch.tensor((-1.2 - math.exp(-20.0) - 1.2) / 3.0), what="pg_loss with extreme ratios",
-                 exercise="03.policy_loss")
+                 why="clamp log_prob - old_log_prob to [-20, 20] before exp, as verl does")
+    assert_close(pg_loss, torch.tensor((-1.2 - math.exp(-20.0) - 1.2) / 3.0), what="pg_loss with extreme ratios")
 
 
 @pytest.mark.exercise("03.policy_loss")
@@ -293,10 +291,10 @@ def test_compute_policy_loss_vanilla_ignores_masked_positions(case):
     why = "the golden inputs with other values where response_mask is 0"
     cause = "masked_positions_leak" if clean_ok else None
     assert_close(pg_loss, g[f"{case}__pg_loss"], what="pg_loss with other values under the mask",
-                 exercise="03.policy_loss", why=why, cause=cause)
+                 why=why, cause=cause)
     for name in POLICY_METRICS:
         assert_close(metrics[f"actor/{name}"], g[f"{case}__{name}"], what=f"{name} with other values under the mask",
-                     exercise="03.policy_loss", why=why, cause=cause)
+                     why=why, cause=cause)
 
 
 @pytest.mark.exercise("03.policy_loss")
@@ -310,8 +308,7 @@ def test_compute_policy_loss_vanilla_is_registered():
     pg_loss, _ = fn(old_log_prob=torch.zeros(1, 2), log_prob=torch.zeros(1, 2), advantages=torch.tensor([[2.0, -1.0]]),
                     response_mask=torch.ones(1, 2), loss_agg_mode="token-mean", config=ActorConfig(),
                     rollout_is_weights=None)
-    assert_close(pg_loss, torch.tensor(-0.5), what="get_policy_loss_fn('vanilla')(...) → pg_loss",
-                 exercise="03.policy_loss")
+    assert_close(pg_loss, torch.tensor(-0.5), what="get_policy_loss_fn('vanilla')(...) → pg_loss")
 
 
 @pytest.mark.exercise("03.policy_loss")
@@ -328,7 +325,7 @@ def test_deprecated_compute_policy_loss_wraps_vanilla():
         4, "compute_policy_loss",
     )
     for name, seen in zip(("pg_loss", *POLICY_METRICS), result):
-        assert_close(seen, g[f"clip_higher__{name}"], what=f"compute_policy_loss → {name}", exercise="03.policy_loss")
+        assert_close(seen, g[f"clip_higher__{name}"], what=f"compute_policy_loss → {name}")
 
 
 # -------------------------------------------------------------- 03.value_loss
@@ -353,12 +350,11 @@ def test_compute_value_loss_matches_verl(case):
     )
     for name, seen in zip(VALUE_WHY, result):
         assert_close(seen, g[f"{case}__{name}"], what=f"compute_value_loss({kwargs}) → {name}",
-                     exercise="03.value_loss",
                      why=VALUE_WHY[name] + ("; dp_size and the global counts go to agg_loss unchanged"
                                             if "dp_size" in kwargs else ""))
     assert isinstance(result[0], torch.Tensor) and result[0].requires_grad, "vf_loss must carry the gradient to vpreds"
     (grad,) = torch.autograd.grad(result[0], vpreds)
-    assert_close(grad, g[f"{case}__grad_vpreds"], what="d vf_loss / d vpreds", exercise="03.value_loss",
+    assert_close(grad, g[f"{case}__grad_vpreds"], what="d vf_loss / d vpreds",
                  mask=g["response_mask"])
 
 
@@ -372,10 +368,10 @@ def test_compute_value_loss_hand_worked():
         vpreds=torch.tensor([[2.0, 2.0, 9.0]]), returns=torch.tensor([[3.0, 1.0, -9.0]]),
         values=torch.zeros(1, 3), response_mask=torch.tensor([[1, 1, 0]]), cliprange_value=0.5,
     )
-    assert_close(vf_loss, torch.tensor(1.8125), what="vf_loss", exercise="03.value_loss",
+    assert_close(vf_loss, torch.tensor(1.8125), what="vf_loss",
                  why="0.5 times the larger (pessimistic) squared error, averaged over the 2 valid tokens; "
                  "min instead of max gives 0.3125, no 0.5 gives 3.625")
-    assert_close(vf_clipfrac, torch.tensor(0.5), what="vf_clipfrac", exercise="03.value_loss",
+    assert_close(vf_clipfrac, torch.tensor(0.5), what="vf_clipfrac",
                  why=VALUE_WHY["vf_clipfrac"])
 
 
@@ -393,7 +389,7 @@ def test_compute_value_loss_ignores_masked_positions():
     clean_ok = all(matches(c, g[f"default__{n}"]) for c, n in zip(clean, ("vf_loss", "vf_clipfrac")))
     for name, seen in (("vf_loss", vf_loss), ("vf_clipfrac", vf_clipfrac)):
         assert_close(seen, g[f"default__{name}"], what=f"{name} with other values under the mask",
-                     exercise="03.value_loss", why="the golden inputs with other values where response_mask is 0",
+                     why="the golden inputs with other values where response_mask is 0",
                      cause="masked_positions_leak" if clean_ok else None)
 
 
@@ -406,7 +402,7 @@ def test_compute_entropy_loss_matches_verl(case):
     g = tensors(golden("03", "entropy_loss"))
     kwargs = _cases(g)[case]
     seen = losses.compute_entropy_loss(logits=g["logits"], response_mask=g["response_mask"], **kwargs)
-    assert_close(seen, g[f"{case}__entropy_loss"], what=f"compute_entropy_loss({kwargs})", exercise="03.entropy_loss",
+    assert_close(seen, g[f"{case}__entropy_loss"], what=f"compute_entropy_loss({kwargs})",
                  why="per-token entropy H = logsumexp(z) - Σ softmax(z)·z, then agg_loss with the response mask")
 
 
@@ -418,7 +414,7 @@ def test_compute_entropy_loss_hand_worked():
     for mask, expected in [([[1, 0]], math.log(4.0)), ([[1, 1]], math.log(4.0) / 2), ([[0, 1]], 0.0)]:
         seen = losses.compute_entropy_loss(logits=logits, response_mask=torch.tensor(mask))
         assert_close(seen, torch.tensor(expected), what=f"compute_entropy_loss with response_mask={mask}",
-                     exercise="03.entropy_loss", why="entropy of each valid token, averaged over the valid tokens")
+                     why="entropy of each valid token, averaged over the valid tokens")
 
 
 @pytest.mark.exercise("03.entropy_loss")
@@ -431,6 +427,6 @@ def test_compute_entropy_loss_ignores_masked_positions():
     clean = losses.compute_entropy_loss(logits=g["logits"], response_mask=mask)
     assert_close(
         seen, g["default__entropy_loss"], what="compute_entropy_loss with other logits under the mask",
-        exercise="03.entropy_loss", why="the golden logits with uniform ones where response_mask is 0",
+        why="the golden logits with uniform ones where response_mask is 0",
         cause="masked_positions_leak" if matches(clean, g["default__entropy_loss"]) else None,
     )

@@ -16,7 +16,7 @@ def test_compute_response_mask_matches_verl():
     g = tensors(golden("03", "response_mask"))
     seen = masks.compute_response_mask(responses=g["responses"], attention_mask=g["attention_mask"])
     assert_close(
-        seen, g["response_mask"], what="compute_response_mask", exercise="03.response_mask",
+        seen, g["response_mask"], what="compute_response_mask",
         why="the response is the right-most response_length columns of attention_mask",
     )
     expected_dtype = g["attention_mask"].dtype
@@ -29,7 +29,7 @@ def test_compute_response_mask_ignores_prompt_padding():
     attention_mask = torch.tensor([[0, 0, 1, 1, 1, 1, 0]])
     responses = torch.tensor([[7, 8, 0]])
     seen = masks.compute_response_mask(responses=responses, attention_mask=attention_mask)
-    assert_close(seen, torch.tensor([[1, 1, 0]]), what="compute_response_mask", exercise="03.response_mask")
+    assert_close(seen, torch.tensor([[1, 1, 0]]), what="compute_response_mask")
 
 
 @pytest.mark.exercise("03.masked_mean")
@@ -37,7 +37,7 @@ def test_compute_response_mask_ignores_prompt_padding():
 def test_masked_mean_matches_verl(axis, key):
     g = tensors(golden("03", "masked_mean"))
     seen = masks.masked_mean(values=g["values"], mask=g["mask"], axis=axis)
-    assert_close(seen, g[key], what=f"masked_mean(axis={axis})", exercise="03.masked_mean")
+    assert_close(seen, g[key], what=f"masked_mean(axis={axis})")
 
 
 @pytest.mark.exercise("03.masked_mean")
@@ -46,7 +46,7 @@ def test_masked_mean_ignores_inf_on_masked_positions():
     values = torch.tensor([1.0, 2.0, float("inf")])
     seen = masks.masked_mean(values=values, mask=torch.tensor([1, 1, 0]))
     assert_close(
-        seen, torch.tensor(1.5), what="masked_mean with inf under the mask", exercise="03.masked_mean",
+        seen, torch.tensor(1.5), what="masked_mean with inf under the mask",
         why="values * mask turns inf into NaN; select with torch.where first",
     )
 
@@ -59,7 +59,7 @@ def test_get_response_mask_single_eos_matches_verl():
     g = tensors(golden("03", "eos_mask"))
     seen = masks.get_response_mask(response_id=g["response_id"], eos_token=1)
     assert_close(
-        seen, g["mask_eos1"], what="get_response_mask(eos_token=1)", exercise="03.eos_mask",
+        seen, g["mask_eos1"], what="get_response_mask(eos_token=1)",
         why="1 up to and including the first EOS, 0 after it (the EOS token itself is kept)",
     )
     assert seen.dtype == torch.int64, f"dtype {seen.dtype}, expected the default torch.int64"
@@ -70,7 +70,7 @@ def test_get_response_mask_eos_list_matches_verl():
     g = tensors(golden("03", "eos_mask"))
     seen = masks.get_response_mask(response_id=g["response_id"], eos_token=[1, 2])
     assert_close(
-        seen, g["mask_eos12"], what="get_response_mask(eos_token=[1, 2])", exercise="03.eos_mask",
+        seen, g["mask_eos12"], what="get_response_mask(eos_token=[1, 2])",
         why="with a list, the first token that is ANY of the ids ends the response (rows 3 and 5 end on id 2)",
     )
 
@@ -97,9 +97,9 @@ def test_get_response_mask_verl_docstring_example():
         [1, 1, 1, 1, 1, 0, 0],
     ])
     seen = masks.get_response_mask(response_id=response_id, eos_token=1)
-    assert_close(seen, only_1, what="get_response_mask(eos_token=1)", exercise="03.eos_mask")
+    assert_close(seen, only_1, what="get_response_mask(eos_token=1)")
     seen = masks.get_response_mask(response_id=response_id, eos_token=[1, 2])
-    assert_close(seen, one_or_2, what="get_response_mask(eos_token=[1, 2])", exercise="03.eos_mask")
+    assert_close(seen, one_or_2, what="get_response_mask(eos_token=[1, 2])")
 
 
 @pytest.mark.exercise("03.eos_mask")
@@ -109,7 +109,7 @@ def test_get_response_mask_keeps_requested_dtype(dtype):
     seen = masks.get_response_mask(response_id=g["response_id"], eos_token=[1, 2], dtype=dtype)
     assert seen.dtype == dtype, f"get_response_mask(dtype={dtype}) returned {seen.dtype}"
     assert tuple(seen.shape) == tuple(g["response_id"].shape), f"shape {tuple(seen.shape)}"
-    assert_close(seen, g["mask_eos12"], what=f"get_response_mask(dtype={dtype})", exercise="03.eos_mask")
+    assert_close(seen, g["mask_eos12"], what=f"get_response_mask(dtype={dtype})")
 
 
 @pytest.mark.exercise("03.eos_mask")
@@ -122,7 +122,7 @@ def test_get_response_mask_ignores_tokens_after_eos():
     seen = masks.get_response_mask(response_id=scrambled, eos_token=[1, 2])
     assert_close(
         seen, g["mask_eos12"], what="get_response_mask after scrambling the tokens past the first EOS",
-        exercise="03.eos_mask", why="only the FIRST EOS of a row matters",
+        why="only the FIRST EOS of a row matters",
     )
 
 
@@ -134,7 +134,7 @@ def test_masked_var_unbiased_matches_verl():
     g = tensors(golden("03", "masked_var"))
     seen = masks.masked_var(values=g["values"], mask=g["mask"])
     assert_close(
-        seen, g["var_unbiased"], what="masked_var (default unbiased=True)", exercise="03.masked_var",
+        seen, g["var_unbiased"], what="masked_var (default unbiased=True)",
         why="unbiased by default: multiply the masked population variance by n / (n - 1), n = mask.sum()",
     )
     assert seen.shape == (), f"masked_var reduces everything to a 0-dim tensor, got shape {tuple(seen.shape)}"
@@ -145,7 +145,7 @@ def test_masked_var_population_matches_verl():
     g = tensors(golden("03", "masked_var"))
     seen = masks.masked_var(values=g["values"], mask=g["mask"], unbiased=False)
     assert_close(
-        seen, g["var_population"], what="masked_var(unbiased=False)", exercise="03.masked_var",
+        seen, g["var_population"], what="masked_var(unbiased=False)",
         why="population variance: the masked mean of squared deviations from the masked mean",
     )
 
@@ -157,9 +157,9 @@ def test_masked_var_hand_worked():
     values = torch.tensor([1.0, 2.0, 3.0, 100.0])
     mask = torch.tensor([1, 1, 1, 0])
     assert_close(masks.masked_var(values=values, mask=mask), torch.tensor(1.0),
-                 what="masked_var([1, 2, 3 | 100])", exercise="03.masked_var")
+                 what="masked_var([1, 2, 3 | 100])")
     assert_close(masks.masked_var(values=values, mask=mask, unbiased=False), torch.tensor(2.0 / 3.0),
-                 what="masked_var([1, 2, 3 | 100], unbiased=False)", exercise="03.masked_var")
+                 what="masked_var([1, 2, 3 | 100], unbiased=False)")
 
 
 @pytest.mark.exercise("03.masked_var")
@@ -171,7 +171,7 @@ def test_masked_var_ignores_masked_positions(garbage):
     # the golden values themselves are the control: if they match, only the masked values differ
     clean = masks.masked_var(values=g["values"], mask=g["mask"])
     assert_close(
-        seen, g["var_unbiased"], what=f"masked_var with {garbage} on masked positions", exercise="03.masked_var",
+        seen, g["var_unbiased"], what=f"masked_var with {garbage} on masked positions",
         why=f"the golden values with {garbage} where the mask is 0 (0 * inf and 0 * nan are NaN)",
         cause="masked_positions_leak" if matches(clean, g["var_unbiased"]) else None,
     )
@@ -198,7 +198,7 @@ def test_masked_var_keeps_dtype_and_gradient():
     mean = g["values"].double()[valid].mean()
     expected = torch.where(valid, 2.0 * (g["values"].double() - mean) / (n - 1), 0.0)
     assert values.grad is not None, "no gradient reached values — is the result detached?"
-    assert_close(values.grad, expected, what="d masked_var / d values", exercise="03.masked_var", mask=mask)
+    assert_close(values.grad, expected, what="d masked_var / d values", mask=mask)
 
 
 # --- masked_whiten ------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def test_masked_whiten_matches_verl():
     assert tuple(seen.shape) == tuple(g["values"].shape), f"shape {tuple(seen.shape)}, expected values' shape"
     assert_close(
         _valid_only(seen, g["mask"]), _valid_only(g["whitened"], g["mask"]), mask=g["mask"],
-        what="masked_whiten (valid positions)", exercise="03.masked_whiten",
+        what="masked_whiten (valid positions)",
         why="mean and unbiased variance over the VALID positions only, then (values - mean) * rsqrt(var + 1e-8)",
     )
 
@@ -227,7 +227,7 @@ def test_masked_whiten_keep_mean_matches_verl():
     seen = masks.masked_whiten(values=g["values"], mask=g["mask"], shift_mean=False)
     assert_close(
         _valid_only(seen, g["mask"]), _valid_only(g["whitened_keep_mean"], g["mask"]), mask=g["mask"],
-        what="masked_whiten(shift_mean=False) (valid positions)", exercise="03.masked_whiten",
+        what="masked_whiten(shift_mean=False) (valid positions)",
         why="shift_mean=False only rescales: add the masked mean back after scaling",
     )
 
@@ -242,7 +242,7 @@ def test_masked_whiten_ignores_masked_positions(garbage):
     clean = masks.masked_whiten(values=g["values"], mask=g["mask"])
     assert_close(
         _valid_only(seen, g["mask"]), _valid_only(g["whitened"], g["mask"]), mask=g["mask"],
-        what=f"masked_whiten with {garbage} on masked positions", exercise="03.masked_whiten",
+        what=f"masked_whiten with {garbage} on masked positions",
         why=f"the golden values with {garbage} where the mask is 0",
         cause="masked_positions_leak" if matches(_valid_only(clean, g["mask"]), _valid_only(g["whitened"], g["mask"]))
         else None,
@@ -257,9 +257,9 @@ def test_masked_whiten_gives_zero_mean_unit_variance():
     assert seen.dtype == torch.float64, f"float64 values came back as {seen.dtype}"
     valid = seen[g["mask"].bool()]
     assert_close(valid.mean(), torch.tensor(0.0, dtype=torch.float64),
-                 what="mean of the whitened valid values", exercise="03.masked_whiten")
+                 what="mean of the whitened valid values")
     assert_close(valid.var(), torch.tensor(1.0, dtype=torch.float64),
-                 what="unbiased variance of the whitened valid values", exercise="03.masked_whiten",
+                 what="unbiased variance of the whitened valid values",
                  why="divide by the square root of the UNBIASED masked variance")
 
 
@@ -273,7 +273,6 @@ def test_logprobs_from_logits_matches_verl(case):
     seen = masks.logprobs_from_logits(logits=g[f"logits{case}"], labels=g[f"labels{case}"])
     assert_close(
         seen, g[f"logprobs{case}"], what=f"logprobs_from_logits, logits {tuple(g[f'logits{case}'].shape)}",
-        exercise="03.logprobs",
         why="log-softmax over the LAST dimension (the vocabulary), then pick each label's entry",
     )
 
@@ -283,7 +282,7 @@ def test_logprobs_from_logits_large_logits_stay_finite():
     g = tensors(golden("03", "logprobs"))
     seen = masks.logprobs_from_logits(logits=g["logits_large"], labels=g["labels_large"])
     assert_close(
-        seen, g["logprobs_large"], what="logprobs_from_logits with logits of size ~1e4", exercise="03.logprobs",
+        seen, g["logprobs_large"], what="logprobs_from_logits with logits of size ~1e4",
         why="exp(1e4) overflows and softmax underflows to 0 (log 0 = -inf): use log_softmax or logits - logsumexp",
     )
 
@@ -293,8 +292,7 @@ def test_logprobs_from_logits_hand_worked():
     # logits [0, 0, log 2] → p = [1, 1, 2] / 4: log p(label 2) = log(1/2), log p(label 0) = log(1/4).
     logits = torch.tensor([[0.0, 0.0, math.log(2.0)], [0.0, 0.0, math.log(2.0)]])
     seen = masks.logprobs_from_logits(logits=logits, labels=torch.tensor([2, 0]))
-    assert_close(seen, torch.tensor([math.log(0.5), math.log(0.25)]), what="logprobs_from_logits",
-                 exercise="03.logprobs")
+    assert_close(seen, torch.tensor([math.log(0.5), math.log(0.25)]), what="logprobs_from_logits")
 
 
 @pytest.mark.exercise("03.logprobs")
@@ -309,7 +307,7 @@ def test_logprobs_from_logits_gradient_and_dtype():
     assert logits.grad is not None, "no gradient reached the logits — is the result detached?"
     z = g["logits"].double()
     expected = torch.nn.functional.one_hot(g["labels"], z.shape[-1]).double() - torch.softmax(z, dim=-1)
-    assert_close(logits.grad, expected, what="d logprobs / d logits", exercise="03.logprobs")
+    assert_close(logits.grad, expected, what="d logprobs / d logits")
 
 
 # --- entropy_from_logits ------------------------------------------------------------------------
@@ -322,7 +320,7 @@ def test_entropy_from_logits_matches_verl(case):
     seen = masks.entropy_from_logits(logits=g[f"logits{case}"])
     assert_close(
         seen, g[f"entropy{case}"], what=f"entropy_from_logits, logits {tuple(g[f'logits{case}'].shape)}",
-        exercise="03.entropy", why="H = -sum p log p over the vocabulary (last dim); entropy is never negative",
+        why="H = -sum p log p over the vocabulary (last dim); entropy is never negative",
     )
 
 
@@ -331,7 +329,7 @@ def test_entropy_from_logits_large_logits_stay_finite():
     g = tensors(golden("03", "entropy"))
     seen = masks.entropy_from_logits(logits=g["logits_large"])
     assert_close(
-        seen, g["entropy_large"], what="entropy_from_logits with logits of size ~1e4", exercise="03.entropy",
+        seen, g["entropy_large"], what="entropy_from_logits with logits of size ~1e4",
         why="p underflows to 0 and 0 * log 0 = 0 * -inf = NaN: use logsumexp(z) - sum(p * z)",
     )
 
@@ -342,8 +340,7 @@ def test_entropy_from_logits_hand_worked():
     # p ≈ [1/2, 1/2, e^-40 / 2, e^-40 / 2], so H = log 2 + O(1e-16).
     logits = torch.tensor([[3.0, 3.0, 3.0, 3.0], [20.0, 20.0, -20.0, -20.0]])
     seen = masks.entropy_from_logits(logits=logits)
-    assert_close(seen, torch.tensor([math.log(4.0), math.log(2.0)]), what="entropy_from_logits",
-                 exercise="03.entropy")
+    assert_close(seen, torch.tensor([math.log(4.0), math.log(2.0)]), what="entropy_from_logits")
 
 
 @pytest.mark.exercise("03.entropy")
@@ -360,4 +357,4 @@ def test_entropy_from_logits_gradient_and_dtype():
     z = g["logits"].double()
     p, logp = torch.softmax(z, dim=-1), torch.log_softmax(z, dim=-1)
     h = -(p * logp).sum(dim=-1, keepdim=True)
-    assert_close(logits.grad, -p * (logp + h), what="d entropy / d logits", exercise="03.entropy")
+    assert_close(logits.grad, -p * (logp + h), what="d entropy / d logits")

@@ -9,7 +9,7 @@ import torch
 
 from verlings import learner_module
 from verlings.fixtures.actor_config import ActorConfig, PolicyLossConfig
-from verlings.testing import assert_close, golden, tensors
+from verlings.testing import assert_close, golden, hint_line, tensors
 
 pl = learner_module("03", "policy_losses")
 
@@ -70,24 +70,23 @@ def _call(loss: str, g: dict, case: dict, log_prob: torch.Tensor | None = None):
 
 
 def _check_golden(loss: str, case_name: str) -> None:
-    exercise = EXERCISES[loss]
     raw, g = _golden(loss)
     case = json.loads(str(raw["cases"]))[case_name]
     log_prob = g["log_prob"].clone().requires_grad_(True)
     pg_loss, metrics = _call(loss, g, case, log_prob)
     why = WHY[loss] + CASE_NOTES.get(case_name, "")
-    assert_close(pg_loss, g[f"{case_name}__pg_loss"], exercise=exercise, why=why,
+    assert_close(pg_loss, g[f"{case_name}__pg_loss"], why=why,
                  what=f"compute_policy_loss_{loss} ({case_name}: {case}) → pg_loss")
     names = json.loads(str(raw[f"{case_name}__metric_names"]))
     assert sorted(metrics) == names, f"metrics keys: expected {names} (verl's), seen {sorted(metrics)}"
     for key in names:
         assert type(metrics[key]) is float, f"metrics[{key!r}] must be a Python float (verl logs .item())"
         expected = g[f"{case_name}__metric__{key.split('/')[-1]}"]
-        assert_close(metrics[key], expected, what=f"metrics[{key!r}] ({case_name})", exercise=exercise)
+        assert_close(metrics[key], expected, what=f"metrics[{key!r}] ({case_name})")
     assert isinstance(pg_loss, torch.Tensor) and pg_loss.requires_grad, "pg_loss must carry the gradient to log_prob"
     (grad,) = torch.autograd.grad(pg_loss, log_prob)
     assert_close(grad, g[f"{case_name}__grad_log_prob"], what=f"d pg_loss / d log_prob ({case_name})",
-                 exercise=exercise, mask=g["response_mask"], why=why)
+                 mask=g["response_mask"], why=why)
 
 
 @pytest.mark.exercise("03.gspo")
@@ -130,18 +129,16 @@ def test_compute_policy_loss_kl_cov_matches_verl(loss, case):
     "loss", [pytest.param(loss, marks=pytest.mark.exercise(exercise)) for loss, exercise in EXERCISES.items()]
 )
 def test_policy_loss_is_registered_under_verls_name(loss):
-    exercise = EXERCISES[loss]
     fn = pl.get_policy_loss_fn(loss)
     assert fn is getattr(pl, f"compute_policy_loss_{loss}"), (
         f"compute_policy_loss_{loss} must stay registered as {loss!r} (keep the @register_policy_loss decorator)"
-        f"\n  hint: python grader.py hint {exercise}"
+        f"\n{hint_line()}"
     )
     # What verl's actor does: look the loss up by loss_mode and call it. ratio 1, A = 0 everywhere → loss 0.
     pg_loss, _ = fn(old_log_prob=torch.zeros(2, 3), log_prob=torch.zeros(2, 3), advantages=torch.zeros(2, 3),
                     response_mask=torch.ones(2, 3), loss_agg_mode="token-mean", config=ActorConfig(),
                     rollout_is_weights=None)
-    assert_close(pg_loss, torch.tensor(0.0), what=f"get_policy_loss_fn({loss!r})(...) with zero advantages",
-                 exercise=exercise)
+    assert_close(pg_loss, torch.tensor(0.0), what=f"get_policy_loss_fn({loss!r})(...) with zero advantages")
 
 
 # ---------------------------------------------------------------- hand-worked cases
@@ -165,14 +162,14 @@ def test_compute_policy_loss_gspo_hand_worked():
     x = _one_row([0.2, 0.4], [1.0, 1.0])
     loss, metrics = pl.compute_policy_loss_gspo(**{k: v for k, v in x.items()}, loss_agg_mode="token-mean",
                                                config=ActorConfig())
-    assert_close(loss, torch.tensor(-1.2), what="GSPO pg_loss, A = +1", exercise="03.gspo",
+    assert_close(loss, torch.tensor(-1.2), what="GSPO pg_loss, A = +1",
                  why="the ratio is the sequence's geometric mean exp(0.3) = 1.35, clipped to 1.2")
-    assert_close(metrics["actor/pg_clipfrac"], 1.0, what="pg_clipfrac", exercise="03.gspo")
+    assert_close(metrics["actor/pg_clipfrac"], 1.0, what="pg_clipfrac")
     x = _one_row([0.2, 0.4], [-1.0, -1.0])
     loss, _ = pl.compute_policy_loss_gspo(**x, loss_agg_mode="token-mean", config=ActorConfig())
-    assert_close(loss, torch.tensor(math.exp(0.3)), what="GSPO pg_loss, A = -1", exercise="03.gspo")
+    assert_close(loss, torch.tensor(math.exp(0.3)), what="GSPO pg_loss, A = -1")
     (grad,) = torch.autograd.grad(loss, x["log_prob"])
-    assert_close(grad, torch.full((1, 2), math.exp(0.3) / 2), what="GSPO gradient", exercise="03.gspo",
+    assert_close(grad, torch.full((1, 2), math.exp(0.3) / 2), what="GSPO gradient",
                  why="value exp(sequence mean log-ratio), gradient through each token's own log_prob: "
                  "log_prob - log_prob.detach() + mean.detach() (a token's own exp(0.2) would give 0.61 here)")
 
@@ -185,11 +182,11 @@ def test_compute_policy_loss_cispo_hand_worked():
     # Without the detach, token 1 would get -A·(w + w·log_prob) / 2 = -0.275.
     x = _one_row([math.log(1.5), math.log(1.1)], [1.0, 1.0], log_prob=[-0.5, -0.5])
     loss, metrics = pl.compute_policy_loss_cispo(**x, loss_agg_mode="token-mean", config=ActorConfig())
-    assert_close(loss, torch.tensor(0.575), what="CISPO pg_loss", exercise="03.cispo")
+    assert_close(loss, torch.tensor(0.575), what="CISPO pg_loss")
     (grad,) = torch.autograd.grad(loss, x["log_prob"])
-    assert_close(grad, torch.tensor([[-0.6, -0.55]]), what="CISPO gradient", exercise="03.cispo",
+    assert_close(grad, torch.tensor([[-0.6, -0.55]]), what="CISPO gradient",
                  why="the clipped ratio is a detached weight: the gradient is -w·A/n on every token, clipped or not")
-    assert_close(metrics["actor/pg_clipfrac"], 0.5, what="pg_clipfrac (r != clipped r)", exercise="03.cispo")
+    assert_close(metrics["actor/pg_clipfrac"], 0.5, what="pg_clipfrac (r != clipped r)")
 
 
 @pytest.mark.exercise("03.gpg_loss")
@@ -197,7 +194,7 @@ def test_compute_policy_loss_gpg_hand_worked():
     # log_prob [-1, -2], A [1, -1]: losses -(-1)(1) = 1 and -(-2)(-1) = -2; token-mean -0.5; d/d log_prob = -A / 2.
     x = _one_row([0.3, -0.3], [1.0, -1.0], log_prob=[-1.0, -2.0])
     loss, metrics = pl.compute_policy_loss_gpg(**x, loss_agg_mode="token-mean", config=ActorConfig())
-    assert_close(loss, torch.tensor(-0.5), what="GPG pg_loss", exercise="03.gpg_loss",
+    assert_close(loss, torch.tensor(-0.5), what="GPG pg_loss",
                  why="-A · log_prob, no ratio: old_log_prob plays no part")
     assert metrics == {}, "GPG's loss returns no metrics (an empty dict), as in verl"
 
@@ -208,12 +205,12 @@ def test_compute_policy_loss_geo_mean_hand_worked():
     # ratio = exp(0.05) = 1.0513; loss = -1 · 1.0513. A second, empty row adds a 0 and halves the mean.
     x = _one_row([0.5, -0.1], [1.0, 1.0])
     loss, metrics = pl.compute_policy_loss_geo_mean(**x, loss_agg_mode="token-mean", config=ActorConfig())
-    assert_close(loss, torch.tensor(-math.exp(0.05)), what="GMPO pg_loss", exercise="03.geo_mean")
-    assert_close(metrics["actor/pg_clipfrac"], 0.5, what="pg_clipfrac (token 0 clipped, A > 0)", exercise="03.geo_mean")
+    assert_close(loss, torch.tensor(-math.exp(0.05)), what="GMPO pg_loss")
+    assert_close(metrics["actor/pg_clipfrac"], 0.5, what="pg_clipfrac (token 0 clipped, A > 0)")
     x2 = {k: torch.cat([v.detach(), torch.zeros_like(v.detach())]) for k, v in x.items()}
     loss2, _ = pl.compute_policy_loss_geo_mean(**x2, loss_agg_mode="token-mean", config=ActorConfig())
     assert_close(loss2, torch.tensor(-math.exp(0.05) / 2), what="GMPO pg_loss with an empty second row",
-                 exercise="03.geo_mean", why="verl takes the plain mean over all bs rows, empty ones included")
+                 why="verl takes the plain mean over all bs rows, empty ones included")
 
 
 @pytest.mark.exercise("03.clip_cov")
@@ -222,8 +219,8 @@ def test_compute_policy_loss_clip_cov_without_candidates_is_ppo():
     # ratio e^0.1 = 1.1052 (inside the clip) → token-mean of -A·r = -(0.1 - 0.1)·1.1052 / 2 = 0.
     x = _one_row([0.1, 0.1], [0.1, -0.1])
     loss, metrics = pl.compute_policy_loss_clip_cov(**x, loss_agg_mode="token-mean", config=ActorConfig())
-    assert_close(loss, torch.tensor(0.0), what="Clip-Cov pg_loss without candidates", exercise="03.clip_cov")
-    assert_close(metrics["actor/pg_clipfrac"], 0.0, what="pg_clipfrac without candidates", exercise="03.clip_cov")
+    assert_close(loss, torch.tensor(0.0), what="Clip-Cov pg_loss without candidates")
+    assert_close(metrics["actor/pg_clipfrac"], 0.0, what="pg_clipfrac without candidates")
 
 
 @pytest.mark.exercise("03.kl_cov")
@@ -234,6 +231,6 @@ def test_compute_policy_loss_kl_cov_hand_worked():
     x = _one_row([0.5, 0.5, 0.5], [2.0, 0.0, -2.0], log_prob=[-1.0, -2.0, -4.0])
     config = ActorConfig(policy_loss=PolicyLossConfig(kl_cov_ratio=0.4, ppo_kl_coef=1.0))
     loss, metrics = pl.compute_policy_loss_kl_cov(**x, loss_agg_mode="token-mean", config=config)
-    assert_close(loss, torch.tensor(0.5 / 3), what="KL-Cov pg_loss", exercise="03.kl_cov",
+    assert_close(loss, torch.tensor(0.5 / 3), what="KL-Cov pg_loss",
                  why="only the token with the largest advantage × log-prob covariance gets + ppo_kl_coef · |d|")
-    assert_close(metrics["actor/ppo_kl"], 0.5, what="KL-Cov ppo_kl = masked mean of |d|", exercise="03.kl_cov")
+    assert_close(metrics["actor/ppo_kl"], 0.5, what="KL-Cov ppo_kl = masked mean of |d|")

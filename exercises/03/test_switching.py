@@ -6,7 +6,7 @@ from functools import cache
 import pytest
 
 from verlings import learner_module
-from verlings.testing import assert_equal
+from verlings.testing import assert_equal, hint_line
 
 switching = learner_module("03", "switching")
 EXERCISE = "03.switching"
@@ -52,7 +52,7 @@ def _composed(algorithm: str):
         raise AssertionError(
             f"Hydra cannot compose verl's config with your {algorithm!r} overrides: {exc}\n"
             "  a key that verl's config does not have needs '+key=value'\n"
-            f"  hint: python grader.py hint {EXERCISE}"
+            + hint_line()
         ) from None
 
 
@@ -101,7 +101,7 @@ def test_switch_overrides_set_the_algorithm(algorithm):
     seen = {key: verl_config.select(cfg, key) for key in EXPECTED[algorithm]}
     wrong = {k: v for k, v in EXPECTED[algorithm].items() if seen[k] != v}
     assert_equal({k: seen[k] for k in wrong}, wrong, what=f"the composed config after your {algorithm!r} overrides",
-                 exercise=EXERCISE, why=WHY[algorithm])
+                 why=WHY[algorithm])
 
 
 @pytest.mark.exercise(EXERCISE)
@@ -111,7 +111,7 @@ def test_switch_overrides_accepted_by_verl(algorithm):
 
     cfg = _composed(algorithm)
     assert_equal(verl_config.rejection(cfg), None, what=f"verl's validate_config on the {algorithm!r} config",
-                 exercise=EXERCISE, why="verl must accept the run as composed (batch sizes, the critic's settings)")
+                 why="verl must accept the run as composed (batch sizes, the critic's settings)")
 
 
 @pytest.mark.exercise(EXERCISE)
@@ -128,7 +128,7 @@ def test_switch_overrides_ppo_uses_a_critic_on_the_model():
 
     cfg = _composed("ppo")
     assert_equal((verl_config.uses_critic(cfg), verl_config.select(cfg, "critic.model.path")), (True, _model()),
-                 what="(critic used, critic.model.path)", exercise=EXERCISE,
+                 what="(critic used, critic.model.path)",
                  why="gae needs a critic; verl's default critic.model.path is not your model")
 
 

@@ -19,11 +19,11 @@ GOOD = "<think>2 + 2 = 4</think> The answer is \\boxed{4}."
 
 def _check(result, expected: dict, case: str, why: str | None = None) -> None:
     assert isinstance(result, dict), f"{case}: compute_score must return a dict, got {type(result).__name__}"
-    assert_equal(sorted(result), KEYS, what=f"keys of compute_score on {case}", exercise="04.custom_reward",
+    assert_equal(sorted(result), KEYS, what=f"keys of compute_score on {case}",
                  why="return combine(...): 'score' plus every component, so verl logs each one")
     for key in ("correct", "format", "length", "score"):
         assert_close(result[key], expected[key], what=f"compute_score(...)[{key!r}] on {case}",
-                     exercise="04.custom_reward", why=why)
+                     why=why)
 
 
 @pytest.mark.exercise("04.custom_reward")
@@ -128,7 +128,7 @@ async def test_compute_score_in_verls_reward_manager():
     assert data.batch["responses"].shape[1] == width
     out = await manager.run_single(data)  # the manager was made inside this event loop, as verl does
     # The decoded response is GOOD (the EOS token is special and skipped): score 1.1 as in the first case.
-    assert_close(out["reward_score"], 1.1, what="verl's reward_score", exercise="04.custom_reward",
+    assert_close(out["reward_score"], 1.1, what="verl's reward_score",
                  why="verl takes result['score'] as the reward")
     for key in ("correct", "format", "length"):
         assert key in out["reward_extra_info"], f"verl did not log {key!r}: return every component in the dict"

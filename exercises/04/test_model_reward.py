@@ -56,20 +56,19 @@ def _free_port() -> int:
 async def test_score_texts_matches_the_model_in_order(reward_server):
     seen = await _score(url=reward_server.url, texts=TEXTS, batch_size=8, max_concurrency=4)
     expected = reward_server.expected(TEXTS)
-    assert_equal(len(seen), len(TEXTS), what="number of scores", exercise="04.score_texts",
+    assert_equal(len(seen), len(TEXTS), what="number of scores",
                  why="one score per text")
-    assert_close(seen, expected, what="score_texts vs the model's scores", exercise="04.score_texts",
+    assert_close(seen, expected, what="score_texts vs the model's scores",
                  why="scores must come back in the order of `texts`")
     stats = reward_server.stats()
     assert_equal(sorted(stats["batch_sizes"]), [4, 8, 8], what="batch sizes the server received",
-                 exercise="04.score_texts", why="20 texts with batch_size=8 are 3 POSTs of 8, 8 and 4 texts")
+                 why="20 texts with batch_size=8 are 3 POSTs of 8, 8 and 4 texts")
 
 
 @pytest.mark.exercise("04.score_texts")
 async def test_score_texts_empty_list_sends_nothing(reward_server):
-    assert_equal(await _score(url=reward_server.url, texts=[]), [], what="score_texts([])",
-                 exercise="04.score_texts")
-    assert_equal(reward_server.stats()["requests"], 0, what="requests for an empty list", exercise="04.score_texts",
+    assert_equal(await _score(url=reward_server.url, texts=[]), [], what="score_texts([])")
+    assert_equal(reward_server.stats()["requests"], 0, what="requests for an empty list",
                  why="nothing to score: return [] without calling the server")
 
 
@@ -78,7 +77,7 @@ async def test_score_texts_bounds_concurrency(reward_server):
     reward_server.configure(delay_s=0.3)  # every request takes 0.3 s, so requests overlap
     texts = TEXTS[:12]  # batch_size 2 → 6 requests, at most 3 at a time
     seen = await _score(url=reward_server.url, texts=texts, batch_size=2, max_concurrency=3)
-    assert_close(seen, reward_server.expected(texts), what="scores with a slow server", exercise="04.score_texts")
+    assert_close(seen, reward_server.expected(texts), what="scores with a slow server")
     peak = reward_server.stats()["max_in_flight"]
     assert peak <= 3, (
         f"the server saw {peak} requests in flight at once with max_concurrency=3 — hold an "
@@ -94,8 +93,7 @@ async def test_score_texts_bounds_concurrency(reward_server):
 async def test_score_texts_concurrency_one_is_sequential(reward_server):
     reward_server.configure(delay_s=0.05)
     await _score(url=reward_server.url, texts=TEXTS[:8], batch_size=2, max_concurrency=1)
-    assert_equal(reward_server.stats()["max_in_flight"], 1, what="max requests in flight with max_concurrency=1",
-                 exercise="04.score_texts")
+    assert_equal(reward_server.stats()["max_in_flight"], 1, what="max requests in flight with max_concurrency=1")
 
 
 @pytest.mark.exercise("04.score_texts")
@@ -105,7 +103,6 @@ async def test_score_texts_keeps_order_when_replies_are_shuffled(reward_server):
     texts = TEXTS[:10]
     seen = await _score(url=reward_server.url, texts=texts, batch_size=1, max_concurrency=10)
     assert_close(seen, reward_server.expected(texts), what="scores when replies come back out of order",
-                 exercise="04.score_texts",
                  why="collect results by batch position (gather keeps order), not in the order they complete")
 
 
@@ -116,7 +113,7 @@ async def test_score_texts_retries_flaky_batches(reward_server):
     seen = await _score(url=reward_server.url, texts=TEXTS, batch_size=4, max_concurrency=2, retries=2)
     stats = reward_server.stats()
     assert stats["injected_failures"] >= 1, "the flaky server injected no failure: this test proves nothing"
-    assert_close(seen, reward_server.expected(TEXTS), what="scores from a flaky server", exercise="04.score_texts",
+    assert_close(seen, reward_server.expected(TEXTS), what="scores from a flaky server",
                  why="a 5xx answer is worth retrying: try again up to `retries` times")
 
 
@@ -128,7 +125,6 @@ async def test_score_texts_retries_every_5xx(reward_server, status):
     seen = await _score(url=reward_server.url, texts=TEXTS[:6], batch_size=3, max_concurrency=2, retries=1)
     assert reward_server.stats()["injected_failures"] == 2, "the server injected no failure: this test proves nothing"
     assert_close(seen, reward_server.expected(TEXTS[:6]), what=f"scores after one HTTP {status} per batch",
-                 exercise="04.score_texts",
                  why=f"HTTP {status} is a server error like 503: every 5xx is worth retrying (status >= 500)")
 
 
@@ -141,7 +137,7 @@ async def test_score_texts_gives_up_after_the_retries(reward_server, retries):
         await _score(url=reward_server.url, texts=TEXTS[:3], batch_size=8, retries=retries)
     assert reward_server.url in str(err.value), f"the error should name the server: {err.value}"
     assert_equal(reward_server.stats()["score_requests"], retries + 1, what=f"attempts with retries={retries}",
-                 exercise="04.score_texts", why="one attempt plus `retries` retries, then raise")
+                 why="one attempt plus `retries` retries, then raise")
     took = time.monotonic() - start
     assert took < 5.0, f"{retries + 1} failed attempts took {took:.1f}s: back-off should be short (tenths of a second)"
 
@@ -163,7 +159,7 @@ async def test_score_texts_retries_after_a_timeout(reward_server):
     start = time.monotonic()
     seen = await _score(url=reward_server.url, texts=TEXTS[:4], batch_size=4, timeout_s=0.3, retries=1)
     assert_close(seen, reward_server.expected(TEXTS[:4]), what="scores after a timed-out first attempt",
-                 exercise="04.score_texts", why="a timeout is worth retrying, like a 5xx")
+                 why="a timeout is worth retrying, like a 5xx")
     took = time.monotonic() - start
     assert took < 4.0, f"took {took:.1f}s: the timed-out attempt should be abandoned after timeout_s=0.3"
 
@@ -172,7 +168,7 @@ async def test_score_texts_retries_after_a_timeout(reward_server):
 async def test_score_texts_does_not_retry_client_errors(reward_server):
     with _raises_runtime_error():
         await _score(url=reward_server.url + "/no-such-route", texts=TEXTS[:2], retries=3)
-    assert_equal(reward_server.stats()["requests"], 1, what="attempts after an HTTP 404", exercise="04.score_texts",
+    assert_equal(reward_server.stats()["requests"], 1, what="attempts after an HTTP 404",
                  why="a 4xx answer means the request is wrong; retrying sends the same wrong request (verl does not)")
 
 
@@ -220,7 +216,7 @@ async def test_compute_score_through_verls_loader(reward_server):
     )
     assert isinstance(result, dict) and "score" in result, f"return a dict with 'score', got {result!r}"
     assert_close(result["score"], reward_server.expected([text])[0], what="compute_score(...)['score']",
-                 exercise="04.rm_reward", why="the score is the reward model's score of solution_str")
+                 why="the score is the reward model's score of solution_str")
 
 
 @pytest.mark.exercise("04.rm_reward")
@@ -231,8 +227,7 @@ async def test_compute_score_concurrent_calls(reward_server):
     results = await asyncio.wait_for(asyncio.gather(*[
         fn(data_source="toy", solution_str=t, ground_truth="", extra_info={}) for t in texts
     ]), timeout=LIMIT_S)
-    assert_close([r["score"] for r in results], reward_server.expected(texts), what="six concurrent compute_score",
-                 exercise="04.rm_reward")
+    assert_close([r["score"] for r in results], reward_server.expected(texts), what="six concurrent compute_score")
 
 
 @pytest.mark.exercise("04.rm_reward")
@@ -243,7 +238,7 @@ async def test_compute_score_accepts_verls_extra_arguments(reward_server):
         reward_router_address=None, reward_model_tokenizer=None,
     ), timeout=LIMIT_S)
     assert_close(result["score"], reward_server.expected(["hi"])[0], what="compute_score with verl's extra kwargs",
-                 exercise="04.rm_reward", why="accept **kwargs: verl may pass reward_router_address and "
+                 why="accept **kwargs: verl may pass reward_router_address and "
                  "reward_model_tokenizer")
 
 

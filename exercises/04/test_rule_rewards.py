@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from verlings import learner_module
-from verlings.testing import assert_close, assert_equal, golden
+from verlings.testing import assert_close, assert_equal, golden, hint_line
 
 rules = learner_module("04", "rule_rewards")
 
@@ -30,7 +30,7 @@ def test_last_boxed_matches_verl():
                 "the LAST '\\boxed{' decides; it never closes here: no answer (None)" if expected is None else
                 "take the last '\\boxed{' and count braces: +1 for '{', -1 for '}', stop when the count is back to 0"
             )
-            assert_equal(seen, expected, what=f"last_boxed({text!r})", exercise="04.last_boxed", why=why)
+            assert_equal(seen, expected, what=f"last_boxed({text!r})", why=why)
 
 
 @pytest.mark.exercise("04.last_boxed")
@@ -49,7 +49,7 @@ def test_last_boxed_matches_verl():
     ],
 )
 def test_last_boxed_hand_worked(text, expected, why):
-    assert_equal(rules.last_boxed(text=text), expected, what=f"last_boxed({text!r})", exercise="04.last_boxed",
+    assert_equal(rules.last_boxed(text=text), expected, what=f"last_boxed({text!r})",
                  why=why)
 
 
@@ -96,20 +96,20 @@ NOT_EQUAL_PAIRS = [
 @pytest.mark.parametrize(("pred", "truth", "why"), EQUAL_PAIRS, ids=[p[0] + "|" + p[1] for p in EQUAL_PAIRS])
 def test_math_equal_same_number(pred, truth, why):
     assert_equal(rules.math_equal(pred=pred, truth=truth), True, what=f"math_equal({pred!r}, {truth!r})",
-                 exercise="04.math_equal", why=why)
+                 why=why)
 
 
 @pytest.mark.exercise("04.math_equal")
 @pytest.mark.parametrize(("pred", "truth", "why"), NOT_EQUAL_PAIRS, ids=[p[0] + "|" + p[1] for p in NOT_EQUAL_PAIRS])
 def test_math_equal_different_numbers(pred, truth, why):
     assert_equal(rules.math_equal(pred=pred, truth=truth), False, what=f"math_equal({pred!r}, {truth!r})",
-                 exercise="04.math_equal", why=why)
+                 why=why)
 
 
 @pytest.mark.exercise("04.math_equal")
 def test_math_equal_none_is_wrong():
     assert_equal(rules.math_equal(pred=None, truth="1"), False, what="math_equal(None, '1')",
-                 exercise="04.math_equal", why="None means no answer was extracted: never correct, never an error")
+                 why="None means no answer was extracted: never correct, never an error")
 
 
 @pytest.mark.exercise("04.math_equal")
@@ -125,11 +125,11 @@ def test_math_equal_random_fractions():
         forms = [f"{p}/{q}", f"\\frac{{{p}}}{{{q}}}", f"\\dfrac{{{p}}}{{{q}}}"]
         for form in forms:
             assert_equal(rules.math_equal(pred=form, truth=decimal), True,
-                         what=f"math_equal({form!r}, {decimal!r})", exercise="04.math_equal",
+                         what=f"math_equal({form!r}, {decimal!r})",
                          why=f"{p}/{q} = {decimal} exactly")
         other = f"{float(value + Fraction(1, q)):.6f}".rstrip("0").rstrip(".")
         assert_equal(rules.math_equal(pred=forms[0], truth=other), False,
-                     what=f"math_equal({forms[0]!r}, {other!r})", exercise="04.math_equal",
+                     what=f"math_equal({forms[0]!r}, {other!r})",
                      why=f"{p}/{q} = {decimal}, not {other}")
 
 
@@ -154,7 +154,7 @@ THINK_ANSWER = r"<think>.+?</think>\s*<answer>.+?</answer>"
 )
 def test_format_reward_think_answer(response, expected, why):
     seen = rules.format_reward(response=response, pattern=THINK_ANSWER)
-    assert_equal(seen, expected, what=f"format_reward({response!r})", exercise="04.format_reward", why=why)
+    assert_equal(seen, expected, what=f"format_reward({response!r})", why=why)
     assert isinstance(seen, float), f"format_reward returned {type(seen).__name__}; a reward is a float"
 
 
@@ -163,11 +163,11 @@ def test_format_reward_compiled_pattern_used_as_is():
     # Compiled WITHOUT DOTALL on purpose: '.' must not cross the newline, so this response fails.
     compiled = re.compile(r"<answer>.+</answer>")
     assert_equal(rules.format_reward(response="<answer>4</answer>", pattern=compiled), 1.0,
-                 what="format_reward with a compiled pattern", exercise="04.format_reward",
+                 what="format_reward with a compiled pattern",
                  why="a compiled re.Pattern is used as it is (re.fullmatch(compiled, s, re.DOTALL) raises)")
     assert_equal(rules.format_reward(response="<answer>4\n5</answer>", pattern=compiled), 0.0,
                  what="format_reward with a compiled pattern without DOTALL on a two-line answer",
-                 exercise="04.format_reward", why="keep the compiled pattern's own flags; do not add DOTALL to it")
+                 why="keep the compiled pattern's own flags; do not add DOTALL to it")
 
 
 # --- §1.4 overlong_penalty ----------------------------------------------------------------------
@@ -193,7 +193,7 @@ def test_overlong_penalty_matches_verl_dapo():
         why += (f" (length {int(g['response_length'][i])}, max {int(g['max_response_length'][i])}, "
                 f"buffer {int(g['overlong_buffer_len'][i])}, factor {float(g['penalty_factor'][i])})")
     assert_close(seen, g["penalty"], what="overlong_penalty over a grid of lengths (verl's DAPO reward manager)",
-                 exercise="04.overlong_penalty", why=why)
+                 why=why)
 
 
 @pytest.mark.exercise("04.overlong_penalty")
@@ -203,7 +203,7 @@ def test_overlong_penalty_hand_worked():
     seen = [rules.overlong_penalty(response_length=n, max_response_length=20, overlong_buffer_len=4, penalty_factor=1.0)
             for n in (10, 16, 18, 20)]
     assert_close(np.array(seen), np.array([0.0, 0.0, -0.5, -1.0]), what="overlong_penalty(n, 20, 4, 1.0) for n in "
-                 "(10, 16, 18, 20)", exercise="04.overlong_penalty",
+                 "(10, 16, 18, 20)",
                  why="free up to max - buffer = 16, then a linear ramp to -factor at max; never a bonus")
 
 
@@ -222,9 +222,9 @@ def test_overlong_penalty_rejects_bad_buffers(max_len, buffer):
         raise  # still a stub: the harness reports it as such
     except Exception as exc:
         raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}\n  expected ValueError — {rule}\n"
-                             "  hint: python grader.py hint 04.overlong_penalty") from None
+                             + hint_line()) from None
     raise AssertionError(f"{call} returned without an error\n  expected ValueError — {rule}\n"
-                         "  hint: python grader.py hint 04.overlong_penalty")
+                         + hint_line())
 
 
 # --- §1.5 repetition_penalty --------------------------------------------------------------------
@@ -250,7 +250,7 @@ def test_overlong_penalty_rejects_bad_buffers(max_len, buffer):
 def test_repetition_penalty_hand_worked(text, ngram, expected, why):
     seen = rules.repetition_penalty(text=text, ngram=ngram)
     assert_close(seen, expected, what=f"repetition_penalty({text!r}, ngram={ngram})",
-                 exercise="04.repetition_penalty", why=why)
+                 why=why)
 
 
 @pytest.mark.exercise("04.repetition_penalty")
@@ -258,7 +258,7 @@ def test_repetition_penalty_loop_is_near_minus_one():
     # "the answer is " * 100 → 300 words, 297 four-grams; only 3 distinct (the cycle has period 3).
     text = "the answer is " * 100
     assert_close(rules.repetition_penalty(text=text, ngram=4), -(297 - 3) / 297,
-                 what="repetition_penalty of a 100-times loop", exercise="04.repetition_penalty",
+                 what="repetition_penalty of a 100-times loop",
                  why="a loop repeats almost every n-gram: the penalty is -(total - distinct) / total")
 
 
@@ -278,11 +278,11 @@ def test_combine_weighted_total_and_every_component():
     seen = rules.combine(components=components, weights=weights)
     # 1.0 * 1.0 + 0.2 * 0.0 + 0.5 * -0.5 = 0.75
     assert_equal(sorted(seen), sorted(["score", "correct", "format", "length"]), what="keys of combine(...)",
-                 exercise="04.combine", why="return 'score' AND every component, so verl logs each term")
-    assert_close(seen["score"], 0.75, what="combine(...)['score']", exercise="04.combine",
+                 why="return 'score' AND every component, so verl logs each term")
+    assert_close(seen["score"], 0.75, what="combine(...)['score']",
                  why="score = sum(weights[k] * components[k])")
     for key, value in components.items():
-        assert_close(seen[key], value, what=f"combine(...)[{key!r}]", exercise="04.combine",
+        assert_close(seen[key], value, what=f"combine(...)[{key!r}]",
                      why="components are logged raw (unweighted), so you can see which term moves")
 
 
@@ -291,9 +291,9 @@ def test_combine_keeps_a_zero_weight_component():
     # Weight 0 switches a term off in the total, but it must still be logged: 2.0 * 0.5 = 1.0.
     seen = rules.combine(components={"correct": 0.5, "repetition": -0.4}, weights={"correct": 2.0, "repetition": 0.0})
     assert_equal(sorted(seen), ["correct", "repetition", "score"], what="keys of combine with a zero weight",
-                 exercise="04.combine", why="a zero-weighted component is still logged")
-    assert_close(seen["score"], 1.0, what="score with a zero weight", exercise="04.combine")
-    assert_close(seen["repetition"], -0.4, what="the zero-weighted component", exercise="04.combine")
+                 why="a zero-weighted component is still logged")
+    assert_close(seen["score"], 1.0, what="score with a zero weight")
+    assert_close(seen["repetition"], -0.4, what="the zero-weighted component")
 
 
 def _combine_value_error(components, weights, rule: str) -> ValueError:
@@ -308,9 +308,8 @@ def _combine_value_error(components, weights, rule: str) -> ValueError:
     except Exception as exc:
         raise AssertionError(f"{call} raised {type(exc).__name__}: {exc}\n  expected ValueError — {rule} (the "
                              "docstring's contract; a KeyError from weights[k] is an accident, not a message)\n"
-                             "  hint: python grader.py hint 04.combine") from None
-    raise AssertionError(f"{call} returned without an error\n  expected ValueError — {rule}\n"
-                         "  hint: python grader.py hint 04.combine")
+                             + hint_line()) from None
+    raise AssertionError(f"{call} returned without an error\n  expected ValueError — {rule}\n" + hint_line())
 
 
 @pytest.mark.exercise("04.combine")
@@ -335,4 +334,4 @@ def test_combine_component_named_score_is_an_error():
 @pytest.mark.exercise("04.combine")
 def test_combine_empty():
     assert_equal(rules.combine(components={}, weights={}), {"score": 0.0}, what="combine({}, {})",
-                 exercise="04.combine", why="no component: the total is 0.0")
+                 why="no component: the total is 0.0")

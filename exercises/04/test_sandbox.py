@@ -144,7 +144,6 @@ def test_jail_runs_python_in_its_own_writable_folder(tmp_path):
         facts["cwd"],
         str(work),
         what="os.getcwd() in the jail",
-        exercise="04.jail",
         why="bind the work folder at its own path (--bind work work) and start there (--chdir work)",
     )
     assert (work / "note.txt").read_text() == "hi", "a file written in the jail's folder must appear in work"
@@ -166,7 +165,6 @@ def test_jail_user_is_unprivileged(tmp_path):
         [uid, euid, gid],
         [65534, 65534, 65534],
         what="(uid, euid, gid) inside the jail",
-        exercise="04.jail",
         why="as root: setpriv --reuid=65534 --regid=65534 after '--'; otherwise --uid 65534 --gid 65534",
     )
     assert 0 not in groups, f"the jailed process keeps root's group among its groups {groups} — --clear-groups"
@@ -202,7 +200,6 @@ def test_jail_hides_the_course_home_and_tmp(tmp_path):
         seen,
         [],
         what="host paths the jailed program can see",
-        exercise="04.jail",
         why="the mount tree starts empty: bind only the system libraries, the interpreter's prefix, /dev "
         "and the work folder — never / or /tmp or the home folder",
     )
@@ -221,7 +218,6 @@ def test_jail_outside_work_is_read_only(tmp_path):
         facts,
         {"prefix": True, "work": False},
         what="read-only mounts in the jail {folder: read-only?}",
-        exercise="04.jail",
         why="--ro-bind for the interpreter's prefix, --bind (writable) for work only",
     )
 
@@ -269,7 +265,6 @@ def test_jail_cannot_signal_processes_outside(tmp_path):
             facts,
             "ProcessLookupError",
             what=f"os.kill({victim.pid}) from the jail raised",
-            exercise="04.jail",
             why="a PID namespace (--unshare-pid) hides every process outside the jail",
         )
     finally:
@@ -288,7 +283,6 @@ def test_jail_environment_is_clean(tmp_path):
         sorted(set(facts) - {"PWD"}),
         ["LANG", "LC_ALL", "PATH"],
         what="environment variables in the jail",
-        exercise="04.jail",
         why="--clearenv, then --setenv PATH, LANG and LC_ALL only",
     )
 
@@ -302,7 +296,6 @@ def test_jail_has_its_own_session(tmp_path):
         facts,
         True,
         what="is the jailed program's session led from inside the jail",
-        exercise="04.jail",
         why="--new-session (bwrap calls setsid() inside the jail)",
     )
 
@@ -357,10 +350,10 @@ def test_jail_dies_with_its_parent(tmp_path):
 @pytest.mark.exercise("04.run_code")
 def test_run_code_captures_stdout_stderr_and_exit_code():
     result, wall = _run("import sys\nprint('hello')\nprint('oops', file=sys.stderr)\n", timeout_s=5.0)
-    assert_equal(result.stdout, "hello\n", what="stdout of print('hello')", exercise="04.run_code")
-    assert_equal(result.stderr, "oops\n", what="stderr of print('oops', file=sys.stderr)", exercise="04.run_code")
-    assert_equal(result.exit_code, 0, what="exit_code of a program that ends normally", exercise="04.run_code")
-    assert_equal(result.timed_out, False, what="timed_out of a quick program", exercise="04.run_code")
+    assert_equal(result.stdout, "hello\n", what="stdout of print('hello')")
+    assert_equal(result.stderr, "oops\n", what="stderr of print('oops', file=sys.stderr)")
+    assert_equal(result.exit_code, 0, what="exit_code of a program that ends normally")
+    assert_equal(result.timed_out, False, what="timed_out of a quick program")
     assert 0 < result.duration_s <= wall + 0.1, f"duration_s {result.duration_s} should be the run's wall time"
 
 
@@ -371,7 +364,6 @@ def test_run_code_feeds_stdin():
         result.stdout,
         "42\n",
         what="stdout with stdin '6\\n7\\n'",
-        exercise="04.run_code",
         why="write stdin to a file and pass it as the child's stdin",
     )
 
@@ -379,9 +371,9 @@ def test_run_code_feeds_stdin():
 @pytest.mark.exercise("04.run_code")
 def test_run_code_reports_exit_codes_and_tracebacks():
     result, _ = _run("import sys\nsys.exit(3)\n", timeout_s=5.0)
-    assert_equal(result.exit_code, 3, what="exit_code of sys.exit(3)", exercise="04.run_code")
+    assert_equal(result.exit_code, 3, what="exit_code of sys.exit(3)")
     result, _ = _run("x = 1 / 0\n", timeout_s=5.0)
-    assert_equal(result.exit_code, 1, what="exit_code of an uncaught exception", exercise="04.run_code")
+    assert_equal(result.exit_code, 1, what="exit_code of an uncaught exception")
     assert "ZeroDivisionError" in result.stderr, f"the traceback belongs in stderr, got {result.stderr!r}"
 
 
@@ -392,7 +384,6 @@ def test_run_code_keeps_unicode():
         result.stdout,
         "héllo ✓ 你好\n",
         what="stdout of a non-ASCII print",
-        exercise="04.run_code",
         why="run the child in UTF-8 mode (-X utf8) and decode its output as UTF-8",
     )
 
@@ -407,7 +398,6 @@ def test_run_code_times_out(program):
         result.timed_out,
         True,
         what="timed_out of a program that never ends",
-        exercise="04.run_code",
         why="proc.wait(timeout=timeout_s) raises subprocess.TimeoutExpired: set timed_out=True and kill"
         + (" — sleeping uses no CPU, so only a wall-clock timeout catches it" if "sleep" in program else ""),
     )
@@ -448,11 +438,10 @@ def test_run_code_runs_in_the_jail():
         result.stdout.split(),
         ["65534", "False"],
         what="(uid, can see the course?) of a run_code program",
-        exercise="04.run_code",
         why="run the command through prlimit_args + bwrap_args (jail=True is the default); "
         f"stderr: {result.stderr[-300:]!r}",
     )
-    assert_equal(result.jailed, True, what="RunResult.jailed of a jailed run", exercise="04.run_code")
+    assert_equal(result.jailed, True, what="RunResult.jailed of a jailed run")
 
 
 @pytest.mark.exercise("04.run_code")
@@ -466,7 +455,6 @@ def test_run_code_refuses_to_run_unjailed_unless_asked(monkeypatch):
         (result.stdout, result.jailed),
         ("ran\n", False),
         what="(stdout, jailed) with jail=False",
-        exercise="04.run_code",
         why="jail=False is the caller's explicit opt-in: run under the guard and record jailed=False",
     )
 
@@ -487,7 +475,6 @@ def test_prlimit_args_values():
         seen,
         expected,
         what=what,
-        exercise="04.sandbox_limits",
         why="one --name=soft:hard per limit; memory in bytes (MiB << 20)",
     )
 
@@ -529,7 +516,6 @@ def test_memory_limit_leaves_room_for_normal_programs():
         result.stdout.strip(),
         f"ok {128 << 20}",
         what="128 MiB under memory_mb=256",
-        exercise="04.sandbox_limits",
         why=f"RLIMIT_AS is memory_mb << 20 bytes (MiB, not bytes or KiB); stderr: {result.stderr[-200:]!r}",
     )
 
@@ -693,7 +679,6 @@ def test_process_group_is_the_programs_own(weaker_guard_only):
             result.stdout.split(),
             ["True", "True"],
             what="(own process group?, own session?) of the program",
-            exercise="04.sandbox_limits",
             why="start_new_session=True makes the child the leader of a new session and process group, "
             f"so os.killpg(proc.pid, ...) reaches it and its children; stderr: {result.stderr[-200:]!r}",
         )
@@ -763,7 +748,6 @@ def test_code_reward_fraction_of_cases(solution, expected, rule):
         round(seen, 6),
         round(expected, 6),
         what=f"code_reward(solution_str={solution!r}) on the add-one cases {ADD_ONE}",
-        exercise="04.code_reward",
         why=f"{rule}; the reward is passed / len(test_cases), a case passes on exit code 0, no timeout and equal "
         "normalised stdout",
     )
@@ -780,14 +764,12 @@ def test_code_reward_takes_the_last_python_block():
         sandbox.extract_code(solution_str=solution),
         "print(int(input()) + 1)\n",
         what="extract_code with a draft, a fix and a text block",
-        exercise="04.code_reward",
         why="the LAST Python block (tags '', python, py, python3); a ```text block is output, not code",
     )
     assert_equal(
         sandbox.code_reward(solution_str=solution, test_cases=ADD_ONE, timeout_s=5.0),
         1.0,
         what="code_reward runs the fixed block",
-        exercise="04.code_reward",
     )
 
 
@@ -797,21 +779,18 @@ def test_extract_code_edge_cases():
         sandbox.extract_code(solution_str="```\nprint(1)\n```"),
         "print(1)\n",
         what="extract_code of a bare ``` block",
-        exercise="04.code_reward",
         why="an empty tag is Python",
     )
     assert_equal(
         sandbox.extract_code(solution_str="```python\nprint(1)\n"),
         None,
         what="extract_code of an unclosed fence",
-        exercise="04.code_reward",
         why="an unclosed fence is not a block (the response was cut off)",
     )
     assert_equal(
         sandbox.extract_code(solution_str="```bash\nls\n```"),
         None,
         what="extract_code of a bash block",
-        exercise="04.code_reward",
         why="only Python tags count",
     )
 
@@ -827,7 +806,6 @@ def test_code_reward_accepts_json_test_cases():
         seen,
         1.0,
         what="code_reward with test cases as a JSON string",
-        exercise="04.code_reward",
         why="a parquet ground_truth column stores the list as JSON: json.loads a str first",
     )
 
@@ -841,7 +819,6 @@ def test_code_reward_hostile_program_scores_zero():
         seen,
         0.0,
         what="code_reward of an infinite loop",
-        exercise="04.code_reward",
         why="a timed-out run passes nothing",
     )
     assert wall < 2 * 0.5 + 2 * SLACK_S, f"took {wall:.1f}s — is timeout_s passed on to run_code?"
@@ -853,7 +830,6 @@ def test_code_reward_edge_inputs():
         sandbox.code_reward(solution_str=_response("print(1)\n"), test_cases=[]),
         0.0,
         what="code_reward with no test case",
-        exercise="04.code_reward",
         why="no test case proves nothing: 0.0 (and never a ZeroDivisionError)",
     )
     with pytest.raises(ValueError):

@@ -16,7 +16,7 @@ from verlings import learner_module
 from verlings.fixtures.probe_tools import ToolEvents, probe_tools
 from verlings.fixtures.scenarios import SCENARIOS
 from verlings.fixtures.scripted_server import Completion, ScriptedLLMServer, ScriptedServerError, tool_call
-from verlings.testing import assert_close, assert_equal, golden
+from verlings.testing import assert_close, assert_equal, golden, hint_line
 
 agent = learner_module("05", "agent_loop")
 DELTA, RUN, REG, E2E = "05.tool_delta", "05.run_agent", "05.agent_registry", "05.gsm8k_agent"
@@ -106,7 +106,7 @@ def test_tool_response_delta_matches_verl(label, tokenizer):
             f"  seen:                                       {tokenizer.decode(list(seen))!r}\n"
             "  the tool turn (consecutive tool messages share one user turn) plus the next '<|im_start|>assistant\\n'; "
             "it starts at <|im_start|>: the '\\n' after the model's <|im_end|> is not part of it"
-            + _fingerprint_note(g, tokenizer) + f"\n  hint: python grader.py hint {DELTA}"
+            + _fingerprint_note(g, tokenizer) + "\n" + hint_line()
         )
 
 
@@ -119,14 +119,14 @@ def test_tool_response_delta_hand_worked(tokenizer):
     assert_equal(
         tokenizer.decode(list(seen)),
         "<|im_start|>user\n<tool_response>\n42\n</tool_response><|im_end|>\n<|im_start|>assistant\n",
-        what="decode(tool_response_delta([tool '42']))", exercise=DELTA,
+        what="decode(tool_response_delta([tool '42']))",
         why="render a conversation with and without the tool message and keep the token suffix",
     )
     expected_ids = tokenizer.encode(
         "<|im_start|>user\n<tool_response>\n42\n</tool_response><|im_end|>\n<|im_start|>assistant\n",
         add_special_tokens=False,
     )
-    assert_equal(list(seen), list(expected_ids), what="tool_response_delta ids", exercise=DELTA)
+    assert_equal(list(seen), list(expected_ids), what="tool_response_delta ids")
 
 
 # --- run_agent -------------------------------------------------------------------------------
@@ -168,12 +168,12 @@ def _ids_explanation(tokenizer, exp_ids, exp_mask, seen_ids, i) -> str:
             "\"Error executing tool '<name>': <exception>\"")
 
 
-def _assert_matches_verl(seen, server, name, tokenizer, exercise):
+def _assert_matches_verl(seen, server, name, tokenizer):
     g = golden("05", "agent_trajectories")
     sc = SCENARIOS[name]
     p = f"{name}__"
     where = f"scenario {name!r} ({sc.about})"
-    note = _fingerprint_note(g, tokenizer) + f"\n  hint: python grader.py hint {exercise}"
+    note = _fingerprint_note(g, tokenizer) + "\n" + hint_line()
     if type(seen).__name__ != "AgentLoopOutput":
         raise AssertionError(f"{where}: got a {type(seen).__name__}; expected verl's AgentLoopOutput{note}")
     exp_prompt = g[p + "prompt_ids"].tolist()
@@ -210,14 +210,14 @@ def _assert_matches_verl(seen, server, name, tokenizer, exercise):
         wrong_tool = [k for k in range(len(mask)) if exp_mask[k] == 0 and mask[k] != 0]
         why = ("tool answers and template tokens (the whole tool turn, its '\\n' separator included) have mask 0"
                if wrong_tool else "the model's sampled tokens have mask 1")
-        assert_close(np.array(mask), np.array(exp_mask), what=f"{where}: response_mask", exercise=exercise, why=why)
-    assert_close(np.array(lp, dtype=np.float64), exp_lp, what=f"{where}: response_logprobs", exercise=exercise,
+        assert_close(np.array(mask), np.array(exp_mask), what=f"{where}: response_mask", why=why)
+    assert_close(np.array(lp, dtype=np.float64), exp_lp, what=f"{where}: response_logprobs",
                  mask=np.array(exp_mask),
                  why="the engine's out.log_probs on the model's tokens (in order), 0.0 on tool/template tokens")
-    assert_equal(int(seen.num_turns), int(g[p + "num_turns"]), what=f"{where}: num_turns", exercise=exercise,
+    assert_equal(int(seen.num_turns), int(g[p + "num_turns"]), what=f"{where}: num_turns",
                  why="generations + appended tool turns + 1 (the prompt), as verl counts")
     assert_equal([float(x) for x in seen.extra_fields.get("tool_rewards", [])], g[p + "tool_rewards"].tolist(),
-                 what=f"{where}: extra_fields['tool_rewards']", exercise=exercise,
+                 what=f"{where}: extra_fields['tool_rewards']",
                  why="one step reward per executed call, in call order (0.0 for unknown tools and tools that raised)")
 
 
@@ -225,7 +225,7 @@ def _assert_matches_verl(seen, server, name, tokenizer, exercise):
 @pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_run_agent_matches_verls_tool_agent_loop(name, tokenizer):
     output, server, _ = await _run(name, tokenizer)
-    _assert_matches_verl(output, server, name, tokenizer, RUN)
+    _assert_matches_verl(output, server, name, tokenizer)
 
 
 @pytest.mark.exercise(RUN)
@@ -234,10 +234,9 @@ async def test_run_agent_templates_the_prompt_once_then_only_appends(name, token
     output, server, _ = await _run(name, tokenizer)
     calls = server.calls
     g = golden("05", "agent_trajectories")
-    assert_equal(len(calls), int(g[f"{name}__generate_calls"]), what=f"generate calls in scenario {name!r}",
-                 exercise=RUN)
+    assert_equal(len(calls), int(g[f"{name}__generate_calls"]), what=f"generate calls in scenario {name!r}")
     assert_equal(calls[0].prompt_ids, [int(t) for t in output.prompt_ids], what="prompt of the 1st generate call",
-                 exercise=RUN, why="the first generation sees exactly prompt_ids")
+                 why="the first generation sees exactly prompt_ids")
     for k in range(1, len(calls)):
         before = calls[k - 1].prompt_ids + calls[k - 1].token_ids
         if calls[k].prompt_ids[: len(before)] != before:
@@ -248,11 +247,11 @@ async def test_run_agent_templates_the_prompt_once_then_only_appends(name, token
                 f"{_expected_seen(tokenizer, before, calls[k].prompt_ids, i)}"
                 "  never re-template the conversation: the context is prompt_ids + response_ids, grown by the "
                 "sampled ids and the tool turns' tokens\n"
-                f"  hint: python grader.py hint {RUN}"
+                + hint_line()
             )
     assert_equal(calls[-1].prompt_ids + calls[-1].token_ids,
                  [int(t) for t in output.prompt_ids] + [int(t) for t in output.response_ids],
-                 what="last call's prompt + completion vs prompt_ids + response_ids", exercise=RUN)
+                 what="last call's prompt + completion vs prompt_ids + response_ids")
 
 
 @pytest.mark.exercise(RUN)
@@ -273,7 +272,7 @@ async def test_run_agent_keeps_the_sampled_ids(tokenizer):
             f"  first different id at position {k}\n"
             "  train on the ids the model sampled (out.token_ids) — decode→encode of the same text gives other ids "
             f"(here {canonical} instead of {len(sampled)}), and their log-probs would belong to tokens never sampled\n"
-            f"  hint: python grader.py hint {RUN}"
+            + hint_line()
         )
 
 
@@ -283,10 +282,10 @@ async def test_run_agent_one_request_id_per_trajectory(tokenizer):
     server = sc.server(tokenizer)
     await asyncio.gather(_run("two_turns", tokenizer, server=server), _run("two_turns", tokenizer, server=server))
     ids = server.request_ids
-    assert_equal(len(ids), 2, what="distinct request ids for two trajectories of 3 turns each", exercise=RUN,
+    assert_equal(len(ids), 2, what="distinct request ids for two trajectories of 3 turns each",
                  why="one request_id per trajectory, kept for all its turns (sticky session), a new one per trajectory")
     for rid in ids:
-        assert_equal(len(server.calls_of(rid)), 3, what=f"generate calls with request_id {rid!r}", exercise=RUN)
+        assert_equal(len(server.calls_of(rid)), 3, what=f"generate calls with request_id {rid!r}")
 
 
 @pytest.mark.exercise(RUN)
@@ -294,7 +293,7 @@ async def test_run_agent_passes_sampling_params_unchanged(tokenizer):
     sc = SCENARIOS["one_call"]
     _, server, _ = await _run("one_call", tokenizer)
     for call in server.calls:
-        assert_equal(call.sampling_params, sc.sampling_params, what="sampling_params of a generate call", exercise=RUN)
+        assert_equal(call.sampling_params, sc.sampling_params, what="sampling_params of a generate call")
 
 
 @pytest.mark.exercise(RUN)
@@ -309,7 +308,7 @@ async def test_run_agent_runs_independent_calls_concurrently(tokenizer):
         f"the calls of one turn ran one after another (sleep 0.4 s ran {slow.started:.3f}–{slow.finished:.3f}, "
         f"sleep 0.05 s started at {fast.started:.3f}, echo at {echo.started:.3f}): run independent calls "
         f"concurrently with asyncio.gather — the results come back in call order anyway\n"
-        f"  hint: python grader.py hint {RUN}"
+        + hint_line()
     )
 
 
@@ -319,23 +318,23 @@ async def test_run_agent_tool_lifecycle(tokenizer):
     events: ToolEvents = tools[0].events
     for tool in tools:
         created = events.of("create", tool.name)
-        assert_equal(len(created), 1, what=f"create() calls of tool {tool.name!r}", exercise=RUN,
+        assert_equal(len(created), 1, what=f"create() calls of tool {tool.name!r}",
                      why="one instance per tool per trajectory, created before the first generation")
         want = {"create_kwargs": {"secret": 7}} if tool.name == "echo" else {"create_kwargs": {}}
-        assert_equal(created[0].parameters, want, what=f"keywords of {tool.name}.create()", exercise=RUN,
+        assert_equal(created[0].parameters, want, what=f"keywords of {tool.name}.create()",
                      why="create(create_kwargs=tools_kwargs.get(name, {}).get('create_kwargs', {})), as verl calls it")
         iid = created[0].instance_id
         executes = events.of("execute", tool.name)
         assert all(e.instance_id == iid for e in executes), f"{tool.name}.execute got another instance id than create"
         rewards, released = events.of("calc_reward", tool.name), events.of("release", tool.name)
-        assert_equal([(e.instance_id) for e in released], [iid], what=f"{tool.name}.release() calls", exercise=RUN,
+        assert_equal([(e.instance_id) for e in released], [iid], what=f"{tool.name}.release() calls",
                      why="every created instance is released exactly once")
-        assert_equal([(e.instance_id) for e in rewards], [iid], what=f"{tool.name}.calc_reward() calls", exercise=RUN,
+        assert_equal([(e.instance_id) for e in rewards], [iid], what=f"{tool.name}.calc_reward() calls",
                      why="calc_reward once per instance after the last turn, before release")
         assert rewards[0].finished <= released[0].started, f"{tool.name}: calc_reward must come before release"
         assert all(e.finished <= released[0].started for e in executes), f"{tool.name}: executed after release"
     assert_equal(output.extra_fields.get("tool_scores"), {"echo": 2.0, "sleep": 0.0, "explode": 0.0},
-                 what="extra_fields['tool_scores']", exercise=RUN,
+                 what="extra_fields['tool_scores']",
                  why="{name: await tool.calc_reward(instance_id)} (the probe tools score their number of executes)")
 
 
@@ -351,7 +350,7 @@ async def test_run_agent_releases_when_the_server_fails(tokenizer):
     assert not live, (
         f"the engine failed in turn 2 and these tool instances were never released: {sorted(live)}\n"
         "  create inside try, release in finally: a sandbox or a database connection leaks otherwise\n"
-        f"  hint: python grader.py hint {RUN}"
+        + hint_line()
     )
 
 
@@ -361,7 +360,7 @@ async def test_run_agent_survives_a_raising_tool(tokenizer):
     text = tokenizer.decode([t for t, m in zip(output.response_ids, output.response_mask) if m == 0])
     assert "Error executing tool 'explode': boom" in text, (
         f"the tool raised RuntimeError('boom'); the tool turn reads {text!r}: the error becomes the tool's answer "
-        f"and the rollout goes on\n  hint: python grader.py hint {RUN}"
+        f"and the rollout goes on\n" + hint_line()
     )
     assert not tools[0].events.live_instances(), "instances left unreleased after a tool raised"
 
@@ -374,7 +373,7 @@ async def test_run_agent_lists_stay_aligned(name, tokenizer):
     assert len(set(lengths)) == 1 and lengths[0] <= SCENARIOS[name].response_length, (
         f"scenario {name!r}: response_ids/mask/logprobs have lengths {lengths} (response_length "
         f"{SCENARIOS[name].response_length}): position i of each list must describe the same token — cut all three "
-        f"together\n  hint: python grader.py hint {RUN}"
+        f"together\n" + hint_line()
     )
 
 
@@ -400,7 +399,7 @@ async def test_tool_agent_loop_is_registered_and_built_like_verl(tokenizer, agen
         tools=ToolListWrap(probe_tools()))
     name = module.AGENT_NAME
     assert_equal(agent_loop_registry.get(name), {"_target_": f"{cls.__module__}.{cls.__qualname__}"},
-                 what=f"verl's agent-loop registry entry {name!r}", exercise=REG,
+                 what=f"verl's agent-loop registry entry {name!r}",
                  why=f"decorate the class with verl's @register({name!r})")
     for scenario in ("one_call", "max_turns", "overlong"):
         sc = SCENARIOS[scenario]
@@ -410,7 +409,7 @@ async def test_tool_agent_loop_is_registered_and_built_like_verl(tokenizer, agen
         # verl passes the dataset row's fields as keywords (agent_name is taken out before).
         output = await loop.run(sc.sampling_params, raw_prompt=list(sc.messages), tools_kwargs={}, index=0,
                                 extra_info={"index": 0}, data_source="openai/gsm8k")
-        _assert_matches_verl(output, server, scenario, tokenizer, REG)
+        _assert_matches_verl(output, server, scenario, tokenizer)
 
 
 # --- GSM8K end to end ------------------------------------------------------------------------
@@ -471,19 +470,18 @@ async def test_gsm8k_episode_solves_problems_with_tools(seed, tokenizer):
     output = await agent.gsm8k_episode(server=server, tokenizer=tokenizer, row=row, tools=_tools(),
                                        max_turns=len(server.script), response_length=2048)
     assert_equal(output.reward_score, 1.0, what=f"reward_score of a correct episode (ground truth {truth})",
-                 exercise=E2E, why="reward_score = the calc_gsm8k_reward tool's calc_reward after the episode; the "
+                 why="reward_score = the calc_gsm8k_reward tool's calc_reward after the episode; the "
                  "tool's ground truth comes from row['extra_info']['tools_kwargs'] (this test runs your run_agent "
                  "and tools: 05.run_agent, 05.calculator and 05.gsm8k_tool first)")
     answers = _tool_answers(output, tokenizer)
     steps = re.findall(r"<<([^=<>]+)=([^<>]+)>>", problem["answer"])
-    assert_equal(len(answers), len(steps) + 1, what="tool answers in the trajectory", exercise=E2E)
+    assert_equal(len(answers), len(steps) + 1, what="tool answers in the trajectory")
     for (expr, value), answer in zip(steps, answers):
         # The worked answer rounds some quotients (8.66667): compare as numbers.
         assert abs(float(answer) - float(value)) <= 1e-4 * max(1.0, abs(float(value))), (
             f"calculator({expr!r}) answered {answer!r} in the episode; the worked solution says {value}"
         )
-    assert_equal(answers[-1], f"Current parsed answer='{truth}' reward=1.0", what="the answer tool's reply",
-                 exercise=E2E)
+    assert_equal(answers[-1], f"Current parsed answer='{truth}' reward=1.0", what="the answer tool's reply")
 
 
 @pytest.mark.exercise(E2E)
@@ -497,11 +495,11 @@ async def test_gsm8k_episode_wrong_or_missing_answer_scores_zero(tokenizer):
     server = ScriptedLLMServer(tokenizer, _solver_script(problem, submit=wrong))
     output = await agent.gsm8k_episode(server=server, tokenizer=tokenizer, row=row, tools=_tools(),
                                        max_turns=len(server.script), response_length=2048)
-    assert_equal(output.reward_score, 0.0, what=f"reward_score after submitting {wrong} (truth {truth})", exercise=E2E)
+    assert_equal(output.reward_score, 0.0, what=f"reward_score after submitting {wrong} (truth {truth})")
     # The dataset loader lifts extra_info.tools_kwargs to row["tools_kwargs"]: both places work.
     lifted = {k: v for k, v in row.items() if k != "extra_info"} | {"tools_kwargs": row["extra_info"]["tools_kwargs"]}
     server = ScriptedLLMServer(tokenizer, [Completion("#### " + truth)])  # never calls the answer tool
     output = await agent.gsm8k_episode(server=server, tokenizer=tokenizer, row=lifted, tools=_tools())
-    assert_equal(output.reward_score, 0.0, what="reward_score when the answer tool was never called", exercise=E2E,
+    assert_equal(output.reward_score, 0.0, what="reward_score when the answer tool was never called",
                  why="calc_reward of an instance with no submission: the empty response scores 0")
     assert isinstance(output.reward_score, float), f"reward_score {output.reward_score!r} must be a float"

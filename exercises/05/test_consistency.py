@@ -14,7 +14,7 @@ import pytest
 from verlings import learner_module
 from verlings.fixtures.scenarios import SCENARIOS
 from verlings.fixtures.scripted_server import char_split_ids
-from verlings.testing import golden
+from verlings.testing import golden, hint_line
 
 consistency = learner_module("05", "consistency")
 EX = "05.consistency"
@@ -87,7 +87,7 @@ def _check(tokenizer, trajectory, expected: set[str], why: str, messages=MESSAGE
     if tags != expected:
         raise AssertionError(
             f"check_trajectory found {sorted(tags) or 'nothing'}; expected {sorted(expected) or 'nothing'}\n"
-            f"  its problems: {problems!r}\n  {why}\n  hint: python grader.py hint {EX}"
+            f"  its problems: {problems!r}\n  {why}\n" + hint_line()
         )
     return problems
 

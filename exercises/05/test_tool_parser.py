@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from verlings import learner_module
-from verlings.testing import assert_equal, golden, snapshot_path
+from verlings.testing import assert_equal, golden, hint_line, snapshot_path
 
 tool_parser = learner_module("05", "tool_parser")
 EX = "05.parse_hermes"
@@ -54,7 +54,7 @@ def test_parse_hermes_matches_verl(case):
     if tuple(seen) != expected:
         assert_equal(
             tuple(seen) if isinstance(seen, tuple | list) else seen, expected,
-            what=f"parse_hermes({text!r})", exercise=EX, why=_why(text, expected, tuple(seen)),
+            what=f"parse_hermes({text!r})", why=_why(text, expected, tuple(seen)),
         )
 
 
@@ -64,15 +64,15 @@ def test_parse_hermes_hand_worked():
     # the arguments dict comes back as json.dumps of it.
     text = 'Sure.\n<tool_call>\n{"name": "calculator", "arguments": {"expression": "1 + 2"}}\n</tool_call>'
     content, calls = tool_parser.parse_hermes(text)
-    assert_equal(content, "Sure.\n", what="content", exercise=EX,
+    assert_equal(content, "Sure.\n", what="content",
                  why="the text before the call is kept as written, trailing newline included")
-    assert_equal(calls, [{"name": "calculator", "arguments": '{"expression": "1 + 2"}'}], what="calls", exercise=EX)
+    assert_equal(calls, [{"name": "calculator", "arguments": '{"expression": "1 + 2"}'}], what="calls")
 
 
 @pytest.mark.exercise(EX)
 def test_parse_hermes_text_without_calls_is_unchanged():
     text = "No tools needed: 6 * 7 = 42.<|im_end|>"
-    assert_equal(tool_parser.parse_hermes(text), (text, []), what="parse_hermes(plain text)", exercise=EX)
+    assert_equal(tool_parser.parse_hermes(text), (text, []), what="parse_hermes(plain text)")
 
 
 @pytest.mark.exercise(EX)
@@ -90,7 +90,7 @@ def test_parse_hermes_never_raises_on_garbage():
         start = content.find("<tool_call>")
         assert start < 0 or "</tool_call>" not in content[start:], (
             f"parse_hermes({text!r}): a whole <tool_call>...</tool_call> block is still in the content {content!r}"
-            f"\n  hint: python grader.py hint {EX}"
+            f"\n" + hint_line()
         )
         for call in calls:
             assert isinstance(call["name"], str) and isinstance(call["arguments"], str), (
@@ -112,10 +112,10 @@ def test_parse_hermes_survives_deep_nesting():
         raise AssertionError(
             f"called {shown} → RecursionError; verl → ('after', [])\n"
             "  json.loads raises RecursionError on deep nesting: skip that block like any other bad call — "
-            f"the rollout must never crash on what the model wrote\n  hint: python grader.py hint {EX}"
+            f"the rollout must never crash on what the model wrote\n" + hint_line()
         ) from None
     assert_equal(tuple(seen) if isinstance(seen, tuple | list) else seen, ("after", []), what=f"called {shown}",
-                 exercise=EX, why="the bad block is skipped and still removed from the content")
+                 why="the bad block is skipped and still removed from the content")
 
 
 @pytest.mark.exercise(EX)
@@ -126,5 +126,5 @@ def test_parse_hermes_a_rejected_call_does_not_stop_the_next():
             '<tool_call>{"name": "calc", "arguments": {"x": 1}}</tool_call>')
     seen = tool_parser.parse_hermes(text)
     assert_equal(tuple(seen) if isinstance(seen, tuple | list) else seen,
-                 ("then", [{"name": "calc", "arguments": '{"x": 1}'}]), what=f"parse_hermes({text!r})", exercise=EX,
+                 ("then", [{"name": "calc", "arguments": '{"x": 1}'}]), what=f"parse_hermes({text!r})",
                  why="a rejected call is skipped (continue), the calls after it are still parsed")

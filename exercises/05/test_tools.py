@@ -11,7 +11,7 @@ import pytest
 
 from verlings import learner_module
 from verlings.fixtures.scripted_server import Completion, tool_call
-from verlings.testing import assert_equal
+from verlings.testing import assert_equal, hint_line
 
 tools = learner_module("05", "tools")
 CALC, GSM = "05.calculator", "05.gsm8k_tool"
@@ -44,12 +44,12 @@ async def _calc(expression):
 @pytest.mark.exercise(CALC)
 def test_calculator_schema():
     tool = _calculator()
-    assert_equal(tool.name, "calculator", what="CalculatorTool().name", exercise=CALC,
+    assert_equal(tool.name, "calculator", what="CalculatorTool().name",
                  why="BaseTool takes the name from the schema get_openai_tool_schema() returns")
     fn = tool.tool_schema.function
-    assert_equal(sorted(fn.parameters.properties), ["expression"], what="schema parameters", exercise=CALC)
-    assert_equal(fn.parameters.properties["expression"].type, "string", what="type of 'expression'", exercise=CALC)
-    assert_equal(fn.parameters.required, ["expression"], what="required parameters", exercise=CALC)
+    assert_equal(sorted(fn.parameters.properties), ["expression"], what="schema parameters")
+    assert_equal(fn.parameters.properties["expression"].type, "string", what="type of 'expression'")
+    assert_equal(fn.parameters.required, ["expression"], what="required parameters")
 
 
 # (expression, expected text) — Python's own arithmetic, worked by hand.
@@ -79,10 +79,10 @@ ARITHMETIC = [
 @pytest.mark.parametrize(("expression", "expected"), ARITHMETIC, ids=[a for a, _ in ARITHMETIC])
 async def test_calculator_arithmetic(expression, expected):
     response, reward, metrics = await _calc(expression)
-    assert_equal(response.text, expected, what=f"calculator({expression!r})", exercise=CALC,
+    assert_equal(response.text, expected, what=f"calculator({expression!r})",
                  why="Python's semantics; a whole float prints as an int, any other float with repr()")
-    assert_equal(reward, 0.0, what="step reward", exercise=CALC)
-    assert_equal(metrics, {}, what="metrics", exercise=CALC)
+    assert_equal(reward, 0.0, what="step reward")
+    assert_equal(metrics, {}, what="metrics")
 
 
 REFUSED = [
@@ -118,9 +118,9 @@ async def test_calculator_refuses_with_an_error_message(expression, what):
     assert text.startswith("Error"), (
         f"calculator({expression!r}) ({what}) answered {text!r}; expected a text starting with 'Error'"
         f"\n  a tool answers a bad call with a message the model can read — never a result, never an exception"
-        f"\n  hint: python grader.py hint {CALC}"
+        f"\n" + hint_line()
     )
-    assert_equal(reward, 0.0, what="step reward of a refused expression", exercise=CALC)
+    assert_equal(reward, 0.0, what="step reward of a refused expression")
 
 
 @pytest.mark.exercise(CALC)
@@ -132,7 +132,7 @@ async def test_calculator_bad_parameters_are_answered(parameters):
     response, _, _ = await tool.execute(instance_id, parameters)
     assert (response.text or "").startswith("Error"), (
         f"execute(parameters={parameters!r}) answered {response.text!r}; expected 'Error: ...' (expression must be "
-        f"a string)\n  hint: python grader.py hint {CALC}"
+        f"a string)\n" + hint_line()
     )
 
 
@@ -147,7 +147,7 @@ async def test_calculator_never_runs_code(monkeypatch):
     monkeypatch.setattr(builtins, "exec", forbidden)
     monkeypatch.delenv("VERLINGS_CALCULATOR_PWNED", raising=False)
     response, _, _ = await _calc("(48 + 24) / 2")
-    assert_equal(response.text, "36", what="calculator('(48 + 24) / 2') without eval", exercise=CALC,
+    assert_equal(response.text, "36", what="calculator('(48 + 24) / 2') without eval",
                  why="walk ast.parse(expression, mode='eval') yourself: numbers and the arithmetic operators only")
     attack = "__import__('os').environ.__setitem__('VERLINGS_CALCULATOR_PWNED', '1')"
     response, _, _ = await _calc(attack)
@@ -164,16 +164,16 @@ async def test_calculator_lifecycle_and_state():
     assert isinstance(id1, str) and id1, f"create() returned instance id {id1!r}; expected a non-empty str"
     assert type(created).__name__ == "ToolResponse", f"create() returned {created!r} second; expected a ToolResponse"
     id2, _ = await a.create(instance_id="trajectory-7")
-    assert_equal(id2, "trajectory-7", what="create(instance_id='trajectory-7')", exercise=CALC,
+    assert_equal(id2, "trajectory-7", what="create(instance_id='trajectory-7')",
                  why="a given instance id is used as is")
-    assert_equal(len(a._instance_dict), 2, what="len(tool._instance_dict) after two creates", exercise=CALC,
+    assert_equal(len(a._instance_dict), 2, what="len(tool._instance_dict) after two creates",
                  why="keep each instance's state in self._instance_dict, keyed by instance id")
-    assert_equal(len(b._instance_dict), 0, what="another CalculatorTool's _instance_dict", exercise=CALC,
+    assert_equal(len(b._instance_dict), 0, what="another CalculatorTool's _instance_dict",
                  why="two tool objects never share state: create the dict in __init__, not on the class")
-    assert_equal(await a.calc_reward(id1), 0.0, what="calc_reward", exercise=CALC)
+    assert_equal(await a.calc_reward(id1), 0.0, what="calc_reward")
     await a.release(id1)
     await a.release(id2)
-    assert_equal(a._instance_dict, {}, what="_instance_dict after releasing everything", exercise=CALC,
+    assert_equal(a._instance_dict, {}, what="_instance_dict after releasing everything",
                  why="release forgets the instance — a long run creates millions of them")
 
 
@@ -188,7 +188,7 @@ def test_calculator_loads_with_verls_tool_config(tmp_path):
         "    tool_schema: null\n"
     )
     (tool,) = initialize_tools_from_config(str(config))
-    assert_equal(tool.name, "calculator", what="the tool verl built from a YAML tool config", exercise=CALC,
+    assert_equal(tool.name, "calculator", what="the tool verl built from a YAML tool config",
                  why="verl calls cls(config=..., tool_schema=None): the default schema must come from "
                      "get_openai_tool_schema()")
 
@@ -218,7 +218,7 @@ async def test_calculator_inside_verls_tool_agent_loop(tokenizer):
     assert "<tool_response>\n24\n</tool_response>" in text, (
         f"verl's ToolAgentLoop called your calculator with 48/2; the tool turn reads {text!r}"
         f"\n  verl calls create(create_kwargs={{...}}), execute(instance_id, {{'expression': '48/2'}}, agent_data=...),"
-        f" release(instance_id)\n  hint: python grader.py hint {CALC}"
+        f" release(instance_id)\n" + hint_line()
     )
 
 
@@ -228,11 +228,11 @@ async def test_calculator_inside_verls_tool_agent_loop(tokenizer):
 @pytest.mark.exercise(GSM)
 def test_gsm8k_tool_schema():
     tool = _answer_tool()
-    assert_equal(tool.name, "calc_gsm8k_reward", what="Gsm8kAnswerTool().name", exercise=GSM,
+    assert_equal(tool.name, "calc_gsm8k_reward", what="Gsm8kAnswerTool().name",
                  why="verl's GSM8K recipes and datasets use this name (tools_kwargs are keyed by it)")
     fn = tool.tool_schema.function
-    assert_equal(sorted(fn.parameters.properties), ["answer"], what="schema parameters", exercise=GSM)
-    assert_equal(fn.parameters.required, ["answer"], what="required parameters", exercise=GSM)
+    assert_equal(sorted(fn.parameters.properties), ["answer"], what="schema parameters")
+    assert_equal(fn.parameters.required, ["answer"], what="required parameters")
 
 
 # (ground truth, submitted answers, expected (text, step reward) per submission, final calc_reward)
@@ -271,11 +271,11 @@ async def test_gsm8k_tool_scores_submissions(truth, answers, expected, final):
         for answer, (text, step) in zip(answers, expected):
             response, step_reward, metrics = await tool.execute(instance_id, {"answer": answer})
             assert_equal(response.text, text, what=f"execute(answer={answer!r}).text (ground truth {truth!r})",
-                         exercise=GSM, why="f\"Current parsed {answer=} {reward=}\" after '#### ' + answer is scored")
-            assert_equal(step_reward, step, what=f"step reward of answer {answer!r} after {answers}", exercise=GSM,
+                         why="f\"Current parsed {answer=} {reward=}\" after '#### ' + answer is scored")
+            assert_equal(step_reward, step, what=f"step reward of answer {answer!r} after {answers}",
                          why="0.0 if this reward beats the previous submission's reward (the stored one), else -0.05")
-            assert_equal(metrics, {}, what="metrics", exercise=GSM)
-        assert_equal(await tool.calc_reward(instance_id), final, what=f"calc_reward after {answers}", exercise=GSM,
+            assert_equal(metrics, {}, what="metrics")
+        assert_equal(await tool.calc_reward(instance_id), final, what=f"calc_reward after {answers}",
                      why="verl's gsm8k.compute_score(response, ground_truth, method='flexible') on the last answer")
     finally:
         await tool.release(instance_id)
@@ -285,10 +285,10 @@ async def test_gsm8k_tool_scores_submissions(truth, answers, expected, final):
 async def test_gsm8k_tool_ground_truth_as_keyword():
     tool = _answer_tool()
     instance_id, _ = await tool.create(instance_id="row-3", ground_truth="5")
-    assert_equal(instance_id, "row-3", what="create(instance_id='row-3', ground_truth='5')", exercise=GSM)
+    assert_equal(instance_id, "row-3", what="create(instance_id='row-3', ground_truth='5')")
     response, _, _ = await tool.execute(instance_id, {"answer": "5"})
     assert_equal(response.text, "Current parsed answer='5' reward=1.0", what="execute after create(ground_truth=...)",
-                 exercise=GSM, why="the ground truth comes from the keyword or from create_kwargs['ground_truth']")
+                 why="the ground truth comes from the keyword or from create_kwargs['ground_truth']")
 
 
 @pytest.mark.exercise(GSM)
@@ -302,13 +302,13 @@ async def test_gsm8k_tool_instances_never_share_state():
     await b.execute("t", {"answer": "72"})
     await a.execute("u", {"answer": "5"})
     seen = (await a.calc_reward("t"), await b.calc_reward("t"), await a.calc_reward("u"))
-    assert_equal(seen, (1.0, 0.0, 1.0), what="calc_reward of (object a 't', object b 't', object a 'u')", exercise=GSM,
+    assert_equal(seen, (1.0, 0.0, 1.0), what="calc_reward of (object a 't', object b 't', object a 'u')",
                  why="state lives in self._instance_dict (made in __init__) under the instance id — a dict on the "
                      "class would be shared by every tool object")
     for tool, instance_id in ((a, "t"), (b, "t"), (a, "u")):
         await tool.release(instance_id)
     assert_equal((a._instance_dict, b._instance_dict), ({}, {}), what="_instance_dicts after release",
-                 exercise=GSM, why="release deletes the instance's state")
+                 why="release deletes the instance's state")
 
 
 @pytest.mark.exercise(GSM)
@@ -321,7 +321,7 @@ async def test_gsm8k_tool_inside_verls_tool_agent_loop(tokenizer):
     text = _tool_text(output, tokenizer)
     assert "Current parsed answer='72' reward=1.0" in text, (
         f"verl's ToolAgentLoop created your tool with create_kwargs={{'ground_truth': '72'}} and submitted 72; the "
-        f"tool turn reads {text!r}\n  hint: python grader.py hint {GSM}"
+        f"tool turn reads {text!r}\n" + hint_line()
     )
-    assert_equal(output.extra_fields["tool_rewards"], [0.0], what="verl's tool_rewards", exercise=GSM,
+    assert_equal(output.extra_fields["tool_rewards"], [0.0], what="verl's tool_rewards",
                  why="the step reward of a first, correct submission is 0.0")

@@ -20,7 +20,7 @@ import torch
 
 from verlings import learner_module
 from verlings import target as target_mod
-from verlings.testing import assert_close, assert_equal
+from verlings.testing import assert_close, assert_equal, hint_line
 
 cap = learner_module("06", "capstone")
 
@@ -54,11 +54,11 @@ def _algo_config(**kw):
     return AlgoConfig(adv_estimator="verlings_grpo", **kw)
 
 
-def _check_pair(out, batch: dict, expected, what: str, exercise: str) -> None:
+def _check_pair(out, batch: dict, expected, what: str) -> None:
     assert isinstance(out, tuple) and len(out) == 2, f"{what} must return a tuple (advantages, returns), got {out!r}"
     for name, seen, exp in zip(("advantages", "returns"), out, expected):
         assert isinstance(seen, torch.Tensor), f"{what}: {name} is a {type(seen).__name__}, expected a torch.Tensor"
-        assert_close(seen, exp, what=f"{what} → {name}", exercise=exercise, mask=batch["response_mask"])
+        assert_close(seen, exp, what=f"{what} → {name}", mask=batch["response_mask"])
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_grpo_estimator_matches_verls_grpo():
     batch = _batch(0)
     # verl's call: keywords only, the algorithm config included (GRPO: norm_adv_by_std_in_grpo=True).
     out = cap.grpo_estimator(**batch, config=_algo_config())
-    _check_pair(out, batch, _verl_grpo(batch, norm=True), "grpo_estimator", "06.estimator")
+    _check_pair(out, batch, _verl_grpo(batch, norm=True), "grpo_estimator")
 
 
 @pytest.mark.exercise("06.estimator")
@@ -133,8 +133,7 @@ def test_grpo_estimator_reads_the_norm_flag_from_config():
     batch = _batch(1)
     out = cap.grpo_estimator(**batch, config=_algo_config(norm_adv_by_std_in_grpo=False))
     _check_pair(
-        out, batch, _verl_grpo(batch, norm=False), "grpo_estimator with algorithm.norm_adv_by_std_in_grpo=False",
-        "06.estimator",
+        out, batch, _verl_grpo(batch, norm=False), "grpo_estimator with algorithm.norm_adv_by_std_in_grpo=False"
     )
 
 
@@ -146,10 +145,9 @@ def test_grpo_estimator_accepts_what_else_verl_passes():
     except TypeError as exc:
         raise AssertionError(
             f"verl passes extra keywords such as reward_baselines to registered estimators: {exc}\n"
-            "  accept them with **kwargs (and config=None means the GRPO default)\n"
-            "  hint: python grader.py hint 06.estimator"
+            "  accept them with **kwargs (and config=None means the GRPO default)\n" + hint_line()
         ) from None
-    _check_pair(out, batch, _verl_grpo(batch, norm=True), "grpo_estimator(config=None)", "06.estimator")
+    _check_pair(out, batch, _verl_grpo(batch, norm=True), "grpo_estimator(config=None)")
 
 
 @pytest.mark.exercise("06.estimator")
@@ -160,7 +158,7 @@ def test_register_estimator_puts_it_in_verls_registry(verl_registry):
     assert fn is cap.grpo_estimator, "verl's registry should hold grpo_estimator itself"
     batch = _batch(3)
     _check_pair(fn(**batch, config=_algo_config()), batch, _verl_grpo(batch, norm=True),
-                "the registered estimator", "06.estimator")
+                "the registered estimator")
 
 
 @pytest.mark.exercise("06.estimator")
@@ -187,7 +185,7 @@ def test_grpo_estimator_uses_your_chapter_03_code(stand_in_chapters):
         f"calls seen: {advantages.CALLS}\n  the capstone trains with *your* estimator, not verl's or a copy"
     )
     expected = torch.full_like(batch["token_level_rewards"], 7.0) * batch["response_mask"]
-    _check_pair(out, batch, (expected, expected + 1), "grpo_estimator (chapter 03 stand-in)", "06.estimator")
+    _check_pair(out, batch, (expected, expected + 1), "grpo_estimator (chapter 03 stand-in)")
 
 
 # --- 06.reward ----------------------------------------------------------------------------------
@@ -219,9 +217,9 @@ def _check_score(result, expected: dict, what: str) -> None:
     assert isinstance(result, dict), (
         f"{what} returned {type(result).__name__}; return combine(...)'s dict so that verl logs every component"
     )
-    assert_equal(sorted(result), sorted(expected), what=f"{what}: keys", exercise="06.reward")
+    assert_equal(sorted(result), sorted(expected), what=f"{what}: keys")
     for key in ("correct", "format", "digits", "length", "score", "acc"):
-        assert_close(float(result[key]), expected[key], what=f"{what}[{key!r}]", exercise="06.reward")
+        assert_close(float(result[key]), expected[key], what=f"{what}[{key!r}]")
 
 
 @pytest.mark.exercise("06.reward")
@@ -296,13 +294,13 @@ def test_plug_in_overrides_are_accepted_by_verl(tmp_path):
     try:
         cfg = _compose(overrides)
     except Exception as exc:
-        raise AssertionError(f"verl's Hydra config rejected {overrides}: {type(exc).__name__}: {exc}\n"
-                             "  hint: python grader.py hint 06.overrides") from None
-    assert_equal(cfg.algorithm.adv_estimator, "my_grpo", what="algorithm.adv_estimator", exercise="06.overrides")
+        raise AssertionError(
+            f"verl's Hydra config rejected {overrides}: {type(exc).__name__}: {exc}\n" + hint_line()
+        ) from None
+    assert_equal(cfg.algorithm.adv_estimator, "my_grpo", what="algorithm.adv_estimator")
     assert_equal(cfg.reward.custom_reward_function.path, path, what="reward.custom_reward_function.path",
-                 exercise="06.overrides", why="verl 0.9.1 reads the reward function from reward.custom_reward_function")
-    assert_equal(cfg.reward.custom_reward_function.name, "compute_score", what="reward.custom_reward_function.name",
-                 exercise="06.overrides")
+                 why="verl 0.9.1 reads the reward function from reward.custom_reward_function")
+    assert_equal(cfg.reward.custom_reward_function.name, "compute_score", what="reward.custom_reward_function.name")
 
 
 @pytest.mark.exercise("06.overrides")
@@ -363,10 +361,10 @@ def test_sft_loss_mask_matches_verls_sft_dataset(tmp_path, case):
     assert isinstance(out, tuple) and len(out) == 2, f"sft_loss_mask must return (input_ids, loss_mask), got {out!r}"
     ids, mask = (list(map(int, x)) for x in out)
     want_ids, want_mask = _verl_sft_row(tmp_path, messages)
-    assert_equal(ids, want_ids, what="sft_loss_mask → input_ids (vs verl's MultiTurnSFTDataset)", exercise="06.sft",
+    assert_equal(ids, want_ids, what="sft_loss_mask → input_ids (vs verl's MultiTurnSFTDataset)",
                  why="each message is tokenized on its own; turns after the first drop the repeated system prompt")
     trained = tok.decode([i for i, m in zip(want_ids, want_mask) if m])
-    assert_equal(mask, want_mask, what="sft_loss_mask → loss_mask (vs verl's MultiTurnSFTDataset)", exercise="06.sft",
+    assert_equal(mask, want_mask, what="sft_loss_mask → loss_mask (vs verl's MultiTurnSFTDataset)",
                  why=f"only assistant tokens after the '<|im_start|>assistant\\n' header are trained: {trained!r}")
 
 
@@ -376,7 +374,7 @@ def test_sft_loss_mask_trains_the_answer_and_its_stop_token():
     ids, mask = cap.sft_loss_mask(SFT_CONVERSATIONS[0], tok, system_len, generation_len)
     # hand-checked with the course template: the answer "3", then "<|im_end|>" and "\n" end the turn
     assert_equal(tok.decode([i for i, m in zip(ids, mask) if m]), "3<|im_end|>\n", what="the trained tokens",
-                 exercise="06.sft", why="the model learns the answer *and* to stop; the prompt is never trained")
+                 why="the model learns the answer *and* to stop; the prompt is never trained")
 
 
 # --- 06.majority ------------------------------------------------------------------------------------
@@ -401,7 +399,7 @@ def test_majority_vote_hand_worked(preds, values, expected):
     data = [{"pred": p, "val": v} for p, v in zip(preds, values)]
     assert calc_maj_val(data, vote_key="pred", val_key="val") == expected  # the worked value is verl's too
     assert_close(float(cap.majority_vote(list(preds), list(values))), expected,
-                 what=f"majority_vote({preds}, {values})", exercise="06.majority")
+                 what=f"majority_vote({preds}, {values})")
 
 
 @pytest.mark.exercise("06.majority")
@@ -416,7 +414,7 @@ def test_majority_vote_matches_verl_on_random_groups():
         preds = [rng.choice("abc") for _ in range(n)]  # three answers: ties are common
         values = [rng.choice([0.0, 0.5, 1.0]) for _ in range(n)]
         want = calc_maj_val([{"pred": p, "val": v} for p, v in zip(preds, values)], vote_key="pred", val_key="val")
-        assert_close(float(cap.majority_vote(preds, values)), want, exercise="06.majority",
+        assert_close(float(cap.majority_vote(preds, values)), want,
                      what=f"majority_vote({preds}, {values}) vs verl's calc_maj_val (trial {trial})")
 
 
@@ -481,7 +479,7 @@ def test_training_run_called_your_code(training_run):
               if json.loads(line)["fn"] == "reward"]
     per_step = [v for _, v in result.summary["series"]["critic/score/mean"]]
     assert_close(sum(per_step) / len(per_step), sum(scores) / len(scores), rtol=1e-4, atol=1e-5,
-                 what="verl's critic/score/mean vs the scores your compute_score returned", exercise="06.training")
+                 what="verl's critic/score/mean vs the scores your compute_score returned")
 
 
 @pytest.mark.slow
