@@ -13,7 +13,6 @@ INLINE = re.compile(r'if (?:self\.)?lang == "zh" else')
 # file -> inline choices still there, and why (each is a conversion left to do, or not text)
 LEFT = {
     "verlings/chapters.py": 2,  # Hint.text (a chapter.toml hint's own en/zh fields) and the lesson's file name
-    "verlings/cli.py": 1,  # the "last hint" line of `hint`
     "verlings/report.py": 1,  # words(): report.WORDS is laid out {lang: {key: text}}
 }
 

@@ -27,6 +27,7 @@ from rich.console import Console
 
 from verlings import chapters as chapters_mod
 from verlings import target as target_mod
+from verlings.i18n import say
 from verlings.paths import EXERCISES, display
 
 COMMANDS = ("grade", "list", "hint", "reset", "watch", "doctor", "bench", "verify", "capstone", "serve", "batch",
@@ -218,7 +219,7 @@ def cmd_hint(args: argparse.Namespace, console: Console) -> int:
     console.print(Text(f"{ex.id} — {ex.title_in(lang)}", style="bold"))
     render_hints(ex, shown, lang, console)
     if shown >= len(ex.hints):
-        last = "这是最后一条提示。参考：" if lang == "zh" else "That was the last hint. See the lesson:"
+        last = say({"en": "That was the last hint. See the lesson:", "zh": "这是最后一条提示。参考："}, lang)
         console.print(Text(f"  {last} {ex.lesson(lang)}", style="dim"))
     return 0
 
