@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "exercises" / "06" / "_snapshots" / "sick_runs.json"
 SICK_REWARDS = ROOT / "verlings" / "capstone" / "sick_rewards.py"
 START_RETRIES = 4  # the shared machine's load can keep Ray from starting in time
+RAY_OOM = "ray.exceptions.OutOfMemoryError"
 ACC = "val-core/verlings/arith/acc/mean@1"
 KEPT = (
     "critic/score/mean",
@@ -44,6 +45,7 @@ KEPT = (
     "actor/entropy",
     "response_length/mean",
     "response_length/clip_ratio",
+    "response_length/max",
     ACC,
     "val-aux/verlings/arith/score/mean@1",  # the reward on the held-out prompts
     "val-aux/verlings/arith/correct/mean@1",  # what the reward's own "correct" term says there
@@ -133,10 +135,12 @@ def record(name: str, work: Path, device: str) -> dict:
         code, timed_out, took = execute(p, 900 + 60 * config.steps, None)
         wall += took
         log = (out / "run.log").read_text(encoding="utf-8", errors="replace")
-        if code == 0 or timed_out or RAY_START_TIMEOUT not in log:
+        busy = [why for why in (RAY_START_TIMEOUT, RAY_OOM) if why in log]
+        if code == 0 or timed_out or not busy:
             break
-        # Ray's fixed 30-second start-up deadline, missed on a busy machine before verl did anything
-        print(f"{name}: Ray timed out while starting (load {_load()}); again in 30 s", flush=True)
+        # the machine, not the run: Ray's fixed 30-second start-up deadline, or Ray's memory monitor
+        # killing a worker while other jobs fill the RAM; nothing of the run's own is wrong
+        print(f"{name}: {busy[0]!r} (load {_load()}); again in 30 s", flush=True)
         time.sleep(30)
     meta = {"what": what, "reward": reward or "compute_score (the capstone's)", "task": TASK_FIELDS["name"],
             "warm_start": _warm_start().parent.name, "rc": code,
