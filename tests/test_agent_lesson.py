@@ -116,6 +116,37 @@ def test_the_solution_str_shown_is_how_verl_decodes_a_solved_trajectory(lesson):
     assert shown[0].rstrip("\n") == decoded, f"lesson:\n{shown[0]!r}\nverl decodes:\n{decoded!r}"
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_the_trajectory_and_mask_shown_are_the_reference_loops(lesson):
+    """§4's picture: the reference run_agent on the warm start's typical answer, padded as verl pads it."""
+    import asyncio
+
+    from verl.tools.schemas import OpenAIFunctionToolSchema
+
+    from verlings.agent_rl.launcher import GRADED
+    from verlings.agent_rl.task import TOOL_SCHEMA, conversation
+    from verlings.fixtures.scripted_server import ScriptedLLMServer, tool_call
+    from verlings.fixtures.tokenizer import local_tokenizer
+    from verlings.fixtures.trajectory import render_trajectory
+    from verlings.target import load_module
+
+    tok = local_tokenizer()
+    loop = load_module("05", "agent_loop", root=SOLUTIONS)
+    calc = load_module("05", "tools", root=SOLUTIONS).CalculatorTool(
+        config={"type": "native"}, tool_schema=OpenAIFunctionToolSchema.model_validate(TOOL_SCHEMA)
+    )
+    server = ScriptedLLMServer(tok, [tool_call("calculator", {"expression": "347 * 29"}), "10063"])
+    length = GRADED.max_response_length
+    out = asyncio.run(loop.run_agent(server, tok, conversation(347, 29)[:1], [calc], {}, 2, length))
+    picture = render_trajectory(out, tok).split("\n\n")[0]  # the diff block, without its mask line
+    text = lesson.read_text(encoding="utf-8")
+    assert picture in text, f"{lesson.name}: §4's picture is not the reference loop's:\n{picture}"
+    padded = out.response_mask + [0] * (length - len(out.response_mask))
+    assert "`" + "".join("█" if m else "·" for m in padded) + "`" in text
+    assert f"{len(out.prompt_ids)} " in text and f"{len(out.response_ids)} " in text
+    assert f"{len(out.response_ids) - 1}" in text and out.num_turns == 4
+
+
 def _lines(program: str) -> list[tuple[str, list[str]]]:
     found = []
     for lesson in LESSONS:
