@@ -79,7 +79,7 @@ def _median(rows: list[dict], key: str) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir")
-    p.add_argument("--n-val", type=int, default=64)
+    p.add_argument("--n-val", type=int, default=None, help="default: the task's held-out prompts")
     p.add_argument("--max-tokens", type=int, default=16)
     p.add_argument("--repeat", type=int, default=1, help="server starts (and evaluations) to take medians over")
     p.add_argument("--cold", action="store_true", help="merge (and fold a LoRA adapter) again before every start")
@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     from verlings.paths import SOLUTIONS
 
     run_dir = Path(args.run_dir).resolve()
+    if args.n_val is None:
+        from verlings.capstone.data import TASK
+
+        args.n_val = TASK.held_out
     score = target_mod.load_module("06", "capstone", root=SOLUTIONS).compute_score
     complete_all = target_mod.load_module("06", "endpoint", root=SOLUTIONS).complete_all
     bounds = args.concurrency or [None]

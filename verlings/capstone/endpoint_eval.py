@@ -41,8 +41,8 @@ def evaluate_endpoint(
     complete_all: Any,
     n_val: int = 64,
     max_new_tokens: int = 16,
-    # as many in flight as serve lets vLLM batch (the 64 held-out prompts): one decode step per
-    # token for all of them. 8 in flight took 2.7x the offline time, 64 took 0.5x
+    # as many in flight as serve lets vLLM batch (every held-out prompt): one decode step per token
+    # for all of them. On 64 prompts, 8 in flight took 2.7x the offline time, 64 took 0.5x
     # (benchmarks/bench_06_serve.py --concurrency 8 16 64, lesson §10.1)
     max_concurrency: int = MAX_NUM_SEQS,
     timeout_s: float = 60.0,

@@ -35,7 +35,7 @@ HOST = "127.0.0.1"
 MODEL_NAME = "verlings"
 DEFAULT_PORT = 8000
 MAX_MODEL_LEN = 512
-MAX_NUM_SEQS = 64  # the held-out set's 64 prompts fit in one batch (capstone --eval --endpoint)
+MAX_NUM_SEQS = 64  # every held-out prompt in one batch (capstone --eval --endpoint: 32 of them)
 STAMP = ".verlings_source.json"
 
 
