@@ -111,6 +111,37 @@ def _extract(out_dir: Path, per_step: int) -> dict[str, list[list[float]]]:
     return {**kept, **_trajectory_stats(out_dir, per_step)}
 
 
+# The lesson's table (chapter 07 §6): these columns, each as its per-step values "a / b / c".
+TABLE = (
+    ("critic/score/mean", "reward"),
+    ("num_turns/mean", "num_turns"),
+    ("response_length/mean", "response length"),
+    ("actor/grad_norm", "grad_norm"),
+    ("actor/pg_loss", "pg_loss"),
+    ("actor/ppo_kl", "ppo_kl"),
+    ("training/rollout_probs_diff_max", "rollout_probs_diff_max"),
+    ("traj/with_call", "with a parsed call"),
+)
+
+
+def _cell(points: list[list[float]]) -> str:
+    if not points:
+        return "—"
+    return " / ".join(f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.1e}" for _, v in points)
+
+
+def table(record: dict) -> str:
+    """The markdown table of the lesson's §6, from the recorded runs (same in both languages)."""
+    rows = ["| run | " + " | ".join(f"`{label}`" for _, label in TABLE) + " |", "|---|" + "---|" * len(TABLE)]
+    for name in RUNS:
+        entry = record.get("runs", {}).get(name)
+        if not entry or not entry.get("ok"):
+            continue
+        series = entry.get("series", {})
+        rows.append(f"| `{name}` | " + " | ".join(_cell(series.get(tag, [])) for tag, _ in TABLE) + " |")
+    return "\n".join(rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=list(RUNS))
@@ -123,11 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the runs' folders are kept (default: %(default)s)",
     )
     parser.add_argument("--extract-only", action="store_true", help="re-read the runs under --work, run nothing")
+    parser.add_argument("--table", action="store_true", help="print the lesson's table from the record, run nothing")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.table:
+        print(table(json.loads(OUT.read_text(encoding="utf-8"))))
+        return 0
 
     from verlings.agent_rl.launcher import GRADED, run
     from verlings.agent_rl.sick import MUTANTS, build_target
