@@ -130,9 +130,13 @@ def run(
     p.env[plugin.ENV_DIR] = str(out_dir)
     p.env[probe.ENV_ESTIMATOR] = ""  # chapter 06's estimator stays out: the plug-in registers chapter 03's
     p.env[plugin.ENV_DUMP_STEPS] = str(dump_steps)
+    if config.ray_address:  # an existing cluster's workers get only what runtime_env carries
+        rt = "+ray_kwargs.ray_init.runtime_env.env_vars"
+        p.command = [c for c in p.command if not c.startswith(f"{rt}.{probe.ENV_ESTIMATOR}=")]
+        p.command += [f"{rt}.{k}='{p.env[k]}'" for k in (plugin.ENV_DIR, plugin.ENV_DUMP_STEPS)]
     code, timed_out, wall = execute(p, timeout_s, on_line)
     log = (out_dir / "run.log").read_text(encoding="utf-8", errors="replace")
-    for _ in range(RAY_START_RETRIES):
+    for _ in range(RAY_START_RETRIES + 2):  # two more than chapter 06: several verl runs may share the machine
         if code == 0 or timed_out or RAY_START_TIMEOUT not in log:
             break
         if on_line is not None:

@@ -22,6 +22,10 @@ which counts the reward calls and keeps the learner's traceback). It is inert un
    the advantages: ``batch_step<N>.json`` with, per row (unpadded, as the v1 trainer stores it),
    ``prompts``, ``responses``, ``response_mask``, ``rm_scores`` (verl's ``token_level_scores``)
    and ``input_ids``.
+6. **Weight versions**: verl 0.9.1's v1 trainer needs ``extra_fields["min_global_steps"]`` and
+   ``["max_global_steps"]`` on every trajectory (the LLM server puts them on each ``generate``
+   output; verl's ToolAgentLoop copies them). When the learner's loop returns none, they are added
+   from the turns the loop sampled — bookkeeping, not read by the loss or the graded checks.
 """
 
 from __future__ import annotations
