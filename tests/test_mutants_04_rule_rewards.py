@@ -4,6 +4,11 @@ import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
+# Texts of solutions/04/rule_rewards.py that the edits below replace (each occurs once there).
+BOXED_END = "                return text[start + len(BOXED) : i]\n    return None\n"
+FULLMATCH = "return 1.0 if regex.fullmatch(response.strip()) else 0.0"
+RAMP = "return float(min(-exceed_len / overlong_buffer_len * penalty_factor, 0.0))"
+
 MUTANTS = [
     # Found by `python -m verlings.dev never-failing 04`: graded tests no variant made fail.
     # DOTALL added to a compiled pattern too: its own flags are lost
@@ -18,46 +23,10 @@ MUTANTS = [
     Mutant("overlong_clamped_at_minus_factor", "04.overlong_penalty", "rule_rewards", replace={
         "return float(min(-exceed_len / overlong_buffer_len * penalty_factor, 0.0))":
         "return float(max(min(-exceed_len / overlong_buffer_len * penalty_factor, 0.0), -penalty_factor))"}),
-    Mutant(
-        "boxed_first_instead_of_last",
-        "04.last_boxed",
-        "rule_rewards",
-        """
-        def last_boxed(text):
-            start = text.find(BOXED)  # find, not rfind: the draft wins
-            if start < 0:
-                return None
-            depth = 0
-            for i in range(start + len(BOXED) - 1, len(text)):
-                if text[i] == "{":
-                    depth += 1
-                elif text[i] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        return text[start + len(BOXED) : i]
-            return None
-        """,
-    ),
-    Mutant(
-        "boxed_unbalanced_accepted",
-        "04.last_boxed",
-        "rule_rewards",
-        """
-        def last_boxed(text):
-            start = text.rfind(BOXED)
-            if start < 0:
-                return None
-            depth = 0
-            for i in range(start + len(BOXED) - 1, len(text)):
-                if text[i] == "{":
-                    depth += 1
-                elif text[i] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        return text[start + len(BOXED) : i]
-            return text[start + len(BOXED) :]  # an unclosed box still "answers"
-        """,
-    ),
+    Mutant("boxed_first_instead_of_last", "04.last_boxed", "rule_rewards",
+           replace={"start = text.rfind(BOXED)": "start = text.find(BOXED)  # the draft wins"}),
+    Mutant("boxed_unbalanced_accepted", "04.last_boxed", "rule_rewards",
+           replace={BOXED_END: BOXED_END.replace("    return None", "    return text[start + len(BOXED) :]")}),
     Mutant(
         "boxed_lazy_regex",
         "04.last_boxed",
@@ -123,122 +92,30 @@ MUTANTS = [
             return a == b
         """,
     ),
-    Mutant(
-        "format_search_not_fullmatch",
-        "04.format_reward",
-        "rule_rewards",
-        """
-        def format_reward(response, pattern):
-            regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.DOTALL)
-            return 1.0 if regex.search(response) else 0.0
-        """,
-    ),
-    Mutant(
-        "format_without_dotall",
-        "04.format_reward",
-        "rule_rewards",
-        """
-        def format_reward(response, pattern):
-            regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
-            return 1.0 if regex.fullmatch(response.strip()) else 0.0
-        """,
-    ),
-    Mutant(
-        "format_no_strip",
-        "04.format_reward",
-        "rule_rewards",
-        """
-        def format_reward(response, pattern):
-            regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.DOTALL)
-            return 1.0 if regex.fullmatch(response) else 0.0
-        """,
-    ),
-    Mutant(
-        "overlong_sign_flipped",
-        "04.overlong_penalty",
-        "rule_rewards",
-        """
-        def overlong_penalty(response_length, max_response_length, overlong_buffer_len, penalty_factor):
-            if overlong_buffer_len <= 0 or max_response_length < overlong_buffer_len:
-                raise ValueError("bad buffer")
-            exceed_len = response_length - (max_response_length - overlong_buffer_len)
-            return float(max(exceed_len / overlong_buffer_len * penalty_factor, 0.0))
-        """,
-    ),
-    Mutant(
-        "overlong_buffer_starts_at_max",
-        "04.overlong_penalty",
-        "rule_rewards",
-        """
-        def overlong_penalty(response_length, max_response_length, overlong_buffer_len, penalty_factor):
-            if overlong_buffer_len <= 0 or max_response_length < overlong_buffer_len:
-                raise ValueError("bad buffer")
-            exceed_len = response_length - max_response_length  # the ramp never starts
-            return float(min(-exceed_len / overlong_buffer_len * penalty_factor, 0.0))
-        """,
-    ),
-    Mutant(
-        "overlong_ramp_from_zero",
-        "04.overlong_penalty",
-        "rule_rewards",
-        """
-        def overlong_penalty(response_length, max_response_length, overlong_buffer_len, penalty_factor):
-            if overlong_buffer_len <= 0 or max_response_length < overlong_buffer_len:
-                raise ValueError("bad buffer")
-            return float(-response_length / max_response_length * penalty_factor)
-        """,
-    ),
-    Mutant(
-        "overlong_no_validation",
-        "04.overlong_penalty",
-        "rule_rewards",
-        """
-        def overlong_penalty(response_length, max_response_length, overlong_buffer_len, penalty_factor):
-            expected_len = max_response_length - overlong_buffer_len
-            exceed_len = response_length - expected_len
-            if overlong_buffer_len == 0:
-                return 0.0
-            return float(min(-exceed_len / overlong_buffer_len * penalty_factor, 0.0))
-        """,
-    ),
-    Mutant(
-        "repetition_positive",
-        "04.repetition_penalty",
-        "rule_rewards",
-        """
-        def repetition_penalty(text, ngram=4):
-            if ngram < 1:
-                raise ValueError("ngram")
-            words = text.split()
-            grams = [tuple(words[i : i + ngram]) for i in range(len(words) - ngram + 1)]
-            return (len(grams) - len(set(grams))) / len(grams) if grams else 0.0
-        """,
-    ),
-    Mutant(
-        "repetition_character_ngrams",
-        "04.repetition_penalty",
-        "rule_rewards",
-        """
-        def repetition_penalty(text, ngram=4):
-            if ngram < 1:
-                raise ValueError("ngram")
-            grams = [text[i : i + ngram] for i in range(len(text) - ngram + 1)]
-            return -(len(grams) - len(set(grams))) / len(grams) if grams else 0.0
-        """,
-    ),
-    Mutant(
-        "repetition_case_insensitive",
-        "04.repetition_penalty",
-        "rule_rewards",
-        """
-        def repetition_penalty(text, ngram=4):
-            if ngram < 1:
-                raise ValueError("ngram")
-            words = text.lower().split()
-            grams = [tuple(words[i : i + ngram]) for i in range(len(words) - ngram + 1)]
-            return -(len(grams) - len(set(grams))) / len(grams) if grams else 0.0
-        """,
-    ),
+    Mutant("format_search_not_fullmatch", "04.format_reward", "rule_rewards",
+           replace={FULLMATCH: "return 1.0 if regex.search(response) else 0.0"}),
+    Mutant("format_without_dotall", "04.format_reward", "rule_rewards",
+           replace={"re.compile(pattern, re.DOTALL)": "re.compile(pattern)"}),
+    Mutant("format_no_strip", "04.format_reward", "rule_rewards",
+           replace={FULLMATCH: "return 1.0 if regex.fullmatch(response) else 0.0"}),
+    Mutant("overlong_sign_flipped", "04.overlong_penalty", "rule_rewards",
+           replace={RAMP: "return float(max(exceed_len / overlong_buffer_len * penalty_factor, 0.0))"}),
+    Mutant("overlong_buffer_starts_at_max", "04.overlong_penalty", "rule_rewards",
+           replace={"response_length - expected_len": "response_length - max_response_length"}),
+    Mutant("overlong_ramp_from_zero", "04.overlong_penalty", "rule_rewards",
+           replace={RAMP: "return float(-response_length / max_response_length * penalty_factor)"}),
+    Mutant("overlong_no_validation", "04.overlong_penalty", "rule_rewards",
+           replace={
+               "if overlong_buffer_len <= 0:": "if False:",  # neither check: no ValueError at all
+               "if max_response_length < overlong_buffer_len:": "if False:",
+               RAMP: "if overlong_buffer_len == 0:\n        return 0.0\n    " + RAMP,
+           }),
+    Mutant("repetition_positive", "04.repetition_penalty", "rule_rewards",
+           replace={"return -(len(grams) - len(set(grams)))": "return (len(grams) - len(set(grams)))"}),
+    Mutant("repetition_character_ngrams", "04.repetition_penalty", "rule_rewards",
+           replace={"words = text.split()": "words = text  # characters, not words"}),
+    Mutant("repetition_case_insensitive", "04.repetition_penalty", "rule_rewards",
+           replace={"words = text.split()": "words = text.lower().split()"}),
     Mutant(
         "combine_drops_components",
         "04.combine",
