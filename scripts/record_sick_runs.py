@@ -119,6 +119,9 @@ def record(name: str, work: Path, device: str) -> dict:
     target_mod.set_active(root)
     learner = target_mod.load_module("06", "capstone", root=root)
     overrides = list(learner.plug_in_overrides(str(root / "06" / "capstone.py")))
+    # a Ray cluster of the run's own, even when another job left one running on this machine
+    # (ray.init() would join that one, and refuse the run's num_cpus/num_gpus)
+    overrides.append("+ray_kwargs.ray_init.address=local")
     if reward:  # Hydra applies overrides in order: the later path and name win
         overrides += [f"reward.custom_reward_function.path={SICK_REWARDS}",
                       f"reward.custom_reward_function.name={reward}"]
