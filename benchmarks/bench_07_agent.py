@@ -75,13 +75,17 @@ def _spread(rows: list[dict], key: str) -> dict | None:
             "values": values}
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3])
     p.add_argument("--steps", type=int, default=None, help="demo steps (default: the demo's)")
     p.add_argument("--skip-graded", action="store_true")
     p.add_argument("--out", default=str(ROOT / ".verlings" / "bench07"))
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
