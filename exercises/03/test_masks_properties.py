@@ -8,7 +8,7 @@ unchanged. Hypothesis is derandomized: the same examples on every run.
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from verlings import learner_module
@@ -16,15 +16,15 @@ from verlings.differential import assert_tensors_agree, verl_torch_functional
 from verlings.tensor_strategies import TENSOR_SETTINGS, batch_shapes, float_dtypes, masks, values, with_junk
 
 m = learner_module("03", "masks")
-SETTINGS = TENSOR_SETTINGS  # derandomized, 25 examples a test
+SETTINGS = TENSOR_SETTINGS  # derandomized, 15 examples a test
 
 
 @st.composite
 def masked_batches(draw, junk: bool = True):
     rows, width = draw(batch_shapes)
     dtype = draw(float_dtypes)
-    mask = draw(masks(rows, width))
-    x = draw(values((rows, width), dtype))
+    mask = masks(draw, rows, width)
+    x = values(draw, (rows, width), dtype)
     if junk:
         x = with_junk(x, mask, draw(st.sampled_from([0.5, 100.0, float("inf"), float("nan")])))
     return x, mask
@@ -32,6 +32,8 @@ def masked_batches(draw, junk: bool = True):
 
 @pytest.mark.exercise("03.masked_mean")
 @SETTINGS
+# Always tried first: an all-padding bfloat16 batch, reduced per row.
+@example(batch=(torch.tensor([[1.0, float("nan")]], dtype=torch.bfloat16), torch.tensor([[0, 0]])), axis=-1)
 @given(batch=masked_batches(), axis=st.sampled_from([None, 0, 1, -1]))
 def test_masked_mean_agrees_with_verl_on_generated_batches(batch, axis):
     x, mask = batch
@@ -111,7 +113,7 @@ def logits_and_labels(draw):
     dtype = draw(st.sampled_from([torch.float32, torch.float64, torch.bfloat16]))
     scale = draw(st.sampled_from([1.0, 100.0, 2000.0]))  # thousands: exp overflows, log of 0 underflows
     shape = (rows, width, vocab) if draw(st.booleans()) else (rows, vocab)
-    logits = (draw(values(shape, torch.float64)) * scale).to(dtype)
+    logits = (values(draw, shape, torch.float64) * scale).to(dtype)
     labels = torch.tensor(draw(st.lists(st.integers(0, vocab - 1), min_size=1, max_size=1)) * (rows * width))
     return logits, labels.reshape(shape[:-1]) if len(shape) == 3 else labels[:rows]
 
