@@ -8,42 +8,12 @@ import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
-_PASSK = """
-def compute_grpo_passk_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6,
-                                         norm_adv_by_std_in_grpo=True, config=None, **kwargs):
-    norm = NORM
-    scores = token_level_rewards.sum(dim=-1)
-    ids, groups = _group_ids(index, scores.device)
-    scalars = torch.zeros_like(scores)
-    for g in range(groups):
-        members = torch.nonzero(ids == g).flatten()
-        rewards = scores[members]
-        if rewards.numel() < MIN_SIZE:
-            raise ValueError("Pass@k requires at least 2 samples per group")
-        if rewards.numel() < 2:
-            continue
-        top, top_idx = torch.topk(rewards, 2)
-        advantage = ADVANTAGE
-        if norm:
-            advantage = advantage / (STD + EPS)
-        scalars[members[top_idx[0]]] = advantage
-    advantages = _broadcast(scalars, response_mask)
-    return advantages, advantages
-"""
-_PASSK_HOLES = {
-    "NORM": 'config.get("norm_adv_by_std_in_grpo", True)',
-    "MIN_SIZE": "2",
-    "ADVANTAGE": "top[0] - top[1]",
-    "STD": "torch.std(rewards)",
-    "EPS": "epsilon",
-}
-
-
-def _passk(**holes: str) -> str:
-    code = _PASSK
-    for hole, default in _PASSK_HOLES.items():
-        code = code.replace(hole, holes.get(hole, default))
-    return code
+# pass@k's mutants are edits of solutions/03/advantages.py (each text occurs once there)
+PASSK = "03.grpo_passk"
+PASSK_STD = "torch.std(rewards) + epsilon"
+PASSK_TOO_SMALL = (
+    'raise ValueError(f"Pass@k requires at least 2 samples per group. Got {rewards.numel()} for group {g}.")'
+)
 
 
 # Indented like the mutants' code below it, which is dedented as a whole. The reference whitens with
@@ -62,17 +32,21 @@ _GROUP_MEAN = """
 
 MUTANTS = [
     # ------------------------------------------------------------- pass@k
-    Mutant("passk_population_std", "03.grpo_passk", "advantages", _passk(STD="torch.std(rewards, unbiased=False)")),
-    Mutant("passk_flag_from_keyword", "03.grpo_passk", "advantages", _passk(NORM="norm_adv_by_std_in_grpo")),
-    Mutant("passk_margin_over_the_mean", "03.grpo_passk", "advantages", _passk(ADVANTAGE="top[0] - rewards.mean()")),
-    Mutant("passk_accepts_groups_of_one", "03.grpo_passk", "advantages", _passk(MIN_SIZE="1")),
-    Mutant("passk_fixed_epsilon", "03.grpo_passk", "advantages", _passk(EPS="1e-6")),
+    Mutant("passk_population_std", PASSK, "advantages",
+           replace={PASSK_STD: "torch.std(rewards, unbiased=False) + epsilon"}),
+    Mutant("passk_flag_from_keyword", PASSK, "advantages",
+           replace={'norm = config.get("norm_adv_by_std_in_grpo", True)': "norm = norm_adv_by_std_in_grpo"}),
+    Mutant("passk_margin_over_the_mean", PASSK, "advantages",
+           replace={"advantage = top[0] - top[1]": "advantage = top[0] - rewards.mean()"}),
+    Mutant("passk_accepts_groups_of_one", PASSK, "advantages", replace={PASSK_TOO_SMALL: "continue"}),
+    Mutant("passk_fixed_epsilon", PASSK, "advantages", replace={PASSK_STD: "torch.std(rewards) + 1e-6"}),
     Mutant(
         "passk_credits_every_response",  # GRPO-style: everyone gets r - r_second_max
-        "03.grpo_passk",
+        PASSK,
         "advantages",
-        _passk().replace("scalars[members[top_idx[0]]] = advantage",
-                         "scalars[members] = (rewards - top[1]) / ((torch.std(rewards) + epsilon) if norm else 1.0)"),
+        replace={"scalars[members[top_idx[0]]] = advantage": (
+            "scalars[members] = (rewards - top[1]) / ((torch.std(rewards) + epsilon) if norm else 1.0)"
+        )},
     ),
     # ------------------------------------------------- REINFORCE++ baseline
     Mutant(
