@@ -199,6 +199,24 @@ def test_grader_agent_lines_parse(label, args):
         raise AssertionError(f"{label}\n`python grader.py agent {' '.join(args)}` is rejected by its parser") from None
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_the_failure_table_is_the_recorded_runs(lesson):
+    """§6's numbers come from scripts/record_agent_failures.py's record, never typed by hand."""
+    import json
+
+    script = ROOT / "scripts" / "record_agent_failures.py"
+    spec = importlib.util.spec_from_file_location("record_agent_failures", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = lesson.read_text(encoding="utf-8")
+    marker = "<!-- agent_failures table -->"
+    assert marker in text, f"{lesson.name}: §6's table marker is gone"
+    after = text.split(marker, 1)[1].lstrip("\n").splitlines()
+    shown = "\n".join(line for line in after[: next(i for i, ln in enumerate(after) if not ln.startswith("|"))])
+    record = json.loads(module.OUT.read_text(encoding="utf-8")) if module.OUT.is_file() else {}
+    assert shown == module.table(record), f"{lesson.name}: rerun `python {script.relative_to(ROOT)} --table`"
+
+
 def _sections(path: Path) -> list[str]:
     return re.findall(r"^#{2,3} (§[\d.]+)", path.read_text(encoding="utf-8"), flags=re.M)
 
