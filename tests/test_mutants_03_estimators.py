@@ -1,34 +1,28 @@
 """Known-wrong variants of the more estimators in exercises/03/advantages.py (§2.6–§2.10).
 
-Each mutant's code is appended to solutions/03/advantages.py, so it may use the module's helpers
-(_group_ids, _group_sum, _broadcast, the masked whitening) and the reference functions it wraps.
+Most are small edits of solutions/03/advantages.py (``replace``: each text occurs once there); the
+few that rewrite a function append it (``code``), using the module's helpers and the reference
+functions it wraps.
 """
 
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
-# pass@k's mutants are edits of solutions/03/advantages.py (each text occurs once there)
+# texts of solutions/03/advantages.py that the edits replace
 PASSK = "03.grpo_passk"
 PASSK_STD = "torch.std(rewards) + epsilon"
+RPPB_MEAN = (
+    "# The group mean as a baseline (0 for a group of one), then one whitening over the whole batch.\n"
+    "        mean = torch.where(count > 1, _group_sum(scores, ids, groups) / count, 0.0)"
+)
+OPO_WEIGHTED = "_group_sum(lengths * scores, ids, groups) / _group_sum(lengths, ids, groups)"
+REMAX_ADV = "returns - reward_baselines.unsqueeze(-1) * response_mask"
+GPG_ADV = "alpha * (scores - mean[ids]) / f_norm"
 PASSK_TOO_SMALL = (
     'raise ValueError(f"Pass@k requires at least 2 samples per group. Got {rewards.numel()} for group {g}.")'
 )
 
-
-# Indented like the mutants' code below it, which is dedented as a whole. The reference whitens with
-# masks.masked_whiten (imported) or a private _masked_whiten copy, depending on the chapter's import scheme.
-_GROUP_MEAN = """
-        _whiten = globals().get("masked_whiten") or globals().get("_masked_whiten")
-
-        def _mean_of_groups(scores, index, singleton_mean_zero=True):
-            ids, groups = _group_ids(index, scores.device)
-            count = _group_sum(torch.ones_like(scores), ids, groups)
-            mean = _group_sum(scores, ids, groups) / count
-            if singleton_mean_zero:
-                mean = torch.where(count > 1, mean, 0.0)
-            return mean[ids]
-"""
 
 MUTANTS = [
     # ------------------------------------------------------------- pass@k
@@ -53,13 +47,7 @@ MUTANTS = [
         "rppb_no_group_baseline",
         "03.reinforce_pp_baseline",
         "advantages",
-        _GROUP_MEAN + """
-        def compute_reinforce_plus_plus_baseline_outcome_advantage(token_level_rewards, response_mask, index,
-                                                                   epsilon=1e-6, config=None, **kwargs):
-            scores = _broadcast(token_level_rewards.sum(dim=-1), response_mask)
-            advantages = _whiten(scores, response_mask) * response_mask
-            return advantages, advantages
-        """,
+        replace={"_broadcast(scores - mean[ids], response_mask)": "_broadcast(scores, response_mask)"},
     ),
     Mutant(
         "rppb_whitens_per_group",  # GRPO's normalisation instead of one over the batch
@@ -76,40 +64,20 @@ MUTANTS = [
         "rppb_singleton_keeps_its_score_as_mean",
         "03.reinforce_pp_baseline",
         "advantages",
-        _GROUP_MEAN + """
-        def compute_reinforce_plus_plus_baseline_outcome_advantage(token_level_rewards, response_mask, index,
-                                                                   epsilon=1e-6, config=None, **kwargs):
-            scores = token_level_rewards.sum(dim=-1)
-            centred = _broadcast(scores - _mean_of_groups(scores, index, singleton_mean_zero=False), response_mask)
-            advantages = _whiten(centred, response_mask) * response_mask
-            return advantages, advantages
-        """,
+        replace={RPPB_MEAN: "mean = _group_sum(scores, ids, groups) / count"},
     ),
     Mutant(
         "rppb_not_remasked_after_whitening",
         "03.reinforce_pp_baseline",
         "advantages",
-        _GROUP_MEAN + """
-        def compute_reinforce_plus_plus_baseline_outcome_advantage(token_level_rewards, response_mask, index,
-                                                                   epsilon=1e-6, config=None, **kwargs):
-            scores = token_level_rewards.sum(dim=-1)
-            centred = _broadcast(scores - _mean_of_groups(scores, index), response_mask)
-            advantages = _whiten(centred, response_mask)
-            return advantages, advantages
-        """,
+        replace={"masked_whiten(centered, response_mask) * response_mask": "masked_whiten(centered, response_mask)"},
     ),
     # ---------------------------------------------------------------- OPO
     Mutant(
         "opo_plain_mean_baseline",
         "03.opo",
         "advantages",
-        _GROUP_MEAN + """
-        def compute_opo_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, config=None,
-                                          **kwargs):
-            scores = token_level_rewards.sum(dim=-1)
-            advantages = _broadcast(scores - _mean_of_groups(scores, index), response_mask)
-            return advantages, advantages
-        """,
+        replace={OPO_WEIGHTED: "_group_sum(scores, ids, groups) / count"},
     ),
     Mutant(
         "opo_length_is_padded_length",
@@ -130,77 +98,41 @@ MUTANTS = [
         "opo_singleton_baseline_is_its_score",
         "03.opo",
         "advantages",
-        """
-        def compute_opo_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, config=None,
-                                          **kwargs):
-            scores = token_level_rewards.sum(dim=-1)
-            lengths = response_mask.sum(dim=-1).to(scores.dtype)
-            ids, groups = _group_ids(index, scores.device)
-            baseline = _group_sum(lengths * scores, ids, groups) / _group_sum(lengths, ids, groups).clamp_min(1)
-            advantages = _broadcast(scores - baseline[ids], response_mask)
-            return advantages, advantages
-        """,
+        replace={"baseline = torch.where(count > 1, weighted, 0.0)": "baseline = weighted"},
     ),
     # -------------------------------------------------------------- ReMax
     Mutant(
         "remax_counts_masked_rewards",
         "03.remax",
         "advantages",
-        """
-        def compute_remax_outcome_advantage(token_level_rewards, reward_baselines, response_mask, config=None,
-                                            **kwargs):
-            returns = token_level_rewards.flip(dims=[-1]).cumsum(dim=-1).flip(dims=[-1])
-            return returns - reward_baselines.unsqueeze(-1) * response_mask, returns
-        """,
+        replace={"returns = (token_level_rewards * response_mask).flip(": "returns = token_level_rewards.flip("},
     ),
     Mutant(
         "remax_baseline_on_every_token",
         "03.remax",
         "advantages",
-        """
-        def compute_remax_outcome_advantage(token_level_rewards, reward_baselines, response_mask, config=None,
-                                            **kwargs):
-            returns = (token_level_rewards * response_mask).flip(dims=[-1]).cumsum(dim=-1).flip(dims=[-1])
-            return returns - reward_baselines.unsqueeze(-1), returns
-        """,
+        replace={REMAX_ADV: "returns - reward_baselines.unsqueeze(-1)"},
     ),
     Mutant(
         "remax_advantage_is_score_minus_baseline",  # one number per response, not a return-to-go
         "03.remax",
         "advantages",
-        """
-        def compute_remax_outcome_advantage(token_level_rewards, reward_baselines, response_mask, config=None,
-                                            **kwargs):
-            returns = (token_level_rewards * response_mask).flip(dims=[-1]).cumsum(dim=-1).flip(dims=[-1])
-            score = (token_level_rewards * response_mask).sum(-1)
-            return _broadcast(score - reward_baselines, response_mask), returns
-        """,
+        replace={REMAX_ADV: (
+            "_broadcast((token_level_rewards * response_mask).sum(-1) - reward_baselines, response_mask)"
+        )},
     ),
     # ---------------------------------------------------------------- GPG
     Mutant(
         "gpg_uses_the_alpha_argument",
         "03.gpg",
         "advantages",
-        _GROUP_MEAN + """
-        def compute_gpg_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, f_norm=1.0,
-                                          alpha=1.0, config=None, **kwargs):
-            scores = token_level_rewards.sum(dim=-1)
-            alpha = alpha * scores.shape[0] / torch.count_nonzero(scores).clamp(min=1)
-            advantages = _broadcast(alpha * (scores - _mean_of_groups(scores, index)) / f_norm, response_mask)
-            return advantages, advantages
-        """,
+        replace={"alpha = scores.shape[0] /": "alpha = alpha * scores.shape[0] /"},
     ),
     Mutant(
         "gpg_without_alpha",
         "03.gpg",
         "advantages",
-        _GROUP_MEAN + """
-        def compute_gpg_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, f_norm=1.0,
-                                          alpha=1.0, config=None, **kwargs):
-            scores = token_level_rewards.sum(dim=-1)
-            advantages = _broadcast((scores - _mean_of_groups(scores, index)) / f_norm, response_mask)
-            return advantages, advantages
-        """,
+        replace={GPG_ADV: "(scores - mean[ids]) / f_norm"},
     ),
     Mutant(
         "gpg_divides_by_std",
@@ -220,13 +152,7 @@ MUTANTS = [
         "gpg_ignores_f_norm",
         "03.gpg",
         "advantages",
-        """
-        _reference_gpg = compute_gpg_outcome_advantage
-
-        def compute_gpg_outcome_advantage(token_level_rewards, response_mask, index, epsilon=1e-6, f_norm=1.0,
-                                          alpha=1.0, config=None, **kwargs):
-            return _reference_gpg(token_level_rewards, response_mask, index)
-        """,
+        replace={GPG_ADV: "alpha * (scores - mean[ids])"},
     ),
 ]
 
