@@ -301,7 +301,7 @@ def _tokenizer():
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(3600)
 @pytest.mark.exercise("07.training")
 def test_agent_run_finishes_its_steps(agent_run):
     _ok(agent_run)
@@ -313,7 +313,7 @@ def test_agent_run_finishes_its_steps(agent_run):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(3600)
 @pytest.mark.exercise("07.training")
 def test_rollout_ran_your_loop_and_your_parser_never_verls(agent_run):
     from verlings import target as target_mod
@@ -337,7 +337,7 @@ def test_rollout_ran_your_loop_and_your_parser_never_verls(agent_run):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(3600)
 @pytest.mark.exercise("07.training")
 def test_tool_calls_in_the_batch_were_parsed_by_your_parser(agent_run):
     from verlings import target as target_mod
@@ -385,7 +385,7 @@ def _model_spans(response: list[int], generated: list[list[int]], header: list[i
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(3600)
 @pytest.mark.exercise("07.training")
 def test_response_mask_is_1_on_model_tokens_and_0_on_tool_tokens(agent_run):
     _ok(agent_run)
@@ -429,7 +429,7 @@ def _delta(tok, tool_texts: list[str], tools: list[dict]) -> list[int]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(3600)
 @pytest.mark.exercise("07.training")
 def test_token_sequence_equals_the_template_where_the_lesson_says(agent_run):
     """prompt = template(messages, tools) + generation prompt; each tool turn = the template's delta;
@@ -469,7 +469,7 @@ def test_token_sequence_equals_the_template_where_the_lesson_says(agent_run):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(3600)
 @pytest.mark.exercise("07.training")
 def test_reward_reached_the_last_model_token(agent_run):
     _ok(agent_run)
