@@ -139,6 +139,7 @@ def run_one(mode: str, seed: int, steps: int, out: Path, merge: bool) -> dict:
     # (CPUOffloadPolicy(pin_memory=True)) and so cannot start without an accelerator.
     kl = mode == "lora"
     extra = (KL if kl else []) + (lora_overrides(merge) if mode.startswith("lora") else [])
+    extra.append("+ray_kwargs.ray_init.address=local")  # a Ray of its own, never one already running here
     config = RunConfig(steps=steps, seed=seed, **{**DEMO, "test_freq": steps}, extra=extra)
     load0 = os.getloadavg()[0]
     with PeakRss() as rss:
