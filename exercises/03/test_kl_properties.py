@@ -70,3 +70,21 @@ def test_kl_straight_through_agrees_with_verl_value_and_gradient(pair, name):
         (logprob, ref, name),
         why="verl: 'X+' has the value of estimator X and the gradient of k2 = ½ (logprob - ref)², i.e. logprob - ref",
     )
+
+
+@pytest.mark.exercise("03.apply_kl_penalty")
+def test_apply_kl_penalty_default_estimator_is_kl():
+    # verl's apply_kl_penalty(data, kl_ctrl, kl_penalty="kl"): left out, the estimator is k1 = logprob - ref.
+    old = torch.tensor([[-1.0, -2.0, -0.5]])
+    ref = torch.tensor([[-1.5, -1.0, -0.5]])
+    scores, mask = torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[1, 1, 0]])
+    rewards, current = kl.apply_kl_penalty(scores, old, ref, mask, 0.1)
+    # k1 = [0.5, -1.0, 0.0 (masked)]: rewards = scores - 0.1 · k1; current = mean over valid (0.5 - 1.0) / 2 = -0.25
+    assert_tensors_agree(
+        "apply_kl_penalty (kl_penalty left out)",
+        lambda *a: kl.apply_kl_penalty(*a),
+        lambda *a: (torch.tensor([[-0.05, 0.1, 1.0]]), -0.25),
+        (scores, old, ref, mask, 0.1),
+        why="the default estimator is verl's 'kl' (k1)",
+    )
+    assert isinstance(current, float) and rewards.shape == scores.shape

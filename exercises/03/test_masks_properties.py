@@ -67,6 +67,8 @@ def test_masked_var_agrees_with_verl_on_generated_batches(batch, unbiased):
 
 @pytest.mark.exercise("03.masked_whiten")
 @SETTINGS
+# Always tried first: equal valid values (variance 0: the 1e-8 inside the square root is all there is).
+@example(batch=(torch.tensor([[2.0, 2.0, 2.0, 9.0]]), torch.tensor([[1, 1, 1, 0]])), shift_mean=True)
 @given(batch=masked_batches(), shift_mean=st.booleans())
 def test_masked_whiten_agrees_with_verl_on_generated_batches(batch, shift_mean):
     x, mask = batch
@@ -153,4 +155,17 @@ def test_entropy_from_logits_agrees_with_verl_on_generated_logits(case):
         atol=_cancellation(logits),
         why="verl: logsumexp(z) - Σ softmax(z) · z over the last axis: never NaN when probabilities "
         "underflow, in the logits' dtype",
+    )
+
+
+@pytest.mark.exercise("03.eos_mask")
+def test_get_response_mask_default_eos_is_2():
+    # verl's signature: get_response_mask(response_id, eos_token=2, dtype=torch.int64).
+    ids = torch.tensor([[5, 2, 7, 3], [3, 5, 6, 7]])
+    assert_tensors_agree(
+        "get_response_mask (eos_token left out)",
+        m.get_response_mask,
+        verl_torch_functional().get_response_mask,
+        (ids,),
+        why="the default EOS id is 2, as in verl",
     )
