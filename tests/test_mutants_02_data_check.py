@@ -24,10 +24,6 @@ MUTANTS = [
     # max_prompt_length without a tokenizer silently skips the length check
     Mutant("length_check_skipped_without_tokenizer", "02.check_dataset", "data_check", replace={
         "if max_prompt_length is not None and tokenizer is None:": "if False:"}),
-    # only an explicit ground_truth of None/"" is flagged, not a reward_model without the key
-    Mutant("ground_truth_key_not_required", "02.check_dataset", "data_check", replace={
-        'elif reward_model.get("ground_truth") in (None, ""):':
-        'elif "ground_truth" in reward_model and reward_model["ground_truth"] in (None, ""):'}),
     # columns listed alphabetically, not in the file's order
     Mutant("columns_sorted", "02.check_dataset", "data_check", replace={
         "columns=list(columns))": "columns=sorted(columns))"}),

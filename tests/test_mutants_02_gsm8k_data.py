@@ -19,6 +19,10 @@ def row_mutant(name, exercise, change):
 
 
 MUTANTS = [
+    # Found by `python -m verlings.dev never-failing 02`: an unknown style falls through the
+    # if/elif/else chain into the last branch instead of raising
+    Mutant("unknown_style_falls_through", "02.make_row", "gsm8k_data", replace={
+        "if style not in STYLES:\n        raise ValueError": "if False:\n        raise ValueError"}),
     Mutant("ground_truth_keeps_commas", "02.extract_answer", "gsm8k_data", """
         def extract_gsm8k_answer(answer):
             return re.search(r"#### (\\-?[0-9\\.\\,]+)", answer).group(1)

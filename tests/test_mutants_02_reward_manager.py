@@ -5,6 +5,14 @@ import pytest
 from verlings.dev.mutants import Mutant, caught
 
 MUTANTS = [
+    # Found by `python -m verlings.dev never-failing 02`: graded tests no variant made fail.
+    # the MATH sources sent to the gsm8k scorer (no #### in a \\boxed{} answer: always 0)
+    Mutant("math_sources_scored_as_gsm8k", "02.default_score", "reward_manager", replace={
+        'if data_source == "openai/gsm8k":': 'if data_source == "openai/gsm8k" or data_source in MATH_SOURCES:'}),
+    # gsm8k scored with the flexible method; verl's default_compute_score uses gsm8k's strict default
+    Mutant("gsm8k_scored_flexibly", "02.default_score", "reward_manager", replace={
+        "result = compute_score(solution_str, ground_truth)":
+        'result = compute_score(solution_str, ground_truth, method="flexible")'}),
     # Subtle (issue 24): the scores' dtype kept — caught by the differential test on generated batches.
     Mutant("reward_dtype_of_the_scores", "02.place_scores", "reward_manager", replace={
         "scores = torch.as_tensor(scores, dtype=torch.float32)\n    reward = torch.zeros(response_mask.shape, "
