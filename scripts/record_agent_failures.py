@@ -132,13 +132,18 @@ def _cell(points: list[list[float]]) -> str:
 
 def table(record: dict) -> str:
     """The markdown table of the lesson's §6, from the recorded runs (same in both languages)."""
-    rows = ["| run | " + " | ".join(f"`{label}`" for _, label in TABLE) + " |", "|---|" + "---|" * len(TABLE)]
+    rows = [
+        "| run | " + " | ".join(f"`{label}`" for _, label in TABLE) + " | wall s | load |",
+        "|---|" + "---|" * (len(TABLE) + 2),
+    ]
     for name in RUNS:
         entry = record.get("runs", {}).get(name)
         if not entry or not entry.get("ok"):
             continue
         series = entry.get("series", {})
-        rows.append(f"| `{name}` | " + " | ".join(_cell(series.get(tag, [])) for tag, _ in TABLE) + " |")
+        cells = [_cell(series.get(tag, [])) for tag, _ in TABLE]
+        cells += [f"{entry.get('wall_s', 0):.0f}", f"{entry.get('load_before')}–{entry.get('load_after')}"]
+        rows.append(f"| `{name}` | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
