@@ -115,6 +115,13 @@ MUTANTS = [
         "accumulation",
         _variant().replace('raise ValueError("uneven split")', "pass"),
     ),
+    # The signature's defaults (issue 24): caught by test_accumulation_defaults.py.
+    Mutant(
+        "microbatch_local_counts_by_default",
+        "03.microbatch_gradients",
+        "accumulation",
+        replace={"global_counts: bool = True,": "global_counts: bool = False,"},
+    ),
 ]
 
 
