@@ -467,13 +467,20 @@ def isolation_layers(jail=True):
             "sandbox",
             """
 def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
+    import shutil
+    import tempfile
+
     start = time.monotonic()
+    # In a folder of its own: the file-size test's 64 MiB must not land in the grader's cwd.
+    folder = tempfile.mkdtemp(prefix="verlings-mutant-")
     try:
         p = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True,
-                           timeout=timeout_s)
+                           timeout=timeout_s, cwd=folder)
         return RunResult(p.stdout, p.stderr, p.returncode, False, time.monotonic() - start, jail)
     except subprocess.TimeoutExpired:
         return RunResult("", "", -9, True, time.monotonic() - start, jail)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 """,
         ),
         [
