@@ -92,3 +92,21 @@ def test_course_modules_use_no_workaround(root):
     assert not offenders, "reach a sibling by relative import, another chapter by chapter_module:\n" + "\n".join(
         offenders
     )
+
+
+def test_a_module_another_thread_is_importing_is_waited_for(tmp_path):
+    # verl's reward workers score in threads: the second thread used to get the half-made module
+    # from sys.modules ("partially initialized module ... has no attribute 'math_equal'").
+    import threading
+    import time
+
+    _write(tmp_path, "04/slow.py", "import time\ntime.sleep(0.5)\n\ndef math_equal(a, b):\n    return a == b\n")
+    first = threading.Thread(target=target_mod.load_module, args=("04", "slow"), kwargs={"root": tmp_path})
+    first.start()
+    name = f"{target_mod.package_name(tmp_path)}.ch04.slow"
+    deadline = time.monotonic() + 5
+    while name not in __import__("sys").modules and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the first thread is inside the module's body
+    second = target_mod.load_module("04", "slow", root=tmp_path)
+    first.join()
+    assert hasattr(second, "math_equal"), "got the module before its body had run"

@@ -116,8 +116,11 @@ def load_module(chapter: str, module: str, root: Path | None = None) -> ModuleTy
     path = root / chapter / f"{module}.py"
     top = package_name(root)
     name = f"{top}.{chapter_package(chapter)}.{module}"
-    if name in sys.modules:
-        return sys.modules[name]
+    loaded = sys.modules.get(name)
+    # A module another thread is still importing (verl's reward workers score in threads) is in
+    # sys.modules half-made; import_module below waits for it instead of handing it out.
+    if loaded is not None and not getattr(getattr(loaded, "__spec__", None), "_initializing", False):
+        return loaded
     if not path.is_file():
         raise LearnerCodeError(
             f"{display(path)} not found — the exercise expects a module named `{module}.py` "
