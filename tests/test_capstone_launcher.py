@@ -100,6 +100,17 @@ def test_shell_line_reproduces_the_run(tmp_path):
     assert line.index("VERL_PLATFORM") < line.index("verl.trainer.main_ppo")
 
 
+def test_a_run_without_an_address_starts_a_ray_of_its_own(tmp_path):
+    # plain ray.init() joins any cluster already running on the machine (another job's `ray start`)
+    # and then refuses num_cpus: "local" never joins. Once, also when a script already asked for it.
+    local = "+ray_kwargs.ray_init.address=local"
+    own = plan(RunConfig(), tmp_path, "cpu", learner_overrides=LEARNER, python="py")
+    asked = plan(RunConfig(extra=[local]), tmp_path, "cpu", learner_overrides=LEARNER, python="py")
+    joined = plan(RunConfig(ray_address="10.0.0.1:6379"), tmp_path, "cpu", learner_overrides=LEARNER, python="py")
+    assert own.command.count(local) == 1 and asked.command.count(local) == 1
+    assert local not in joined.command and "+ray_kwargs.ray_init.address=10.0.0.1:6379" in joined.command
+
+
 def _compose(overrides: list[str]):
     import importlib.util
 

@@ -165,11 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     address = _ray_address(args.ray_address)
     if address == "":
         return 2
-    # No address given: a cluster of the run's own. Plain ray.init() would join any cluster already
-    # running on this machine (another user's `ray start`) and then refuse num_cpus; "local" never joins.
-    own = [] if address else ["+ray_kwargs.ray_init.address=local"]
+    # No address given: launcher.plan starts a Ray cluster of the run's own (ray_init.address=local).
     config = RunConfig(steps=steps, seed=args.seed, vllm_sleep=args.vllm_sleep == "on", ray_address=address,
-                       extra=own, **(DEMO if args.plot else {}))
+                       **(DEMO if args.plot else {}))
     device = args.device or choose_device()
     problem = preflight(root)  # milliseconds: a stub or a crash before minutes of start-up
     if problem:

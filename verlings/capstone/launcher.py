@@ -290,6 +290,10 @@ def plan(
         env["VERLINGS_TARGET"] = str(Path(target).resolve())
     if config.ray_address:
         overrides = existing_cluster(overrides, config.ray_address, env, python or engine_python())
+    elif not any(o.startswith("+ray_kwargs.ray_init.address=") for o in overrides):
+        # A cluster of the run's own: plain ray.init() joins any cluster already running on this
+        # machine (another job's `ray start`) and then refuses num_cpus; "local" never joins.
+        overrides.append("+ray_kwargs.ray_init.address=local")
     command = [python or engine_python(), "-m", "verl.trainer.main_ppo", *overrides]
     return Plan(command=command, env=env, cwd=out_dir, device=device)
 
