@@ -81,7 +81,8 @@ def test_address_reaches_verls_ray_init(tmp_path, monkeypatch, device):
 def test_without_an_address_the_run_starts_its_own_cluster(tmp_path, monkeypatch):
     p = plan(RunConfig(), tmp_path, "cpu", python="py", model=tmp_path / "model")
     kwargs = _ray_init_kwargs(_compose(p.command[3:]), monkeypatch)
-    assert "address" not in kwargs and kwargs["num_gpus"] == 1
+    # "local": a new cluster even when another job's `ray start` runs here (no address would join it)
+    assert kwargs["address"] == "local" and kwargs["num_gpus"] == 1
 
 
 def _closed_port() -> int:

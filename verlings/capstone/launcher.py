@@ -266,6 +266,11 @@ def plan(
     learner_overrides = list(learner_overrides or [])
     overrides = config.overrides(model, train_file, val_file, out_dir)
     overrides += cpu_overrides(config.use_v1) if device == "cpu" else gpu_overrides(config.vllm_sleep)
+    if not config.ray_address and not any(o.startswith("+ray_kwargs.ray_init.address=")
+                                          for o in overrides + learner_overrides):
+        # A cluster of the run's own: plain ray.init() joins any cluster already running on this
+        # machine (another job's `ray start`) and then refuses num_cpus; "local" never joins.
+        overrides.append("+ray_kwargs.ray_init.address=local")
     overrides += learner_overrides  # last: the learner's estimator and reward win
     modules = (CPU_MODULES if device == "cpu" else []) + [PROBE_MODULE] + list(modules or [])
     env = dict(os.environ)
@@ -290,10 +295,6 @@ def plan(
         env["VERLINGS_TARGET"] = str(Path(target).resolve())
     if config.ray_address:
         overrides = existing_cluster(overrides, config.ray_address, env, python or engine_python())
-    elif not any(o.startswith("+ray_kwargs.ray_init.address=") for o in overrides):
-        # A cluster of the run's own: plain ray.init() joins any cluster already running on this
-        # machine (another job's `ray start`) and then refuses num_cpus; "local" never joins.
-        overrides.append("+ray_kwargs.ray_init.address=local")
     command = [python or engine_python(), "-m", "verl.trainer.main_ppo", *overrides]
     return Plan(command=command, env=env, cwd=out_dir, device=device)
 
