@@ -145,8 +145,10 @@ from verl.trainer.ppo.core_algos import (
 from verl.trainer.ppo.core_algos import compute_reinforce_plus_plus_outcome_advantage as _rpp
 
 
-def compute_reinforce_plus_plus_outcome_advantage(token_level_rewards, response_mask, gamma):
-    return _rpp(token_level_rewards, response_mask, config=OmegaConf.create({"gamma": gamma}))
+def compute_reinforce_plus_plus_outcome_advantage(token_level_rewards, response_mask, gamma=None, config=None):
+    # the contract takes gamma= or, as verl's trainer calls it, config=
+    config = config if config is not None else OmegaConf.create({"gamma": gamma})
+    return _rpp(token_level_rewards, response_mask, config=config)
 '''
 
 

@@ -132,5 +132,5 @@ def test_watch_collects_only_the_test_files_that_name_the_exercises():
 
     chapter = load_chapter("03")
     files = _test_files_naming(chapter, {EXERCISE, "03.masked_mean"})
-    assert files is not None and [Path(f).name for f in files] == ["test_masks.py"]
+    assert files is not None and [Path(f).name for f in files] == ["test_masks.py", "test_masks_properties.py"]
     assert _test_files_naming(chapter, {EXERCISE, "03.no_such_exercise"}) is None, "unknown id: whole chapter"

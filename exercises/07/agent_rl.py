@@ -41,7 +41,7 @@ def tool_config(class_name: str, tool_schema: dict[str, Any]) -> dict[str, Any]:
         schema. verl gives ``config`` and ``tool_schema`` to the tool's constructor.
     """
     # TODO: your implementation (stuck? `python grader.py hint 07.tool_config`).
-    raise NotImplementedError("implement tool_config — see exercises/07/README.md")
+    raise NotImplementedError("implement tool_config — see exercises/07/README.md §2.1")
 
 
 def agent_overrides(tool_config_path: str, agent_name: str, max_turns: int) -> list[str]:
@@ -58,7 +58,7 @@ def agent_overrides(tool_config_path: str, agent_name: str, max_turns: int) -> l
         names none. Each must be accepted by ``verl/trainer/config/ppo_trainer.yaml``.
     """
     # TODO: your implementation (stuck? `python grader.py hint 07.overrides`).
-    raise NotImplementedError("implement agent_overrides — see exercises/07/README.md")
+    raise NotImplementedError("implement agent_overrides — see exercises/07/README.md §2.2")
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None,
@@ -82,4 +82,4 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
         ``0.0`` when there is none. verl trains on ``score`` and reports ``acc`` in validation.
     """
     # TODO: your implementation (stuck? `python grader.py hint 07.reward`).
-    raise NotImplementedError("implement compute_score — see exercises/07/README.md")
+    raise NotImplementedError("implement compute_score — see exercises/07/README.md §2.3")
