@@ -29,7 +29,7 @@ async def run_agent(server, tokenizer, messages, tools, sampling_params, max_tur
             response_ids += {model_ids}
             response_mask += [1] * len(output.token_ids)
             response_logprobs += list(output.log_probs)
-            if len(response_mask) >= response_length or assistant_turns >= max_turns:
+            if len(response_mask) >= response_length or (max_turns and assistant_turns >= max_turns):
                 break
             content, calls = await parse_tool_calls(tokenizer, output.token_ids)
             conversation.append({
@@ -197,7 +197,7 @@ MUTANTS = [
     Mutant("tool_turn_appended_past_the_budget", RUN, "agent_loop",
            _run_agent().replace("if len(response_mask) + len(delta) >= response_length:", "if False:")),
     Mutant("max_turns_ignored", RUN, "agent_loop",
-           _run_agent().replace("or assistant_turns >= max_turns", "")),
+           _run_agent().replace(" or (max_turns and assistant_turns >= max_turns)", "")),
     Mutant("new_request_id_every_turn", RUN, "agent_loop",
            _run_agent().replace("output = await server.generate(request_id=request_id,",
                                 "output = await server.generate(request_id=uuid4().hex,")),
