@@ -139,6 +139,13 @@ async def test_tool_agent_loop_reads_null_max_assistant_turns_as_no_limit(tokeni
     expected, expected_calls = await _verl(MANY_TURNS, tokenizer)
     server = MANY_TURNS.server(tokenizer)
     config = verl_tool_agent_config(max_turns=None, response_length=MANY_TURNS.response_length)
+    if module.AGENT_NAME not in agent_loop_registry:  # the stub registers nothing: its __init__ says what to do
+        from verl.experimental.agent_loop.agent_loop import DictConfigWrap, ToolListWrap
+        from verl.utils.dataset.rl_dataset import RLHFDataset
+
+        module.ToolAgentLoop(trainer_config=DictConfigWrap(config), server_manager=server, tokenizer=tokenizer,
+                             processor=None, dataset_cls=RLHFDataset, data_config=DictConfigWrap(config.data),
+                             hf_model_type="qwen2", tools=ToolListWrap(probe_tools(MANY_TURNS.tools)))
     loop = instantiate_agent_loop(module.AGENT_NAME, server, tokenizer, probe_tools(MANY_TURNS.tools), config)
     seen = await loop.run(MANY_TURNS.sampling_params, raw_prompt=list(MANY_TURNS.messages), tools_kwargs={}, index=0)
     _assert_same(seen, len(server.calls), expected, expected_calls, MANY_TURNS)
