@@ -132,12 +132,27 @@ def _test_files(module: str) -> list[Path]:
     return [main, *sorted(main.parent.glob(f"test_{name}_*.py"))] if main.is_file() else []
 
 
+def _forget_test_modules() -> None:
+    """Drop the graded test modules from sys.modules, so the next run imports them afresh.
+
+    pytest's importlib mode hands back a test module that is already in sys.modules: without this
+    a test's module-level cache (``functools.cache`` of a composed config) would outlive the mutant
+    it was computed for, and every later mutant would be graded on the first one's result.
+    """
+    root = EXERCISES.resolve()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).name.startswith("test_") and Path(file).resolve().is_relative_to(root):
+            del sys.modules[name]
+
+
 def run_mutant(mutation: Mutation) -> str:
     """'killed', 'timed out' or 'survived' (the module's graded tests against the mutant)."""
     import shutil
 
     chapter, name = mutation.module.split("/")
     kinds = _Kinds()
+    _forget_test_modules()
     saved_active, saved_env = target_mod.active(), os.environ.get(target_mod.ENV_VAR)
     gc.freeze()
     try:
