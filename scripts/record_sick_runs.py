@@ -110,7 +110,7 @@ def _warm_start() -> Path:
     return sft.warm_start(sft.Recipe(**RECIPE_FIELDS))
 
 
-def record(name: str, work: Path, device: str) -> dict:
+def record(name: str, work: Path, device: str, start_retries: int = START_RETRIES) -> dict:
     from verlings import target as target_mod
     from verlings.capstone.launcher import RAY_START_TIMEOUT, RunConfig, execute, plan
 
@@ -134,7 +134,7 @@ def record(name: str, work: Path, device: str) -> dict:
              train_file=train, val_file=val)
     load0 = _load()
     wall = 0.0
-    for _attempt in range(1 + START_RETRIES):
+    for _attempt in range(1 + start_retries):
         code, timed_out, took = execute(p, 900 + 60 * config.steps, None)
         wall += took
         log = (out / "run.log").read_text(encoding="utf-8", errors="replace")
@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", default=str(ROOT / ".verlings" / "sick_runs"), help="where the runs are written")
     p.add_argument("--extract-only", action="store_true", help="only re-read the runs under --work")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None)
+    p.add_argument("--start-retries", type=int, default=START_RETRIES,
+                   help="new starts after Ray missed its start-up deadline or was killed for memory")
     args = p.parse_args(argv)
     work = Path(args.work).resolve()
     if not args.extract_only:
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         device = args.device or choose_device()
         start = time.monotonic()
         for name in args.runs:
-            record(name, work, device)
+            record(name, work, device, args.start_retries)
             extract(work, [name])  # after each run: a long session keeps what it has
         print(f"all runs: {time.monotonic() - start:.0f} s")
     extract(work, args.runs)
