@@ -330,17 +330,14 @@ def run_code(code: str, stdin: str = "", timeout_s: float = 2.0, memory_mb: int 
         start = time.monotonic()
         # Output goes to files, not pipes: no pipe can fill up and block, and RLIMIT_FSIZE
         # stops a stdout flood at FILE_SIZE_LIMIT bytes.
-        with (
-            open(root / "stdin", "rb") as fin,
-            open(root / "stdout", "wb") as fout,
-            open(root / "stderr", "wb") as ferr,
-        ):
+        # One line, not a parenthesised group: mutmut's parser (parso) cannot read that form.
+        with open(root / "stdin", "rb") as fin, open(root / "stdout", "wb") as out, open(root / "stderr", "wb") as err:
             proc = subprocess.Popen(
                 cmd,
                 cwd=work,
                 stdin=fin,
-                stdout=fout,
-                stderr=ferr,
+                stdout=out,
+                stderr=err,
                 env=CHILD_ENV,
                 close_fds=True,
                 start_new_session=True,  # its own process group (and session): killpg reaches every child

@@ -195,15 +195,30 @@ def modules_of(selection: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def run_module(module: str, equivalents: dict, limit: int | None = None, echo=print) -> ModuleResult:
+def _outcomes(mutants: list[Mutation], jobs: int):
+    """run_mutant over ``mutants``, in order; with jobs > 1 in that many worker processes.
+
+    Tests that mostly wait (the sandbox's subprocesses and timeouts, a reward server's delays)
+    leave the cores idle: workers grade several mutants at once. Each worker is a fresh, spawned
+    interpreter (no fork of a process that has imported torch) and stays warm for its next mutant.
+    """
+    if jobs <= 1:
+        yield from map(run_mutant, mutants)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(run_mutant, mutants)
+
+
+def run_module(module: str, equivalents: dict, limit: int | None = None, echo=print, jobs: int = 1) -> ModuleResult:
     result = ModuleResult(module)
     start = time.monotonic()
     found = mutations(module)[:limit] if limit else mutations(module)
-    for i, m in enumerate(found, 1):
-        if m.key in equivalents:
-            result.equivalent.append(m)
-            continue
-        outcome = run_mutant(m)
+    result.equivalent = [m for m in found if m.key in equivalents]
+    graded = [(i, m) for i, m in enumerate(found, 1) if m.key not in equivalents]
+    for (i, m), outcome in zip(graded, _outcomes([m for _, m in graded], jobs)):
         {"killed": result.killed, "timed out": result.timed_out, "survived": result.survived}[outcome].append(m)
         if outcome == "survived":
             echo(f"  [{i}/{len(found)}] SURVIVED {module}:{m.line_number}  {m.before!r} → {m.after!r}")
@@ -241,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("selection", nargs="+", help="chapters (02) or modules (02/gsm8k_reward)")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="markdown report to write")
     parser.add_argument("--limit", type=int, default=None, help="at most this many mutants per module (a sample)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="grade this many mutants at once, each in a worker process (default 1)")
     args = parser.parse_args(argv)
     try:
         import mutmut  # noqa: F401
@@ -253,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     for module in modules_of(args.selection):
         print(f"{module}: {len(mutations(module))} mutants", flush=True)
-        r = run_module(module, equivalents, args.limit)
+        r = run_module(module, equivalents, args.limit, jobs=args.jobs)
         score = "—" if r.score is None else f"{100 * r.score:.0f} %"
         print(f"{module}: killed {len(r.killed)}, timed out {len(r.timed_out)}, survived {len(r.survived)}, "
               f"equivalent {len(r.equivalent)} → {score} ({r.seconds:.0f} s)", flush=True)
