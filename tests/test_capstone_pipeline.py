@@ -42,6 +42,36 @@ def test_sft_rows_are_conversations_with_the_right_answer():
     assert user["role"] == "user" and assistant == {"role": "assistant", "content": str(int(a) + int(b))}
 
 
+# --- the lesson states the demo's own settings ------------------------------------------------------
+
+LESSON = Path(__file__).resolve().parent.parent / "exercises" / "06"
+
+
+def _sft_command_settings(text: str) -> dict[str, str]:
+    """``key=value`` pairs of the lesson's ``verl.trainer.sft_trainer`` command (§5.1)."""
+    block = next(b for b in text.split("```") if "verl.trainer.sft_trainer" in b)
+    return dict(tok.split("=", 1) for tok in block.replace("\\\n", " ").split() if "=" in tok)
+
+
+@pytest.mark.parametrize("lesson", ["README.md", "README.zh-CN.md"])
+def test_lesson_shows_the_demos_recipe_and_steps(lesson):
+    """§5.1 and §6 quote the warm start's recipe and the demo's GRPO settings: a change of the
+    defaults (sft.Recipe, cli.DEMO/DEMO_STEPS) must reach both lessons, whose tables measure them."""
+    from verlings.capstone.cli import DEMO, DEMO_STEPS
+
+    text = (LESSON / lesson).read_text(encoding="utf-8")
+    seen = _sft_command_settings(text)
+    recipe = Recipe()
+    assert float(seen["optim.lr"]) == recipe.lr, (seen["optim.lr"], recipe.lr)
+    assert int(seen["data.train_batch_size"]) == recipe.batch_size
+    assert int(seen["trainer.total_training_steps"]) == recipe.steps
+    assert f"{recipe.n_rows}" in text
+    steps = f"{DEMO_STEPS} GRPO steps" if lesson == "README.md" else f"{DEMO_STEPS} 步 GRPO"
+    assert steps in text, f"{lesson} §6 should say the demo runs {DEMO_STEPS} GRPO steps"
+    lr = f"lr={DEMO['lr']:.0e}".replace("e-0", "e-")  # 3e-4, as the lesson writes it
+    assert f"`{lr}`" in text, f"{lesson} §6 should give the demo's GRPO learning rate as `{lr}`"
+
+
 # --- the warm start's cache and its bad inputs ------------------------------------------------------
 
 
