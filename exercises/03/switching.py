@@ -22,7 +22,7 @@ def switch_overrides(
         algorithm: one of :data:`ALGORITHMS`; anything else raises ``ValueError`` naming them.
         model_path: the policy's folder (the critic starts from the same model).
         max_response_length: ``data.max_response_length`` of the run.
-        micro_batch_size_per_gpu: micro-batch size for any new worker you add.
+        micro_batch_size_per_gpu: micro-batch size for any new worker you add (default 2).
 
     Returns:
         Overrides that, appended after the base run's and composed with verl's ``ppo_trainer``

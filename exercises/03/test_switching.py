@@ -35,13 +35,15 @@ def _base() -> list[str]:
 
 
 @cache
-def _composed(algorithm: str):
+def _composed(algorithm: str, micro_batch_size_per_gpu: int | None = 1):
+    """verl's config after ``algorithm``'s overrides; ``micro_batch_size_per_gpu=None`` leaves the default."""
     from hydra.errors import ConfigCompositionException
 
     from verlings import verl_config
 
+    micro = {} if micro_batch_size_per_gpu is None else {"micro_batch_size_per_gpu": micro_batch_size_per_gpu}
     overrides = switching.switch_overrides(
-        algorithm=algorithm, model_path=_model(), max_response_length=MAX_RESPONSE_LENGTH, micro_batch_size_per_gpu=1
+        algorithm=algorithm, model_path=_model(), max_response_length=MAX_RESPONSE_LENGTH, **micro
     )
     assert isinstance(overrides, list) and all(isinstance(o, str) for o in overrides), (
         f"switch_overrides({algorithm!r}, ...) should return a list of str, got {overrides!r}"
@@ -136,3 +138,24 @@ def test_switch_overrides_ppo_uses_a_critic_on_the_model():
 def test_switch_overrides_rejects_unknown_algorithms():
     with pytest.raises(ValueError, match="dr_grpo"):
         switching.switch_overrides(algorithm="reinforce", model_path=_model(), max_response_length=MAX_RESPONSE_LENGTH)
+
+
+@pytest.mark.exercise(EXERCISE)
+def test_switch_overrides_dapo_buffer_is_a_whole_number_of_tokens():
+    from verlings import verl_config
+
+    length = verl_config.select(_composed("dapo"), "reward.reward_kwargs.overlong_buffer_cfg.len")
+    # 48 // 4 = 12 tokens; 48 / 4 would compose as the float 12.0 (and 50 / 4 as 12.5, not a length)
+    assert_equal((type(length).__name__, length), ("int", MAX_RESPONSE_LENGTH // 4),
+                 what="(type, value) of reward.reward_kwargs.overlong_buffer_cfg.len",
+                 why="the overlong buffer is max_response_length // 4 tokens: a whole number (floor division)")
+
+
+@pytest.mark.exercise(EXERCISE)
+def test_switch_overrides_ppo_critic_micro_batch_defaults_to_two():
+    from verlings import verl_config
+
+    cfg = _composed("ppo", micro_batch_size_per_gpu=None)
+    assert_equal(verl_config.select(cfg, "critic.ppo_micro_batch_size_per_gpu"), 2,
+                 what="critic.ppo_micro_batch_size_per_gpu when micro_batch_size_per_gpu is not given",
+                 why="the signature's default micro_batch_size_per_gpu=2 sizes the critic's micro-batches")
