@@ -200,3 +200,45 @@ def test_optimizer_steps_agree_with_verls_iterator(base_cfg, epochs):
         assert ours == verl_steps, f"T={train} n={n} M={mini} gpus={gpus} epochs={epochs}: {ours} vs verl {verl_steps}"
         checked += 1
     assert checked > 50
+
+
+# verlings/verl_batch_rules.py is the oracle of the graded differential tests
+# (exercises/01/test_batch_math_properties.py): its transcription of verl's checks must agree with
+# the live functions, not only with the reference solution.
+RUNTIME_CHECK_RULE = {"mini_split": 4, "mini_iterate": 5, "micro_split": 6}
+
+
+@pytest.mark.timeout(600)
+def test_transcribed_config_checks_agree_with_validate_config(base_cfg):
+    from verlings.verl_batch_rules import verl_batch_verdict
+
+    disagreements = []
+    for case in SAMPLE:
+        verl = verl_config_verdict(base_cfg, *case)
+        copy = verl_batch_verdict(*case)
+        copy = copy.message if copy is not None and copy.rule <= 3 else None
+        if copy != verl:
+            disagreements.append(f"T, n, M, m, gpus, dynamic = {case}: verl {verl!r}, transcription {copy!r}")
+    assert not disagreements, "\n".join(disagreements[:15])
+
+
+def test_transcribed_runtime_checks_agree_with_the_actor_update():
+    from verlings.verl_batch_rules import verl_batch_verdict, verl_optimizer_steps
+
+    disagreements, compared = [], 0
+    for case in GRID:
+        train, n, mini, _, gpus, dynamic = case
+        copy = verl_batch_verdict(*case)
+        if (copy is not None and copy.rule <= 3) or (dynamic and train * n % gpus):
+            continue  # verl stops before the update (see the tests above)
+        verl = verl_runtime_verdict(*case)
+        compared += 1
+        if (None if verl is None else RUNTIME_CHECK_RULE[verl[0]]) != (None if copy is None else copy.rule):
+            disagreements.append(f"{case}: verl {verl}, transcription {copy}")
+        if copy is None:
+            per_gpu = _rows(train * n // gpus)
+            steps = sum(1 for _ in tu.make_iterator(per_gpu, mini_batch_size=mini * n // gpus, epochs=2))
+            if steps != verl_optimizer_steps(train, n, mini, gpus, 2):
+                disagreements.append(f"{case}: verl takes {steps} steps in 2 epochs")
+    assert compared > 500, compared
+    assert not disagreements, "\n".join(disagreements[:15])

@@ -438,3 +438,32 @@ def verl_hermes_parser() -> Any:
         },
     )
     return source.HermesToolParser(SimpleNamespace(decode=lambda text: text))
+
+
+def verl_method(relative: str, class_name: str, method: str, namespace: Mapping[str, Any]) -> Callable[..., Any]:
+    """The method ``class_name.method`` of verl's file ``verl/<relative>``, compiled as a plain function.
+
+    For a method whose class cannot be built without half of verl (``DataProto.repeat`` in
+    ``protocol.py``): its ``def`` block alone, byte for byte, run against ``namespace``; call it
+    with any object that has the attributes the body reads as ``self``.
+    """
+    key = (relative, (f"{class_name}.{method}",))
+    if key in _FUNCTIONS:
+        return _FUNCTIONS[key].function
+    path = _verl_root() / relative
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = [
+        inner
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and node.name == class_name
+        for inner in node.body
+        if isinstance(inner, ast.FunctionDef) and inner.name == method
+    ]
+    if not found:
+        raise LookupError(f"verl/{relative} has no method {class_name}.{method} (the course needs verl 0.9.1)")
+    found[0].decorator_list = []
+    compiled = ModuleType(f"verlings_verl_src_{relative.replace('/', '_').removesuffix('.py')}_{len(_FUNCTIONS)}")
+    compiled.__dict__.update(namespace)
+    exec(compile(ast.Module(body=[found[0]], type_ignores=[]), str(path), "exec"), compiled.__dict__)
+    _FUNCTIONS[key] = SimpleNamespace(function=getattr(compiled, method))
+    return _FUNCTIONS[key].function

@@ -81,6 +81,18 @@ def test_dapo_reward_hand_worked():
 
 
 @pytest.mark.exercise("02.dapo_manager")
+def test_dapo_reward_buffer_of_one_token():
+    # verl refuses only len <= 0 (dapo.py: assert overlong_buffer_cfg.len > 0): a buffer of 1 is valid.
+    # max 4, buffer 1: free up to 3 tokens; 3 → 1.0; 4 → -(4 - 3) / 1 × 0.5 = -0.5 → 0.5; 5 → -1.0 → 0.0
+    cfg = {"enable": True, "len": 1, "penalty_factor": 0.5, "log": False}
+    for length, expected in ((3, 1.0), (4, 0.5), (5, 0.0)):
+        reward, _ = managers.dapo_reward(result=1.0, valid_response_length=length, max_resp_len=4,
+                                         overlong_buffer_cfg=cfg)
+        assert_close(float(reward), expected, what=f"dapo_reward(1.0, L={length}, max 4, buffer 1, factor 0.5)",
+                     why="verl accepts any buffer len > 0, a single token too; " + RAMP_WHY)
+
+
+@pytest.mark.exercise("02.dapo_manager")
 def test_dapo_reward_log_is_optional():
     # verl reads cfg.log only when the buffer is enabled; a config without "log" must not crash
     reward, extra = managers.dapo_reward(result=1.0, valid_response_length=16, max_resp_len=16,
