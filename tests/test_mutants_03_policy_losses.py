@@ -53,6 +53,8 @@ MUTANTS = [
     _m("gspo_ignores_global_batch_info", "gspo", "03.gspo", (_AGG, ")")),
     _m("gspo_ignores_rollout_is_weights", "gspo", "03.gspo", _IS),
     _m("gspo_clip_high_for_low", "gspo", "03.gspo", ("1 - low, 1 + high", "1 - high, 1 + high")),
+    # the decorator left out: verl's actor looks the loss up by name and finds verl's own GSPO
+    Mutant("gspo_not_registered", "03.gspo", "policy_losses", replace={'@register_policy_loss("gspo")\n': ""}),
     # ---------------------------------------------------------------- CISPO
     _m("cispo_weight_not_detached", "cispo", "03.cispo", ("-clipped_ratio.detach() *", "-clipped_ratio *")),
     _m("cispo_no_clip", "cispo", "03.cispo", ("-clipped_ratio.detach() *", "-ratio.detach() *")),
@@ -90,6 +92,8 @@ MUTANTS = [
     _m("clip_cov_covariance_not_centred", "clip_cov", "03.clip_cov",
        ("(advantages - masked_mean(advantages, response_mask))", "advantages")),
     _m("clip_cov_ignores_global_batch_info", "clip_cov", "03.clip_cov", (_AGG, ")")),
+    _m("clip_cov_ignores_the_lower_bound", "clip_cov", "03.clip_cov",
+       ("(cov < clip_cov_ub) & (cov > clip_cov_lb) & valid", "(cov < clip_cov_ub) & valid")),
     # --------------------------------------------------------------- KL-Cov
     _m("kl_cov_smallest_covariance", "kl_cov", "03.kl_cov", ("largest=True", "largest=False")),
     _m("kl_cov_penalty_everywhere", "kl_cov", "03.kl_cov",

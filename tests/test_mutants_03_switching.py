@@ -49,6 +49,12 @@ MUTANTS = [
            _drop("ppo", "critic.ppo_micro_batch_size_per_gpu")),
     Mutant("ppo_critic_on_verls_default_model", "03.switching", "switching", _drop("ppo", "critic.model.path")),
     Mutant("ppo_keeps_the_group", "03.switching", "switching", _drop("ppo", "actor_rollout_ref.rollout.n")),
+    # true division: 48 / 4 composes as the float 12.0, not a length in tokens
+    Mutant("dapo_buffer_true_division", "03.switching", "switching",
+           replace={"buffer = max_response_length // 4": "buffer = max_response_length / 4"}),
+    # the signature's default is part of the contract: one sample per micro-batch is not it
+    Mutant("micro_batch_default_one", "03.switching", "switching",
+           replace={"micro_batch_size_per_gpu: int = 2\n": "micro_batch_size_per_gpu: int = 1\n"}),
     Mutant(
         "unknown_algorithm_falls_back_to_grpo",
         "03.switching",

@@ -38,6 +38,9 @@ MUTANTS = [
             return TOOL_CALL_RE.sub("", text), calls
         """,
     ),
+    # "cleaning" a reply without calls: verl hands the text on exactly as the model wrote it
+    Mutant("parser_strips_the_end_token", "05.parse_hermes", "tool_parser",
+           replace={"        return text, []\n": '        return text.removesuffix("<|im_end|>"), []\n'}),
     Mutant(
         "parser_leaves_markup_in_content",
         "05.parse_hermes",

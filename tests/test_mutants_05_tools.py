@@ -140,6 +140,21 @@ MUTANTS = [
             '            ground_truth = (kwargs.get("create_kwargs") or {}).get("ground_truth")\n': "",
         },
     ),
+    # only what verl's ToolAgentLoop passes (create_kwargs): the ground_truth keyword is dropped
+    Mutant(
+        "gsm8k_ground_truth_only_from_create_kwargs",
+        GSM,
+        "tools",
+        replace={
+            "        if ground_truth is None:  # verl's ToolAgentLoop passes create(create_kwargs={...})\n"
+            '            ground_truth = (kwargs.get("create_kwargs") or {}).get("ground_truth")\n': (
+                '        ground_truth = (kwargs.get("create_kwargs") or {}).get("ground_truth")\n'
+            ),
+        },
+    ),
+    # a name of its own: verl's GSM8K datasets key tools_kwargs by calc_gsm8k_reward
+    Mutant("gsm8k_tool_named_after_the_class", GSM, "tools",
+           replace={'"name": "calc_gsm8k_reward",': '"name": "gsm8k_answer_tool",'}),
     Mutant("gsm8k_no_penalty", GSM, "tools", replace={GSM_RETURN: GSM_RETURN.replace("tool_reward", "0.0")}),
     Mutant(
         "gsm8k_penalty_against_zero_not_best",

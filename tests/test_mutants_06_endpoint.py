@@ -58,6 +58,17 @@ MUTANTS = [
             "                return [f.result() for f in as_completed([pool.submit(one, p) for p in prompts])]"
         ),
     ),
+    # a readiness probe before the batch: a request even when there is nothing to ask
+    Mutant(
+        "probes_the_server_first",
+        EX,
+        "endpoint",
+        replace={
+            "    if not prompts:\n        return []\n": "    # is the server up? one tiny request before the batch\n"
+            '    client.chat.completions.create(model=model, messages=[{"role": "user", "content": "ping"}], '
+            "max_tokens=1)\n"
+        },
+    ),
     Mutant("no_retries", EX, "endpoint", _variant(retry="False")),
     Mutant("retries_a_4xx", EX, "endpoint", _variant(retry="True")),
     Mutant("one_attempt_too_many", EX, "endpoint", _variant(attempts="range(1, max_attempts + 2)")),

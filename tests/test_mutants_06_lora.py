@@ -69,6 +69,17 @@ MUTANTS = [
         ),
     ),
     Mutant("detached_but_adapter_on", EX, "lora", _variant("logits = model(**kw).logits.detach()")),
+    # every token scored, as for an SFT loss: one log-prob per position, not per response token
+    Mutant(
+        "log_probs_over_the_whole_sequence",
+        EX,
+        "lora",
+        _variant(
+            "with torch.no_grad(), model.disable_adapter(): logits = model(**kw).logits",
+            window="logits[:, :-1]",
+            gather="input_ids[:, 1:]",
+        ),
+    ),
 ]
 
 

@@ -78,6 +78,24 @@ def test_every_test_that_fails_on_no_variant_has_a_reason():
     assert all(r.strip() for r in reasons.values()), "an empty reason in verlings/dev/never_failing.toml"
 
 
+def test_a_timeout_is_not_a_catch():
+    # Three graded tests of 09.x; variant a: t1 fails on an assertion, t2 runs past its budget;
+    # variant b: t2 and t3 pass. Worked: t1 is caught; t2 failed only by timing out (kept apart,
+    # not counted as caught); t3 never fails.
+    tests = {f"exercises/09/test_x.py::t{i}": "09.x" for i in (1, 2, 3)}
+    t1, t2, t3 = (f"exercises/09/test_x.py::t{i}" for i in (1, 2, 3))
+    records = [
+        {"caller": "c::test_graded_tests_catch[a]", "exercise": "09.x", "failed": [t1, t2], "passed": [t3],
+         "timed_out": [t2], "broken": False},
+        {"caller": "c::test_graded_tests_catch[b]", "exercise": "09.x", "failed": [t1], "passed": [t2, t3],
+         "timed_out": [], "broken": False},
+    ]
+    entry = nf.audit("09", tests, records)
+    assert [n["test"] for n in entry["never_failing"]] == [t3]
+    assert entry["caught_only_by_a_timeout"] == [t2]
+    assert entry["variants"] == 2
+
+
 def test_the_markdown_is_what_the_data_renders_to():
     expected = nf.render_markdown(REPORT, nf.load_reasons())
     assert Path(nf.REPORT_MD).read_text(encoding="utf-8") == expected, (

@@ -142,8 +142,12 @@ def test_no_gradient_flows_into_the_reference(setup):
 
 
 @pytest.mark.exercise(EX)
-def test_the_adapter_is_back_on_afterwards(setup):
-    actor, _, b = setup
+def test_the_adapter_is_back_on_afterwards():
+    # An actor of its own: with the module's shared one, an earlier test's call may already have left
+    # the adapter off, and "before" would be adapter-off too (the mistake would pass unseen).
+    base = _tiny_base()
+    actor = _with_trained_adapter(base)
+    b = _batch(base.config.vocab_size)
     pos = torch.clamp(b["attention_mask"].cumsum(-1) - 1, min=0)
     kw = {"input_ids": b["input_ids"], "attention_mask": b["attention_mask"], "position_ids": pos}
     with torch.no_grad():
