@@ -215,7 +215,8 @@ def compute_grpo_passk_outcome_advantage(
     Conventions (verl's): in each group the response with the highest score gets
     ``r_max - r_second_max`` (divided by the group's **unbiased** std + ``epsilon`` when the
     flag is on); every other response gets 0. A tie at the top gives 0. A group with fewer
-    than 2 responses raises ``ValueError``. Broadcast over the tokens, 0 where the mask is 0.
+    than 2 responses raises ``ValueError``; an empty batch has no group and gives empty
+    ``(0, response_length)`` results. Broadcast over the tokens, 0 where the mask is 0.
 
     Example: one group, scores ``[1, 0, 0, 0]``, no std: advantages ``[1, 0, 0, 0]``; with the
     std (0.5): ``[2, 0, 0, 0]`` (up to epsilon).

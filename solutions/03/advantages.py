@@ -99,7 +99,7 @@ def compute_rloo_outcome_advantage(
     token_level_rewards: torch.Tensor,
     response_mask: torch.Tensor,
     index: np.ndarray,
-    epsilon: float = 1e-6,
+    epsilon: float = 1e-6,  # unused: verl's signature
     config: Any = None,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -149,7 +149,7 @@ def compute_grpo_passk_outcome_advantage(
     response_mask: torch.Tensor,
     index: np.ndarray,
     epsilon: float = 1e-6,
-    norm_adv_by_std_in_grpo: bool = True,
+    norm_adv_by_std_in_grpo: bool = True,  # ignored: verl reads the flag from config
     config: Any = None,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -179,7 +179,7 @@ def compute_reinforce_plus_plus_baseline_outcome_advantage(
     token_level_rewards: torch.Tensor,
     response_mask: torch.Tensor,
     index: np.ndarray,
-    epsilon: float = 1e-6,
+    epsilon: float = 1e-6,  # unused: verl's signature
     config: Any = None,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -198,7 +198,7 @@ def compute_opo_outcome_advantage(
     token_level_rewards: torch.Tensor,
     response_mask: torch.Tensor,
     index: np.ndarray,
-    epsilon: float = 1e-6,
+    epsilon: float = 1e-6,  # unused: verl's signature
     config: Any = None,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -232,7 +232,7 @@ def compute_gpg_outcome_advantage(
     token_level_rewards: torch.Tensor,
     response_mask: torch.Tensor,
     index: np.ndarray,
-    epsilon: float = 1e-6,
+    epsilon: float = 1e-6,  # unused: verl's signature
     f_norm: float = 1.0,
     alpha: float = 1.0,
     config: Any = None,
