@@ -1,78 +1,58 @@
-"""Known-wrong variants of exercises/02/gsm8k_data.py: each must fail at least one graded test."""
+"""Known-wrong variants of exercises/02/gsm8k_data.py: each must fail at least one graded test.
+
+Each mutant is an edit of solutions/02/gsm8k_data.py (``replace={reference text: wrong text}``).
+"""
 
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
-WRAP = """
-_reference_make_row = make_row
-
-def make_row(example, index, split, style="chat"):
-    row = _reference_make_row(example, index, split, style)
-    {change}
-    return row
-"""
-
-
-def row_mutant(name, exercise, change):
-    return Mutant(name, exercise, "gsm8k_data", WRAP.format(change=change))
-
+ROW, STYLES = "02.make_row", "02.row_styles"
+PLAIN_STRING_PROMPT = {"\"prompt\": prompt,": "\"prompt\": prompt[-1][\"content\"],"}
+NO_INDEX = {"{\"split\": split, \"index\": index, ": "{\"split\": split, "}
+GROUND_TRUTH = "{\"style\": \"rule\", \"ground_truth\": solution}"
 
 MUTANTS = [
     # Found by `python -m verlings.dev never-failing 02`: an unknown style falls through the
     # if/elif/else chain into the last branch instead of raising
-    Mutant("unknown_style_falls_through", "02.make_row", "gsm8k_data", replace={
+    Mutant("unknown_style_falls_through", ROW, "gsm8k_data", replace={
         "if style not in STYLES:\n        raise ValueError": "if False:\n        raise ValueError"}),
-    Mutant("ground_truth_keeps_commas", "02.extract_answer", "gsm8k_data", """
-        def extract_gsm8k_answer(answer):
-            return re.search(r"#### (\\-?[0-9\\.\\,]+)", answer).group(1)
-        """),
-    Mutant("ground_truth_last_line_split", "02.extract_answer", "gsm8k_data", """
-        def extract_gsm8k_answer(answer):
-            return answer.split("####")[-1].strip().replace(",", "")
-        """),
-    row_mutant("prompt_plain_string", "02.make_row", 'row["prompt"] = row["prompt"][-1]["content"]'),
-    row_mutant("prompt_without_instruction", "02.make_row",
-               'row["prompt"] = [{"role": "user", "content": example["question"]}]'),
-    row_mutant("missing_ground_truth", "02.make_row", 'row["reward_model"] = {"style": "rule"}'),
-    row_mutant("ground_truth_is_the_whole_answer", "02.make_row",
-               'row["reward_model"] = {"style": "rule", "ground_truth": example["answer"]}'),
-    row_mutant("wrong_ability", "02.make_row", 'row["ability"] = "gsm8k"'),
-    row_mutant("wrong_data_source", "02.make_row", 'row["data_source"] = "gsm8k"'),
-    row_mutant("extra_info_without_index", "02.make_row", 'row["extra_info"].pop("index")'),
-    row_mutant("extra_info_question_with_instruction", "02.make_row",
-               'row["extra_info"]["question"] = row["prompt"][-1]["content"]'),
-    row_mutant("index_from_zero_always", "02.make_row", 'row["extra_info"]["index"] = 0'),
-    row_mutant("tool_without_agent_name", "02.row_styles", 'row.pop("agent_name", None)'),
-    row_mutant("tools_kwargs_at_top_level", "02.row_styles",
-               'row["tools_kwargs"] = row["extra_info"].pop("tools_kwargs", {}) if style == "tool" else None\n'
-               '    row = {k: v for k, v in row.items() if v is not None}'),
-    row_mutant("multi_turn_with_chat_instruction", "02.row_styles",
-               'row["prompt"][-1]["content"] = row["prompt"][-1]["content"].replace("`####`", \'"####"\')'),
-    row_mutant("system_style_without_system_message", "02.row_styles",
-               'row["prompt"] = row["prompt"][-1:] if style == "system" else row["prompt"]'),
-    Mutant("write_parquet_json_strings", "02.write_parquet", "gsm8k_data", """
-        def write_parquet(rows, path):
-            import json
-
-            import pandas as pd
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            frame = pd.DataFrame([{k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in r.items()}
-                                  for r in rows])
-            frame.to_parquet(path)
-        """),
-    Mutant("write_parquet_accepts_no_rows", "02.write_parquet", "gsm8k_data", """
-        def write_parquet(rows, path):
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(pa.Table.from_pylist(rows), path)
-        """),
+    Mutant("ground_truth_keeps_commas", "02.extract_answer", "gsm8k_data",
+           replace={"return match.group(1).replace(\",\", \"\")": "return match.group(1)"}),
+    Mutant("ground_truth_last_line_split", "02.extract_answer", "gsm8k_data", replace={
+        "    match = re.search(": "    return answer.split(\"####\")[-1].strip().replace(\",\", \"\")\n"
+        "    match = re.search("}),
+    Mutant("prompt_plain_string", ROW, "gsm8k_data", replace=PLAIN_STRING_PROMPT),
+    Mutant("prompt_without_instruction", ROW, "gsm8k_data", replace={
+        "prompt = [{\"role\": \"user\", \"content\": question_raw + \" \" + INSTRUCTION}]":
+        "prompt = [{\"role\": \"user\", \"content\": question_raw}]"}),
+    Mutant("missing_ground_truth", ROW, "gsm8k_data", replace={GROUND_TRUTH: "{\"style\": \"rule\"}"}),
+    Mutant("ground_truth_is_the_whole_answer", ROW, "gsm8k_data",
+           replace={GROUND_TRUTH: GROUND_TRUTH.replace("solution", "answer_raw")}),
+    Mutant("wrong_ability", ROW, "gsm8k_data", replace={"\"ability\": ABILITY,": "\"ability\": \"gsm8k\","}),
+    Mutant("wrong_data_source", ROW, "gsm8k_data",
+           replace={"{\"data_source\": DATA_SOURCE}": "{\"data_source\": \"gsm8k\"}"}),
+    Mutant("extra_info_without_index", ROW, "gsm8k_data", replace=NO_INDEX),
+    Mutant("extra_info_question_with_instruction", ROW, "gsm8k_data",
+           replace={"\"question\": question_raw}": "\"question\": prompt[-1][\"content\"]}"}),
+    Mutant("index_from_zero_always", ROW, "gsm8k_data", replace={"\"index\": index,": "\"index\": 0,"}),
+    Mutant("tool_without_agent_name", STYLES, "gsm8k_data",
+           replace={"        row[\"agent_name\"] = AGENT_NAME  # which verl agent loop rolls this prompt out\n": ""}),
+    Mutant("tools_kwargs_at_top_level", STYLES, "gsm8k_data",
+           replace={"extra_info[\"tools_kwargs\"] = {TOOL_NAME:": "row[\"tools_kwargs\"] = {TOOL_NAME:"}),
+    Mutant("multi_turn_with_chat_instruction", STYLES, "gsm8k_data",
+           replace={"question_raw + \" \" + INSTRUCTION_BACKTICKS": "question_raw + \" \" + INSTRUCTION"}),
+    Mutant("system_style_without_system_message", STYLES, "gsm8k_data",
+           replace={"            {\"role\": \"system\", \"content\": SYSTEM_PROMPT},\n": ""}),
+    Mutant("write_parquet_json_strings", "02.write_parquet", "gsm8k_data", replace={
+        "    import pyarrow as pa\n": "    import json\n\n    import pyarrow as pa\n",
+        "pa.Table.from_pylist(rows)": "pa.Table.from_pylist([{k: json.dumps(v) if isinstance(v, list | dict) else v"
+        " for k, v in r.items()} for r in rows])"}),
+    Mutant("write_parquet_accepts_no_rows", "02.write_parquet", "gsm8k_data",
+           replace={"    if not rows:\n": "    if False:\n"}),
     # verl itself must reject these: the integration test is the one that fails
-    row_mutant("verl_prompt_plain_string", "02.verl_loads", 'row["prompt"] = row["prompt"][-1]["content"]'),
-    row_mutant("verl_extra_info_without_index", "02.verl_loads", 'row["extra_info"].pop("index")'),
+    Mutant("verl_prompt_plain_string", "02.verl_loads", "gsm8k_data", replace=PLAIN_STRING_PROMPT),
+    Mutant("verl_extra_info_without_index", "02.verl_loads", "gsm8k_data", replace=NO_INDEX),
 ]
 
 

@@ -1,90 +1,44 @@
-"""Known-wrong variants of exercises/02/gsm8k_reward.py: each must fail at least one graded test."""
+"""Known-wrong variants of exercises/02/gsm8k_reward.py: each must fail at least one graded test.
+
+Each mutant is an edit of solutions/02/gsm8k_reward.py (``replace={reference text: wrong text}``).
+"""
 
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
+EXTRACT, SCORE = "02.extract_solution", "02.compute_score"
+STRICT_PATTERN = 'r"#### (\\-?[0-9\\.\\,]+)"'
+STRICT_ANSWER = "return solutions[-1].replace(\",\", \"\").replace(\"$\", \"\")"
+FLEXIBLE_ANSWER = "            return candidate\n"
+SCORE_LINE = "    return score if answer == ground_truth else format_score"
+
 MUTANTS = [
-    Mutant("first_hash_not_last", "02.extract_solution", "gsm8k_reward", """
-        _reference_extract = extract_solution
-
-        def extract_solution(solution_str, method="strict"):
-            if method == "strict":
-                found = re.findall(r"#### (\\-?[0-9\\.\\,]+)", solution_str[-CLIP_CHARS:])
-                return found[0].replace(",", "") if found else None
-            return _reference_extract(solution_str, method)
-        """),
-    Mutant("commas_kept", "02.extract_solution", "gsm8k_reward", """
-        _reference_extract = extract_solution
-
-        def extract_solution(solution_str, method="strict"):
-            if method == "strict":
-                found = re.findall(r"#### (\\-?[0-9\\.\\,]+)", solution_str[-CLIP_CHARS:])
-                return found[-1] if found else None
-            return _reference_extract(solution_str, method)
-        """),
-    Mutant("dollar_accepted", "02.extract_solution", "gsm8k_reward", """
-        _reference_extract = extract_solution
-
-        def extract_solution(solution_str, method="strict"):
-            if method == "strict":
-                found = re.findall(r"#### \\$?(\\-?[0-9\\.\\,]+)", solution_str[-CLIP_CHARS:])
-                return found[-1].replace(",", "") if found else None
-            return _reference_extract(solution_str, method)
-        """),
-    Mutant("whole_string_searched", "02.extract_solution", "gsm8k_reward", """
-        CLIP_CHARS = 10**9
-        """),
-    Mutant("flexible_takes_a_lone_dot", "02.extract_solution", "gsm8k_reward", """
-        _reference_extract = extract_solution
-
-        def extract_solution(solution_str, method="strict"):
-            if method == "flexible":
-                found = re.findall(r"(\\-?[0-9\\.\\,]+)", solution_str[-CLIP_CHARS:])
-                return found[-1] if found else None
-            return _reference_extract(solution_str, method)
-        """),
-    Mutant("flexible_strips_commas", "02.extract_solution", "gsm8k_reward", """
-        _reference_extract = extract_solution
-
-        def extract_solution(solution_str, method="strict"):
-            answer = _reference_extract(solution_str, method)
-            return answer.replace(",", "") if answer is not None and method == "flexible" else answer
-        """),
-    Mutant("strip_trailing_dot", "02.extract_solution", "gsm8k_reward", """
-        _reference_extract = extract_solution
-
-        def extract_solution(solution_str, method="strict"):
-            answer = _reference_extract(solution_str, method)
-            return answer.rstrip(".") or answer if answer is not None else None
-        """),
+    Mutant("first_hash_not_last", EXTRACT, "gsm8k_reward",
+           replace={STRICT_ANSWER: STRICT_ANSWER.replace("solutions[-1]", "solutions[0]")}),
+    Mutant("commas_kept", EXTRACT, "gsm8k_reward", replace={STRICT_ANSWER: "return solutions[-1]"}),
+    Mutant("dollar_accepted", EXTRACT, "gsm8k_reward",
+           replace={STRICT_PATTERN: 'r"#### \\$?(\\-?[0-9\\.\\,]+)"'}),
+    Mutant("whole_string_searched", EXTRACT, "gsm8k_reward", replace={"CLIP_CHARS = 300": "CLIP_CHARS = 10**9"}),
+    Mutant("flexible_takes_a_lone_dot", EXTRACT, "gsm8k_reward",
+           replace={"if candidate not in (\"\", \".\"):": "if True:"}),
+    Mutant("flexible_strips_commas", EXTRACT, "gsm8k_reward",
+           replace={FLEXIBLE_ANSWER: "            return candidate.replace(\",\", \"\")\n"}),
+    Mutant("strip_trailing_dot", EXTRACT, "gsm8k_reward", replace={
+        STRICT_ANSWER: STRICT_ANSWER.replace("return", "answer =") + "\n        return answer.rstrip(\".\") or answer",
+        FLEXIBLE_ANSWER: "            return candidate.rstrip(\".\") or candidate\n"}),
     # Subtle ones (issue 24): caught by the differential tests on generated text.
-    Mutant("strict_any_whitespace", "02.extract_solution", "gsm8k_reward",
-           replace={'r"#### (\\-?[0-9\\.\\,]+)"': 'r"####\\s+(\\-?[0-9\\.\\,]+)"'}),
-    Mutant("unicode_digits", "02.extract_solution", "gsm8k_reward",
-           replace={'r"#### (\\-?[0-9\\.\\,]+)"': 'r"#### (\\-?[\\d\\.\\,]+)"'}),
-    Mutant("format_score_without_answer", "02.compute_score", "gsm8k_reward", """
-        def compute_score(solution_str, ground_truth, method="strict", format_score=0.0, score=1.0):
-            answer = extract_solution(solution_str=solution_str, method=method)
-            return score if answer == ground_truth else format_score
-        """),
-    Mutant("numeric_comparison", "02.compute_score", "gsm8k_reward", """
-        def compute_score(solution_str, ground_truth, method="strict", format_score=0.0, score=1.0):
-            answer = extract_solution(solution_str=solution_str, method=method)
-            if answer is None:
-                return 0
-            try:
-                return score if float(answer) == float(ground_truth) else format_score
-            except ValueError:
-                return format_score
-        """),
-    Mutant("score_and_format_swapped", "02.compute_score", "gsm8k_reward", """
-        def compute_score(solution_str, ground_truth, method="strict", format_score=0.0, score=1.0):
-            answer = extract_solution(solution_str=solution_str, method=method)
-            if answer is None:
-                return 0
-            return score if answer == ground_truth else 0.0
-        """),
+    Mutant("strict_any_whitespace", EXTRACT, "gsm8k_reward",
+           replace={STRICT_PATTERN: 'r"####\\s+(\\-?[0-9\\.\\,]+)"'}),
+    Mutant("unicode_digits", EXTRACT, "gsm8k_reward",
+           replace={STRICT_PATTERN: 'r"#### (\\-?[\\d\\.\\,]+)"'}),
+    Mutant("format_score_without_answer", SCORE, "gsm8k_reward", replace={
+        "    if answer is None:\n        return 0  # no answer at all: not even the format score\n": ""}),
+    Mutant("numeric_comparison", SCORE, "gsm8k_reward", replace={
+        SCORE_LINE: "    try:\n        return score if float(answer) == float(ground_truth) else format_score\n"
+        "    except ValueError:\n        return format_score"}),
+    Mutant("score_and_format_swapped", SCORE, "gsm8k_reward",
+           replace={SCORE_LINE: "    return score if answer == ground_truth else 0.0"}),
 ]
 
 
