@@ -26,9 +26,12 @@ GPUS = st.sampled_from([1, 2, 3, 4, 6, 8, 16])
 
 @st.composite
 def valid_sizes(draw):
-    """(T, n, M, m, n_gpus) that pass every rule: M = n_gpus·m·a prompts, T = M·b."""
-    n, gpus, micro = draw(st.integers(1, 8)), draw(GPUS), draw(st.integers(1, 8))
-    mini = gpus * micro * draw(st.integers(1, 3))
+    """(T, n, M, m, n_gpus) that pass every rule, built from one GPU's share of a mini batch:
+    k micro batches of m responses on each of n_gpus GPUs = M·n responses, n one of its divisors."""
+    gpus, micro, k = draw(GPUS), draw(st.integers(1, 8)), draw(st.integers(1, 4))
+    responses = gpus * micro * k
+    n = draw(st.sampled_from([d for d in range(1, min(responses, 16) + 1) if responses % d == 0]))
+    mini = responses // n
     return mini * draw(st.integers(1, 4)), n, mini, micro, gpus
 
 
@@ -41,7 +44,16 @@ def nudged(draw):
     return tuple(sizes)
 
 
+@st.composite
+def micro_edges(draw):
+    """A valid configuration with the micro batch made j times larger: it may still divide M·n but not
+    one GPU's M·n/n_gpus (rule 6 is per GPU)."""
+    train, n, mini, micro, gpus = draw(valid_sizes())
+    return train, n, mini, micro * draw(st.sampled_from([2, 3, gpus])), gpus
+
+
 sizes = st.one_of(
+    micro_edges(),
     st.tuples(st.integers(1, 64), st.integers(1, 16), st.integers(1, 64), st.integers(1, 16), GPUS),
     valid_sizes(),
     nudged(),
@@ -50,30 +62,24 @@ sizes = st.one_of(
 
 def _config(train, n, mini, micro, dynamic, epochs):
     actor = {"ppo_mini_batch_size": mini, "ppo_micro_batch_size_per_gpu": micro, "use_dynamic_bsz": dynamic}
+    if micro is None:
+        del actor["ppo_micro_batch_size_per_gpu"]
     if epochs is not None:
         actor["ppo_epochs"] = epochs
     return {"data": {"train_batch_size": train}, "actor_rollout_ref": {"rollout": {"n": n}, "actor": actor}}
 
 
-def _message(config, n_gpus):
-    """validate_batch_sizes' ValueError message, or None when it returns."""
+def _message(T, n, M, m, n_gpus, dynamic):
+    """validate_batch_sizes' ValueError message for these sizes (m None = the key absent), or None when it returns."""
     try:
-        batch_math.validate_batch_sizes(config=config, n_gpus=n_gpus)
+        batch_math.validate_batch_sizes(config=_config(T, n, M, m, dynamic, None), n_gpus=n_gpus)
     except ValueError as exc:
         return str(exc)
     return None
 
 
-def _verl_message(config, n_gpus):
-    actor = config["actor_rollout_ref"]["actor"]
-    verdict = verl_batch_verdict(
-        config["data"]["train_batch_size"],
-        config["actor_rollout_ref"]["rollout"]["n"],
-        actor["ppo_mini_batch_size"],
-        actor["ppo_micro_batch_size_per_gpu"],
-        n_gpus,
-        actor["use_dynamic_bsz"],
-    )
+def _verl_message(T, n, M, m, n_gpus, dynamic):
+    verdict = verl_batch_verdict(T, n, M, m, n_gpus, dynamic)
     return None if verdict is None else verdict.message
 
 
@@ -94,15 +100,18 @@ def test_real_train_batch_size_agrees_with_verl(train, n):
 
 @pytest.mark.exercise("01.validate_batch")
 @settings(PROPERTY_SETTINGS, max_examples=150)
-@given(sizes=sizes, drop_micro=st.booleans(), dynamic=st.booleans())
+# Mostly without dynamic batching and with a micro batch size: that is where all six rules run.
+@given(
+    sizes=sizes, drop_micro=st.sampled_from([False, False, False, True]), dynamic=st.sampled_from([False, False, True])
+)
 def test_validate_batch_sizes_agrees_with_verls_checks(sizes, drop_micro, dynamic):
     train, n, mini, micro, gpus = sizes
-    config = _config(train, n, mini, None if drop_micro else micro, dynamic, None)
+    # Shown as validate_batch_sizes(T=…, n=…, M=…, m=…, n_gpus=…, dynamic=…): the config dict holds these.
     assert_agrees(
         "validate_batch_sizes",
         _message,
         _verl_message,
-        kwargs={"config": config, "n_gpus": gpus},
+        kwargs={"T": train, "n": n, "M": mini, "m": None if drop_micro else micro, "n_gpus": gpus, "dynamic": dynamic},
         types=(str, type(None)),
         why="(the message raised, None = accepted) verl checks 1-3 only without dynamic batching, then 4-6 "
         "(6 only without dynamic batching), in the docstring's order; T and M count prompts, per GPU counts responses",

@@ -105,6 +105,8 @@ BAD = {
     "content_not_str": ([HISTORY[0], {"role": "assistant", "content": ["#### 5"]}], QUESTION, None, "history[1]",
                         "content is a string"),
     "empty_question": (HISTORY[:2], "", None, None, "the new question must be a non-empty string"),
+    "blank_system": (HISTORY[:2], QUESTION, "   ", None, "system is a non-empty string or None"),
+    "system_not_str": (HISTORY[:2], QUESTION, ["be brief"], None, "system is a non-empty string or None"),
 }
 
 
@@ -136,6 +138,15 @@ def test_make_history_row_hand_worked():
     assert_equal(seen, expected, what="make_history_row(one earlier pair, question, '7', index=3, split='test')",
                  why="make_row's five keys; the prompt from history_prompt; only the new question "
                                       "is scored, so ground truth and extra_info.question are the new question's")
+
+
+@pytest.mark.exercise(PROMPT)
+def test_make_history_row_defaults():
+    # The signature's defaults: split="train", system=None (no system message).
+    seen = conv.make_history_row(history=HISTORY[:2], question=QUESTION, ground_truth="7", index=0)
+    assert_equal((seen["extra_info"]["split"], seen["prompt"][0]["role"]), ("train", "user"),
+                 what="(extra_info['split'], the first message's role) of make_history_row without split or system",
+                 why="split defaults to 'train' and system to None, as in the signature")
 
 
 # --- fit_history ------------------------------------------------------------------------------
