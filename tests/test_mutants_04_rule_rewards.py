@@ -1,4 +1,8 @@
-"""Known-wrong variants of exercises/04/rule_rewards.py: each must fail at least one graded test."""
+"""Known-wrong variants of exercises/04/rule_rewards.py: each must fail at least one graded test.
+
+Each mutant is an edit of solutions/04/rule_rewards.py (``replace={reference text: wrong text}``);
+``code`` (appended to the edited copy) only where the mistake is another way of doing it.
+"""
 
 import pytest
 
@@ -8,6 +12,9 @@ from verlings.dev.mutants import Mutant, caught
 BOXED_END = "                return text[start + len(BOXED) : i]\n    return None\n"
 FULLMATCH = "return 1.0 if regex.fullmatch(response.strip()) else 0.0"
 RAMP = "return float(min(-exceed_len / overlong_buffer_len * penalty_factor, 0.0))"
+CLEAN = "    a, b = _clean(pred), _clean(truth)\n"
+MISSING = "    missing = [k for k in components if k not in weights]\n"
+COMBINED = "return {\"score\": total, **{k: float(v) for k, v in components.items()}}"
 
 MUTANTS = [
     # Found by `python -m verlings.dev never-failing 04`: graded tests no variant made fail.
@@ -52,46 +59,12 @@ MUTANTS = [
                 return a == b
         """,
     ),
-    Mutant(
-        "math_equal_plain_strings",
-        "04.math_equal",
-        "rule_rewards",
-        """
-        def math_equal(pred, truth):
-            return pred is not None and pred.strip() == truth.strip()
-        """,
-    ),
-    Mutant(
-        "math_equal_float_tolerance",
-        "04.math_equal",
-        "rule_rewards",
-        """
-        def math_equal(pred, truth):
-            if pred is None:
-                return False
-            x, y = _number(_clean(pred)), _number(_clean(truth))
-            if x is None or y is None:
-                return _clean(pred) == _clean(truth)
-            return abs(float(x) - float(y)) < 1e-2  # 0.333 "equals" 1/3
-        """,
-    ),
-    Mutant(
-        "math_equal_commas_dropped_everywhere",
-        "04.math_equal",
-        "rule_rewards",
-        """
-        _orig_number = _number
-
-        def math_equal(pred, truth):
-            if pred is None:
-                return False
-            a, b = _clean(pred).replace(",", ""), _clean(truth).replace(",", "")  # "1,2" becomes 12
-            x, y = _orig_number(a), _orig_number(b)
-            if x is not None and y is not None:
-                return x == y
-            return a == b
-        """,
-    ),
+    Mutant("math_equal_plain_strings", "04.math_equal", "rule_rewards",
+           replace={CLEAN: "    return pred.strip() == truth.strip()\n" + CLEAN}),
+    Mutant("math_equal_float_tolerance", "04.math_equal", "rule_rewards",  # 0.333 "equals" 1/3
+           replace={"return x == y  # exact": "return abs(float(x) - float(y)) < 1e-2  # tolerance"}),
+    Mutant("math_equal_commas_dropped_everywhere", "04.math_equal", "rule_rewards", replace={  # "1,2" becomes 12
+        CLEAN: "    a, b = _clean(pred).replace(\",\", \"\"), _clean(truth).replace(\",\", \"\")\n"}),
     Mutant("format_search_not_fullmatch", "04.format_reward", "rule_rewards",
            replace={FULLMATCH: "return 1.0 if regex.search(response) else 0.0"}),
     Mutant("format_without_dotall", "04.format_reward", "rule_rewards",
@@ -116,65 +89,15 @@ MUTANTS = [
            replace={"words = text.split()": "words = text  # characters, not words"}),
     Mutant("repetition_case_insensitive", "04.repetition_penalty", "rule_rewards",
            replace={"words = text.split()": "words = text.lower().split()"}),
-    Mutant(
-        "combine_drops_components",
-        "04.combine",
-        "rule_rewards",
-        """
-        def combine(components, weights):
-            missing = [k for k in components if k not in weights]
-            if missing or [k for k in weights if k not in components]:
-                raise ValueError(f"weights and components differ: {missing}")
-            return {"score": sum(weights[k] * v for k, v in components.items())}
-        """,
-    ),
-    Mutant(
-        "combine_skips_unweighted",
-        "04.combine",
-        "rule_rewards",
-        """
-        def combine(components, weights):
-            kept = {k: v for k, v in components.items() if k in weights}  # silently drops a term
-            return {"score": sum(weights[k] * v for k, v in kept.items()), **kept}
-        """,
-    ),
-    Mutant(
-        "combine_logs_weighted_values",
-        "04.combine",
-        "rule_rewards",
-        """
-        def combine(components, weights):
-            if set(components) != set(weights) or "score" in components:
-                raise ValueError(f"keys differ: {sorted(set(components) ^ set(weights))}")
-            weighted = {k: weights[k] * v for k, v in components.items()}
-            return {"score": sum(weighted.values()), **weighted}
-        """,
-    ),
-    Mutant(
-        "combine_key_error_for_a_missing_weight",
-        "04.combine",
-        "rule_rewards",
-        """
-        def combine(components, weights):
-            if "score" in components or any(k not in components for k in weights):
-                raise ValueError(f"bad keys: {sorted(set(components) ^ set(weights))}")
-            total = sum(float(weights[k]) * float(v) for k, v in components.items())  # KeyError names the key
-            return {"score": total, **{k: float(v) for k, v in components.items()}}
-        """,
-    ),
-    Mutant(
-        "combine_drops_zero_weight",
-        "04.combine",
-        "rule_rewards",
-        """
-        def combine(components, weights):
-            if set(components) != set(weights) or "score" in components:
-                raise ValueError(f"keys differ: {sorted(set(components) ^ set(weights))}")
-            kept = {k: float(v) for k, v in components.items() if weights[k] != 0}
-            return {"score": sum(weights[k] * v for k, v in kept.items()), **kept}
-        """,
-    ),
-    # Clean-up rules tested one by one without math-verify (issue 24): test_rule_rewards_normalise.py.
+    Mutant("combine_drops_components", "04.combine", "rule_rewards", replace={COMBINED: "return {\"score\": total}"}),
+    Mutant("combine_skips_unweighted", "04.combine", "rule_rewards", replace={  # silently drops a term
+        MISSING: "    components = {k: v for k, v in components.items() if k in weights}\n" + MISSING}),
+    Mutant("combine_logs_weighted_values", "04.combine", "rule_rewards",
+           replace={COMBINED: COMBINED.replace("**{k: float(v)", "**{k: float(weights[k]) * float(v)")}),
+    Mutant("combine_key_error_for_a_missing_weight", "04.combine", "rule_rewards",  # KeyError names the key
+           replace={"    if missing:\n": "    if False:\n"}),
+    Mutant("combine_drops_zero_weight", "04.combine", "rule_rewards",
+           replace={COMBINED: COMBINED.replace("components.items()}}", "components.items() if weights[k] != 0}}")}),
     Mutant(
         "math_equal_no_latex_spacing",
         "04.math_equal",
