@@ -151,7 +151,11 @@ def test_demo_config_validates(tmp_path):
     from verlings.capstone.cli import DEMO
 
     p = plan(RunConfig(steps=30, **DEMO), tmp_path, "cpu", learner_overrides=LEARNER, python="py")
-    validate_config(config=_compose(p.command[3:]), use_reference_policy=False, use_critic=False)
+    cfg = _compose(p.command[3:])
+    validate_config(config=cfg, use_reference_policy=False, use_critic=False)
+    # padded rows for the actor: under sdpa verl's packed rows let sequences attend to each other
+    model, actor = cfg.actor_rollout_ref.model, cfg.actor_rollout_ref.actor
+    assert model.use_remove_padding is False and actor.use_remove_padding is False
 
 
 # --- engine detection and the CLI without an engine ----------------------------------------------

@@ -13,7 +13,7 @@ import torch
 
 from verlings.capstone import launcher, probe
 from verlings.capstone.data import TASK, make_rows, sft_rows
-from verlings.capstone.sft import Recipe, WarmStartError, check_checkpoint
+from verlings.capstone.sft import DEMO_RECIPE, Recipe, WarmStartError, check_checkpoint
 from verlings.paths import SOLUTIONS
 
 # --- held-out means never trained on ------------------------------------------------------------
@@ -61,10 +61,11 @@ def test_lesson_shows_the_demos_recipe_and_steps(lesson):
 
     text = (LESSON / lesson).read_text(encoding="utf-8")
     seen = _sft_command_settings(text)
-    recipe = Recipe()
+    recipe = DEMO_RECIPE
     assert float(seen["optim.lr"]) == recipe.lr, (seen["optim.lr"], recipe.lr)
     assert int(seen["data.train_batch_size"]) == recipe.batch_size
     assert int(seen["trainer.total_training_steps"]) == recipe.steps
+    assert seen["model.use_remove_padding"] == str(recipe.remove_padding), "§5.1 should show the packing setting"
     assert f"{recipe.n_rows}" in text
     steps = f"{DEMO_STEPS} GRPO steps" if lesson == "README.md" else f"{DEMO_STEPS} 步 GRPO"
     assert steps in text, f"{lesson} §6 should say the demo runs {DEMO_STEPS} GRPO steps"
@@ -78,8 +79,39 @@ def test_lesson_shows_the_demos_recipe_and_steps(lesson):
 def test_recipe_key_changes_with_every_setting():
     base = Recipe()
     assert base.key() == Recipe().key()
-    for change in ({"steps": 1}, {"lr": 1e-4}, {"seed": 9}, {"n_rows": 8}, {"task": "other"}, {"model": "v0"}):
+    for change in ({"steps": 1}, {"lr": 1e-4}, {"seed": 9}, {"n_rows": 8}, {"task": "other"}, {"model": "v0"},
+                   {"remove_padding": False}):
         assert Recipe(**{**asdict(base), **change}).key() != base.key(), change
+
+
+def test_recipes_made_before_the_packing_field_keep_their_key():
+    # verl's default (packed rows) is left out of the record, so warm starts cached before the
+    # field existed (chapter 07's, the recorded sick runs') are still found and still match
+    assert "remove_padding" not in Recipe().record() and DEMO_RECIPE.record()["remove_padding"] is False
+    assert DEMO_RECIPE.key() != Recipe().key()
+
+
+def test_packed_rows_attend_across_sequences_under_sdpa():
+    """Why the demo turns verl's packing off. verl feeds a packed row (attention_mask=None,
+    position_ids restarting per sequence) and leaves the separation to flash-attn's varlen kernels;
+    under sdpa the second sequence sees the first. A padded row with a mask does not. If a later
+    transformers learns to read packed position_ids under sdpa, the first assertion fails: then
+    packing is safe again and the demo's setting can be revisited."""
+    from transformers import AutoModelForCausalLM
+
+    from verlings.capstone.model import model_path
+
+    model = AutoModelForCausalLM.from_pretrained(str(model_path()), attn_implementation="sdpa", dtype=torch.float32)
+    model.eval()
+    first, second = torch.arange(10, 17)[None], torch.arange(40, 45)[None]
+    with torch.no_grad():
+        alone = model(input_ids=second).logits
+        packed = model(input_ids=torch.cat([first, second], 1),
+                       position_ids=torch.cat([torch.arange(7), torch.arange(5)])[None]).logits[:, 7:]
+        padded = model(input_ids=torch.cat([second, torch.zeros(1, 2, dtype=torch.long)], 1),
+                       attention_mask=torch.tensor([[1] * 5 + [0] * 2])).logits[:, :5]
+    assert not torch.allclose(packed, alone, atol=1e-4), "packed rows no longer leak under sdpa (see docstring)"
+    assert torch.allclose(padded, alone, atol=1e-4)
 
 
 def _fake_warm_start(folder: Path, recipe: Recipe) -> Path:
@@ -88,7 +120,7 @@ def _fake_warm_start(folder: Path, recipe: Recipe) -> Path:
     model, tok = build_model()
     model.save_pretrained(folder / "hf")
     tok.save_pretrained(folder / "hf")
-    (folder / "recipe.json").write_text(json.dumps(asdict(recipe)))
+    (folder / "recipe.json").write_text(json.dumps(recipe.record()))
     return folder
 
 
@@ -143,7 +175,7 @@ def test_sft_command_composes_with_verls_sft_config(tmp_path):
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    cmd, env = __import__("verlings.capstone.sft", fromlist=["command"]).command(Recipe(), tmp_path)
+    cmd, env = __import__("verlings.capstone.sft", fromlist=["command"]).command(DEMO_RECIPE, tmp_path)
     assert cmd[1:3] == ["-m", "torch.distributed.run"] and "verl.trainer.sft_trainer" in cmd
     assert env["VERL_PLATFORM"] == "cpu" and "verlings.capstone.cpu_platform" in env["VERL_USE_EXTERNAL_MODULES"]
     overrides = cmd[cmd.index("verl.trainer.sft_trainer") + 1 :]
@@ -154,7 +186,8 @@ def test_sft_command_composes_with_verls_sft_config(tmp_path):
             cfg = compose(config_name="sft_trainer_engine", overrides=overrides)
     finally:
         GlobalHydra.instance().clear()
-    assert cfg.trainer.total_training_steps == Recipe().steps and "hf_model" in cfg.checkpoint.save_contents
+    assert cfg.trainer.total_training_steps == DEMO_RECIPE.steps and "hf_model" in cfg.checkpoint.save_contents
+    assert cfg.model.use_remove_padding is False  # padded rows: sdpa keeps the conversations apart
     assert cfg.data.pad_mode == "no_padding" and cfg.model.override_config.attn_implementation == "sdpa"
 
 

@@ -34,10 +34,11 @@ from verlings.paths import STATE_DIR, display
 # the time gives most groups both right and wrong answers, so most groups carry a signal), one
 # on-policy optimizer step per batch at lr 3e-4 (1e-3 moved faster and then fell back: ch06 §6.1),
 # verl's validation on every never-trained prompt before step 1 and every 5 steps, and the last
-# step saved for --eval. Answers are a few tokens: 16 is plenty.
+# step saved for --eval. Answers are a few tokens: 16 is plenty. Padded rows, not packed ones: under
+# sdpa packed sequences attend to each other (launcher.RunConfig.use_remove_padding).
 DEMO = {"train_batch_size": 8, "rollout_n": 8, "mini_batch_size": 8, "micro_batch_size": 32, "lr": 3e-4,
         "max_response_length": 16, "n_val": TASK.held_out, "val_before_train": True, "test_freq": 5,
-        "save_final": True}
+        "save_final": True, "use_remove_padding": False}
 DEMO_STEPS = 30
 
 _STEP = re.compile(r"step:(\d+) - ")

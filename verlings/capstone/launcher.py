@@ -74,6 +74,10 @@ class RunConfig:
     use_v1: bool = True  # verl 0.9.1's default trainer (TransferQueue); False: the deprecated legacy one
     vllm_sleep: bool = False  # GPU only: vLLM sleep mode between steps (CPU never sleeps)
     ray_address: str | None = None  # an existing Ray cluster (auto or HOST:PORT); None: one of its own
+    # verl packs a micro-batch into one row and needs flash-attn's varlen kernels to keep the
+    # sequences apart; under PyTorch's sdpa (the course's attention) they attend to each other.
+    # False: padded rows with an attention mask (the demo; sft.Recipe.remove_padding says more).
+    use_remove_padding: bool = True
     extra: list[str] = field(default_factory=list)
 
     def overrides(self, model_path: Path, train_file: Path, val_file: Path, out_dir: Path) -> list[str]:
@@ -130,6 +134,7 @@ class RunConfig:
             f"trainer.default_local_dir={out_dir / 'checkpoints'}",
             f"trainer.use_v1={self.use_v1}",
             "+ray_kwargs.ray_init.include_dashboard=False",  # one process less to start
+            *([] if self.use_remove_padding else ["actor_rollout_ref.model.use_remove_padding=False"]),
             *self.extra,
         ]
 

@@ -53,11 +53,25 @@ class Recipe:
     max_length: int = 64  # tokens: system + question + answer fit in ~40
     task: str = TASK.name
     model: str = MODEL_VERSION
+    # verl's default packs a micro-batch's conversations into one row (``use_remove_padding``) and
+    # relies on flash-attn's varlen kernels to keep them apart. The course runs PyTorch's attention
+    # (sdpa), which gets no mask for the packed row: every conversation then attends to the ones
+    # packed before it, and the model learns in a context it never has at generation time
+    # (measured: tests/test_capstone_pipeline.py). False: padded rows with an attention mask.
+    remove_padding: bool = True
+
+    def record(self) -> dict:
+        """The fields that name the weights; ``remove_padding`` only when it is not verl's default,
+        so warm starts cached before the field existed keep their key and ``recipe.json``."""
+        fields = asdict(self)
+        if fields["remove_padding"]:
+            del fields["remove_padding"]
+        return fields
 
     def key(self) -> str:
         import verl
 
-        blob = json.dumps({**asdict(self), "verl": verl.__version__}, sort_keys=True)
+        blob = json.dumps({**self.record(), "verl": verl.__version__}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     def overrides(self, model: Path, train_file: Path, out_dir: Path) -> list[str]:
@@ -65,6 +79,7 @@ class Recipe:
             f"model.path={model}",
             "+model.override_config.attn_implementation=sdpa",
             "model.enable_gradient_checkpointing=False",
+            f"model.use_remove_padding={self.remove_padding}",
             "engine.strategy=fsdp2",
             "engine.use_torch_compile=False",
             f"engine.seed={self.seed}",
@@ -92,6 +107,10 @@ class Recipe:
         ]
 
 
+# The capstone demo's warm start (ch06 §5.1): conversations kept apart in attention.
+DEMO_RECIPE = Recipe(remove_padding=False)
+
+
 def cache_dir(recipe: Recipe) -> Path:
     return cache_root() / "capstone" / f"sft-{recipe.key()}"
 
@@ -107,7 +126,7 @@ def check_checkpoint(folder: Path, recipe: Recipe | None = None) -> Path:
             seen = json.loads(stored.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             seen = None
-        if seen != asdict(recipe):
+        if seen != recipe.record():
             raise WarmStartError(
                 f"the warm start in {folder} was made by another recipe ({stored}: {seen}); "
                 f"it is not reused — remake it with: {REBUILD_HINT}"
@@ -166,9 +185,15 @@ def write_data(recipe: Recipe, folder: Path) -> Path:
     return path
 
 
-def warm_start(recipe: Recipe | None = None, *, rebuild: bool = False, log=print, timeout_s: float = 1200) -> Path:
-    """The warm start's Hugging Face folder: from the cache, else trained now (and cached)."""
-    recipe = recipe or Recipe()
+def warm_start(
+    recipe: Recipe | None = None, *, rebuild: bool = False, log=print, timeout_s: float | None = None
+) -> Path:
+    """The warm start's Hugging Face folder: from the cache, else trained now (and cached).
+
+    ``timeout_s`` (default ``600 + 30 * steps``): a shared 2-core machine was measured at 6.5-12 s a
+    step (ch06 §5.1); a fixed 20 minutes would stop a 200-step warm start there."""
+    recipe = recipe or DEMO_RECIPE
+    timeout_s = timeout_s if timeout_s is not None else 600 + 30 * recipe.steps
     folder = cache_dir(recipe)
     if rebuild:
         shutil.rmtree(folder, ignore_errors=True)
@@ -195,7 +220,7 @@ def warm_start(recipe: Recipe | None = None, *, rebuild: bool = False, log=print
         raise WarmStartError(f"verl's SFT trainer wrote no Hugging Face checkpoint at {hf}\n{tail}")
     shutil.move(str(hf), str(work / "hf"))
     shutil.rmtree(work / "checkpoints", ignore_errors=True)
-    (work / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1) + "\n", encoding="utf-8")
+    (work / "recipe.json").write_text(json.dumps(recipe.record(), indent=1) + "\n", encoding="utf-8")
     (work / "sft_seconds.txt").write_text(f"{time.monotonic() - start:.1f}\n", encoding="utf-8")
     try:
         work.rename(folder)
