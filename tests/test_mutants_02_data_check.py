@@ -1,118 +1,71 @@
-"""Known-wrong variants of exercises/02/data_check.py: each must fail at least one graded test."""
+"""Known-wrong variants of exercises/02/data_check.py: each must fail at least one graded test.
+
+Each mutant is an edit of solutions/02/data_check.py (``replace={reference text: wrong text}``);
+``code`` (appended to the edited copy) only where an edit cannot say it.
+"""
 
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
-FILTER = """
-_reference_check = check_dataset
-
-def check_dataset(path, tokenizer=None, max_prompt_length=None):
-    report = _reference_check(path, tokenizer, max_prompt_length)
-    report.problems = [p for p in report.problems if not ({condition})]
-    return report
-"""
+CHECK, ERRORS, CLI = "02.check_dataset", "02.check_errors", "02.check_cli"
+DUPLICATE = "add(Problem(\"duplicate_prompt\", i, \"prompt\", f\"same prompt as row {seen[key]}\"))"
+ERROR_CLASS = "    \"\"\"The file cannot be read as a parquet table at all; the message is one line.\"\"\"\n"
 
 
-def dropping(name, exercise, condition):
-    """A checker that misses some findings."""
-    return Mutant(name, exercise, "data_check", FILTER.format(condition=condition))
+def error_text(expression: str) -> dict[str, str]:
+    """An edit that makes every DataCheckError read ``expression`` of its one-line text ``text``."""
+    return {ERROR_CLASS: ERROR_CLASS + "\n    def __str__(self) -> str:\n        text = super().__str__()\n"
+            f"        return {expression}\n"}
 
 
 MUTANTS = [
     # Found by `python -m verlings.dev never-failing 02`: graded tests no variant made fail.
     # max_prompt_length without a tokenizer silently skips the length check
-    Mutant("length_check_skipped_without_tokenizer", "02.check_dataset", "data_check", replace={
+    Mutant("length_check_skipped_without_tokenizer", CHECK, "data_check", replace={
         "if max_prompt_length is not None and tokenizer is None:": "if False:"}),
     # columns listed alphabetically, not in the file's order
-    Mutant("columns_sorted", "02.check_dataset", "data_check", replace={
+    Mutant("columns_sorted", CHECK, "data_check", replace={
         "columns=list(columns))": "columns=sorted(columns))"}),
-    dropping("duplicates_not_detected", "02.check_dataset", 'p.code == "duplicate_prompt"'),
-    dropping("roles_not_checked", "02.check_dataset", 'p.code == "bad_role"'),
-    dropping("empty_list_prompt_accepted", "02.check_dataset", 'p.code == "empty_prompt" and p.row == 1'),
-    dropping("blank_content_accepted", "02.check_dataset", 'p.code == "empty_prompt" and p.row == 2'),
-    dropping("empty_string_ground_truth_accepted", "02.check_dataset",
-             'p.code == "missing_ground_truth" and p.row == 5'),
-    dropping("string_prompt_accepted", "02.check_dataset", 'p.code == "bad_type" and p.column == "prompt"'),
-    dropping("missing_columns_not_reported", "02.check_dataset", 'p.code == "missing_column"'),
-    dropping("no_rows_not_reported", "02.check_dataset", 'p.code == "no_rows"'),
-    Mutant("both_duplicates_flagged", "02.check_dataset", "data_check", """
-        _reference_check = check_dataset
-
-        def check_dataset(path, tokenizer=None, max_prompt_length=None):
-            report = _reference_check(path, tokenizer, max_prompt_length)
-            firsts = [Problem("duplicate_prompt", int(p.message.rsplit(" ", 1)[1]), "prompt", "duplicate")
-                      for p in report.problems if p.code == "duplicate_prompt"]
-            report.problems += firsts
-            return report
-        """),
-    Mutant("too_long_off_by_one", "02.check_dataset", "data_check", """
-        _reference_check = check_dataset
-
-        def check_dataset(path, tokenizer=None, max_prompt_length=None):
-            limit = None if max_prompt_length is None else max_prompt_length - 1
-            return _reference_check(path, tokenizer, limit)
-        """),
-    Mutant("length_without_generation_prompt", "02.check_dataset", "data_check", """
-        def _token_count(tokenizer, messages):
-            ids = tokenizer.apply_chat_template(messages, add_generation_prompt=False, tokenize=True)
-            return len(ids["input_ids"] if hasattr(ids, "keys") else ids)
-        """),
-    Mutant("length_of_the_batch_encoding", "02.check_dataset", "data_check", """
-        def _token_count(tokenizer, messages):
-            return len(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
-        """),
-    Mutant("no_token_stats", "02.check_dataset", "data_check", """
-        _reference_check = check_dataset
-
-        def check_dataset(path, tokenizer=None, max_prompt_length=None):
-            report = _reference_check(path, tokenizer, max_prompt_length)
-            report.stats.pop("prompt_tokens", None)
-            return report
-        """),
-    Mutant("pyarrow_errors_leak", "02.check_errors", "data_check", """
-        def _read_rows(path):
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path)
-            return table.to_pylist(), table.column_names
-        """),
-    Mutant("multi_line_error", "02.check_errors", "data_check", """
-        _reference_read = _read_rows
-
-        def _read_rows(path):
-            try:
-                return _reference_read(path)
-            except DataCheckError as exc:
-                raise DataCheckError(f"cannot read the file\\n  {exc}") from None
-        """),
-    Mutant("error_without_file_name", "02.check_errors", "data_check", """
-        _reference_read = _read_rows
-
-        def _read_rows(path):
-            try:
-                return _reference_read(path)
-            except DataCheckError as exc:
-                raise DataCheckError(str(exc).split(": ", 1)[1]) from None
-        """),
-    Mutant("cli_traceback", "02.check_cli", "data_check", """
-        def main(argv=None):
-            args = argparse.ArgumentParser()
-            args.add_argument("file")
-            args.add_argument("--max-prompt-length", type=int)
-            args.add_argument("--tokenizer")
-            args = args.parse_args(argv)
-            report = check_dataset(args.file)
-            print(report.summary())
-            return 0 if report.ok else 1
-        """),
-    Mutant("cli_exit_0_on_problems", "02.check_cli", "data_check", """
-        _reference_main = main
-
-        def main(argv=None):
-            return min(_reference_main(argv), 0) if _reference_main(argv) == 1 else _reference_main(argv)
-        """),
-    Mutant("cli_error_on_stdout", "02.check_cli", "data_check", """
+    # findings that a checker misses
+    Mutant("duplicates_not_detected", CHECK, "data_check", replace={DUPLICATE: "pass"}),
+    Mutant("roles_not_checked", CHECK, "data_check", replace={"if bad_roles:": "if False:"}),
+    Mutant("empty_list_prompt_accepted", CHECK, "data_check",
+           replace={"add(Problem(\"empty_prompt\", i, \"prompt\", \"prompt has no messages\"))": "pass"}),
+    Mutant("blank_content_accepted", CHECK, "data_check",
+           replace={"if any(not m[\"content\"].strip() for m in prompt):": "if False:"}),
+    Mutant("empty_string_ground_truth_accepted", CHECK, "data_check", replace={
+        "reward_model.get(\"ground_truth\") in (None, \"\"):": "reward_model.get(\"ground_truth\") is None:"}),
+    Mutant("string_prompt_accepted", CHECK, "data_check", replace={
+        "add(Problem(\"bad_type\", i, \"prompt\", \"prompt must be a list of {role, content} messages, \"\n"
+        "                            f\"got {type(prompt).__name__}\"))": "pass"}),
+    Mutant("missing_columns_not_reported", CHECK, "data_check",
+           replace={"add(Problem(\"missing_column\", None, name, f\"required column {name!r} is missing\"))": "pass"}),
+    Mutant("no_rows_not_reported", CHECK, "data_check",
+           replace={"add(Problem(\"no_rows\", None, None, \"the file has no rows\"))": "pass"}),
+    # the first of two equal prompts flagged as well
+    Mutant("both_duplicates_flagged", CHECK, "data_check", replace={
+        DUPLICATE: DUPLICATE + "\n"
+        "                    add(Problem(\"duplicate_prompt\", seen[key], \"prompt\", \"duplicate\"))"}),
+    Mutant("too_long_off_by_one", CHECK, "data_check",
+           replace={"n > max_prompt_length:": "n >= max_prompt_length:"}),
+    Mutant("length_without_generation_prompt", CHECK, "data_check", replace={
+        "add_generation_prompt=True, tokenize=True)": "add_generation_prompt=False, tokenize=True)"}),
+    Mutant("length_of_the_batch_encoding", CHECK, "data_check",
+           replace={"    if hasattr(ids, \"keys\"):": "    if False:"}),
+    Mutant("no_token_stats", CHECK, "data_check",
+           replace={"report.stats[\"prompt_tokens\"] = _spread(tokens)": "pass"}),
+    # the file read with no checks of its own: pyarrow's errors reach the caller
+    Mutant("pyarrow_errors_leak", ERRORS, "data_check", replace={
+        "    if not path.exists():\n": "    import pyarrow.parquet as pq\n\n    table = pq.read_table(path)\n"
+        "    return table.to_pylist(), table.column_names\n    if not path.exists():\n"}),
+    Mutant("multi_line_error", ERRORS, "data_check", replace=error_text("\"cannot read the file\\n  \" + text")),
+    Mutant("error_without_file_name", ERRORS, "data_check", replace=error_text("text.split(\": \", 1)[1]")),
+    # the command line lets a DataCheckError out as a traceback
+    Mutant("cli_traceback", CLI, "data_check",
+           replace={"    except DataCheckError as exc:\n": "    except () as exc:\n"}),
+    Mutant("cli_exit_0_on_problems", CLI, "data_check", replace={"return 0 if report.ok else 1": "return 0"}),
+    Mutant("cli_error_on_stdout", CLI, "data_check", code="""
         _reference_main = main
 
         def main(argv=None):
