@@ -40,7 +40,8 @@ def read_scalars(logdir: str | Path) -> pd.DataFrame:
     Returns:
         A ``pandas.DataFrame`` with exactly the columns ``["step", "tag", "value"]`` (int64, str,
         float64), sorted by ``tag`` then ``step``, index ``0..len-1``; rows from all files together.
-        **All** points: ``EventAccumulator`` keeps only a random 10,000 per tag unless told
+        **All** points (a NaN or inf that verl logged is a point too, kept as it is):
+        ``EventAccumulator`` keeps only a random 10,000 per tag unless told
         ``size_guidance={"scalars": 0}``. Non-scalar data (histograms, text) is ignored; files
         without scalars give an empty frame with the three columns.
         When the same (tag, step) occurs more than once — a resumed run writes some steps again,
