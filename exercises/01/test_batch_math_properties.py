@@ -84,7 +84,7 @@ def _verl_message(T, n, M, m, n_gpus, dynamic):
 
 
 @pytest.mark.exercise("01.real_batch")
-@settings(PROPERTY_SETTINGS, max_examples=50)
+@settings(PROPERTY_SETTINGS, max_examples=25)
 @given(train=st.integers(1, 4096), n=st.integers(1, 64))
 def test_real_train_batch_size_agrees_with_verl(train, n):
     assert_agrees(
@@ -99,7 +99,7 @@ def test_real_train_batch_size_agrees_with_verl(train, n):
 
 
 @pytest.mark.exercise("01.validate_batch")
-@settings(PROPERTY_SETTINGS, max_examples=150)
+@settings(PROPERTY_SETTINGS, max_examples=100)
 # Mostly without dynamic batching and with a micro batch size: that is where all six rules run.
 @given(
     sizes=sizes, drop_micro=st.sampled_from([False, False, False, True]), dynamic=st.sampled_from([False, False, True])
@@ -119,7 +119,7 @@ def test_validate_batch_sizes_agrees_with_verls_checks(sizes, drop_micro, dynami
 
 
 @pytest.mark.exercise("01.optimizer_steps")
-@settings(PROPERTY_SETTINGS, max_examples=60)
+@settings(PROPERTY_SETTINGS, max_examples=30)
 @given(sizes=valid_sizes(), epochs=st.one_of(st.none(), st.integers(1, 4)))
 def test_optimizer_steps_agree_with_verls_iterator(sizes, epochs):
     train, n, mini, micro, gpus = sizes

@@ -94,7 +94,7 @@ def _show(batch: dict) -> str:
 
 
 @pytest.mark.exercise("01.repeat")
-@settings(PROPERTY_SETTINGS, max_examples=40)
+@settings(PROPERTY_SETTINGS, max_examples=25)
 @given(batch=batches(), repeat_times=st.integers(1, 4), interleave=st.booleans())
 def test_repeat_batch_agrees_with_verl_dataproto_repeat(batch, repeat_times, interleave):
     expected = _verl_repeat(batch, repeat_times, interleave)
