@@ -50,7 +50,7 @@ LENGTH = "response_length/mean"
 STEP_S = "timing_s/step"
 WINDOW = 3  # steps averaged at each end of a curve
 
-# The demo's task and warm start when this was written (verlings/capstone/data.py TASK, sft.Recipe()).
+# The demo's task and warm start when this was written (verlings/capstone/data.py TASK, sft.DEMO_RECIPE).
 TASK_FIELDS = {"name": "add-0-9", "low": 0, "high": 9, "held_out": 32, "split_seed": 20260101}
 RECIPE_FIELDS = {
     "steps": 120,
@@ -61,6 +61,8 @@ RECIPE_FIELDS = {
     "max_length": 64,
     "task": "add-0-9",
     "model": "v1",
+    # sft.DEMO_RECIPE: padded rows with an attention mask (packed rows attend to each other under sdpa)
+    "remove_padding": False,
 }
 # The demo's settings (verlings/capstone/cli.py DEMO): 8 prompts x 8 answers, one optimizer step
 # per batch at lr 3e-4, validation on the 32 held-out prompts before step 1 and every 5 steps.
@@ -76,6 +78,7 @@ BASE = {
     "test_freq": 5,
     "save_final": False,
     "n_train": 256,
+    "use_remove_padding": False,  # as the demo since 84fd425: no packed rows in the actor either
 }
 
 A = "actor_rollout_ref.actor"
@@ -135,18 +138,18 @@ def _write_task(folder: Path, config) -> tuple[Path, Path]:  # config: a RunConf
     return paths[0], paths[1]
 
 
-def record(arm: str, seed: int, steps: int, work: Path, device: str, start_retries: int = START_RETRIES) -> dict:
+def plan_arm(arm: str, seed: int, steps: int, out: Path, device: str, model: Path):  # -> launcher.Plan
+    """The verl command of one arm (its data written under ``out``; nothing started)."""
     from verlings import target as target_mod
-    from verlings.capstone.launcher import RAY_START_TIMEOUT, RunConfig, execute, plan
+    from verlings.capstone.launcher import RunConfig, plan
 
-    what, estimator, extra = ARMS[arm]
+    _what, estimator, extra = ARMS[arm]
     root = (ROOT / "solutions").resolve()
     target_mod.set_active(root)
     learner = target_mod.load_module("06", "capstone", root=root)
     # the capstone's reward; the estimator of the arm (last: Hydra's later override wins)
     overrides = [*learner.plug_in_overrides(str(root / "06" / "capstone.py")), f"algorithm.adv_estimator={estimator}"]
     config = replace(RunConfig(**BASE), steps=steps, seed=seed)
-    model = _warm_start()
     if arm == "gae":
         overrides += [
             f"critic.model.path={model}",
@@ -156,9 +159,6 @@ def record(arm: str, seed: int, steps: int, work: Path, device: str, start_retri
         ]
     else:
         overrides += extra
-    out = work / f"{arm}-seed{seed}"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
     train, val = _write_task(out / "data", config)
     p = plan(
         config,
@@ -174,6 +174,17 @@ def record(arm: str, seed: int, steps: int, work: Path, device: str, start_retri
     if estimator != "verlings_grpo":
         # the probe would register the capstone's GRPO under this name; the plug-in does it
         p.env.pop("VERLINGS_CAPSTONE_ESTIMATOR", None)
+    return p
+
+
+def record(arm: str, seed: int, steps: int, work: Path, device: str, start_retries: int = START_RETRIES) -> dict:
+    from verlings.capstone.launcher import RAY_START_TIMEOUT, execute
+
+    what, estimator, extra = ARMS[arm]
+    out = work / f"{arm}-seed{seed}"
+    shutil.rmtree(out, ignore_errors=True)  # no events of an earlier run mixed into this one
+    out.mkdir(parents=True)
+    p = plan_arm(arm, seed, steps, out, device, _warm_start())
     load0, wall = _load(), 0.0
     for _attempt in range(1 + start_retries):
         code, timed_out, took = execute(p, 900 + 60 * steps, None)
@@ -284,7 +295,7 @@ def table(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
     p.add_argument("--seeds", type=int, nargs="+", default=[1])
@@ -299,7 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         default=START_RETRIES,
         help="new starts after Ray missed its start-up deadline or was killed for memory",
     )
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     work, out = Path(args.work).resolve(), Path(args.out).resolve()
     if not args.extract_only:
         from verlings.capstone.launcher import choose_device
