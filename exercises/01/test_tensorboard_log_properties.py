@@ -93,10 +93,9 @@ def _miss(seen, expected: pd.DataFrame) -> str | None:
     return None
 
 
-@pytest.mark.exercise("01.read_scalars")
 @settings(PROPERTY_SETTINGS, max_examples=25)
 @given(run=runs)
-def test_read_scalars_reads_back_what_verls_logger_wrote(run):
+def _reads_back_what_verl_wrote(run):
     expected = _expected(run)
     with tempfile.TemporaryDirectory(prefix="verlings-tb-") as folder:
         _log_like_verl(folder, run)
@@ -107,3 +106,18 @@ def test_read_scalars_reads_back_what_verls_logger_wrote(run):
         f"read_scalars →\n  {miss}\n  one row per (tag, step), the value written last, sorted by tag then step; "
         f"NaN and inf kept\n{hint_line()}"
     )
+
+
+@pytest.mark.exercise("01.read_scalars")
+def test_read_scalars_reads_back_what_verls_logger_wrote():
+    # An empty folder first: an unfinished stub stops here at once (NotImplementedError), before the
+    # first generated run pays TensorBoard's import inside the time budget. What a finished one does
+    # with an empty folder (FileNotFoundError) is graded by test_read_scalars_missing_logs_raise.
+    with tempfile.TemporaryDirectory(prefix="verlings-tb-") as folder:
+        try:
+            tb.read_scalars(logdir=folder)
+        except NotImplementedError:
+            raise
+        except Exception:  # graded elsewhere
+            pass
+    _reads_back_what_verl_wrote()
