@@ -33,7 +33,10 @@ def check_trajectory(
 
     Returns:
         One string per problem, each starting with its tag and a colon (``"length: ..."``), then
-        what is wrong and where (positions, a bit of decoded text). The tags:
+        what is wrong and where (positions, a bit of decoded text). Positions count in
+        ``response_ids`` (``prompt``: in ``prompt_ids``) and are never negative: a ``mask``
+        message names the first and last offending position of its run, a ``drift`` message the
+        run's first and last position, a ``prompt`` message the first position that differs. The tags:
 
         * ``length`` — ``response_mask`` or ``response_logprobs`` (when not ``None``) does not have
           one entry per response id (one message per list). The other checks then look only at

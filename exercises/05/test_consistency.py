@@ -7,6 +7,7 @@ construction except the scenario whose model sampled non-canonical ids.
 
 import json
 import math
+import re
 from dataclasses import dataclass, replace
 
 import pytest
@@ -230,3 +231,66 @@ def test_check_trajectory_on_verls_trajectories(name, tokenizer):
     expected = {"drift"} if name == "noncanonical" else set()
     _check(tokenizer, t, expected, f"verl's trajectory for scenario {name!r} ({SCENARIOS[name].about})",
            messages=list(SCENARIOS[name].messages), tools=tools)
+
+
+# --- where: each message names the positions it is about (the contract's "what is wrong and where") ----
+
+
+def _numbers(text: str) -> set[int]:
+    """Every whole number written in ``text`` (a sign included: "-3" is -3, not 3)."""
+    return {int(n) for n in re.findall(r"(?<!\w)-?\d+(?!\w)", text)}
+
+
+def _one(problems: list[str], tag: str) -> str:
+    found = [p for p in problems if p.startswith(tag + ":")]
+    assert len(found) == 1, f"expected one {tag!r} problem, got {problems!r}"
+    return found[0]
+
+
+@pytest.mark.exercise(EX)
+def test_check_trajectory_mask_message_names_the_first_and_last_position(tokenizer):
+    # Everything marked 1: the one run of 1s holds the model's <|im_end|> at len(turn1) - 1; the tokens
+    # from len(turn1) (the separator) to the last position are not the model's.
+    turn1, _, _ = _pieces(tokenizer)
+    t = _clean(tokenizer)
+    t = replace(t, response_mask=[1] * len(t.response_ids))
+    problems = consistency.check_trajectory(output=t, tokenizer=tokenizer, messages=MESSAGES, tools=[CALCULATOR])
+    message = _one(problems, "mask")
+    first, last = len(turn1), len(t.response_ids) - 1
+    assert {first, last} <= _numbers(message), (
+        f"the 'mask' problem is {message!r}; it should name the first and last offending response positions, "
+        f"{first} (the token after the model's EOS) and {last}\n" + hint_line()
+    )
+    assert not any(n < 0 for n in _numbers(message)), f"{message!r} names a negative position\n" + hint_line()
+
+
+@pytest.mark.exercise(EX)
+def test_check_trajectory_prompt_message_names_the_first_difference(tokenizer):
+    # "What is 6*7?" against "What is 6*8?": the two templates agree up to the token of 7 / 8.
+    other = [{"role": "user", "content": "What is 6*8?"}]
+    t = _clean(tokenizer)
+    expected = _prompt(tokenizer, other)
+    at = next(i for i, (a, b) in enumerate(zip(t.prompt_ids, expected)) if a != b)
+    problems = consistency.check_trajectory(output=t, tokenizer=tokenizer, messages=other, tools=[CALCULATOR])
+    message = _one(problems, "prompt")
+    assert at in _numbers(message), (
+        f"the 'prompt' problem is {message!r}; it should name position {at}, the first token where prompt_ids "
+        "and the template differ\n" + hint_line()
+    )
+
+
+@pytest.mark.exercise(EX)
+def test_check_trajectory_drift_message_names_the_run(tokenizer):
+    # The 2nd model run spans positions len(turn1) + len(tool) .. len(ids) - 1.
+    turn1, tool, _ = _pieces(tokenizer)
+    turn2 = [*char_split_ids(tokenizer, "The answer is 42."), tokenizer.eos_token_id]
+    ids = turn1 + tool + turn2
+    mask = [1] * len(turn1) + [0] * len(tool) + [1] * len(turn2)
+    t = Trajectory(_prompt(tokenizer), ids, mask, [-0.5 if m else 0.0 for m in mask])
+    problems = consistency.check_trajectory(output=t, tokenizer=tokenizer, messages=MESSAGES, tools=[CALCULATOR])
+    message = _one(problems, "drift")
+    start, end = len(turn1) + len(tool), len(ids) - 1
+    assert {start, end} <= _numbers(message), (
+        f"the 'drift' problem is {message!r}; it should name the drifting run's first and last response "
+        f"positions, {start} and {end}\n" + hint_line()
+    )

@@ -325,3 +325,47 @@ async def test_gsm8k_tool_inside_verls_tool_agent_loop(tokenizer):
     )
     assert_equal(output.extra_fields["tool_rewards"], [0.0], what="verl's tool_rewards",
                  why="the step reward of a first, correct submission is 0.0")
+
+
+# --- the bounds are inclusive; the schemas' types (issue 24) ---------------------------------------------
+
+# (expression, expected) at each bound, worked by hand: the contract says "at most" / "<=".
+AT_THE_BOUNDS = [
+    ("1+" * 99 + "10", "109"),  # exactly MAX_EXPRESSION_CHARS = 200 characters: 99 ones + 10 = 109
+    ("0.5**100", repr(0.5**100)),  # |exponent| = MAX_EXPONENT = 100 is allowed: 7.888609052210118e-31
+    ("10**30", "1" + "0" * 30),  # exactly MAX_ABS = 10**30 is allowed (|x| <= MAX_ABS)
+]
+
+
+@pytest.mark.exercise(CALC)
+@pytest.mark.parametrize(("expression", "expected"), AT_THE_BOUNDS, ids=["200-chars", "exponent-100", "max-abs"])
+async def test_calculator_bounds_are_inclusive(expression, expected):
+    response, _, _ = await _calc(expression)
+    assert_equal(response.text, expected, what=f"calculator({expression!r})",
+                 why="the bounds are inclusive: at most MAX_EXPRESSION_CHARS characters, |exponent| <= MAX_EXPONENT, "
+                     "|x| <= MAX_ABS")
+
+
+@pytest.mark.exercise(CALC)
+async def test_calculator_refuses_an_exponent_just_past_the_bound():
+    response, _, _ = await _calc("0.5**101")  # 3.9e-31 is a small number, but 101 > MAX_EXPONENT = 100
+    assert (response.text or "").startswith("Error"), (
+        f"calculator('0.5**101') answered {response.text!r}; |exponent| must be <= MAX_EXPONENT = 100\n" + hint_line()
+    )
+
+
+@pytest.mark.exercise(CALC)
+def test_calculator_schema_types():
+    schema = _calculator().tool_schema
+    seen = (schema.type, schema.function.parameters.type)
+    assert_equal(seen, ("function", "object"), what="(schema type, parameters type) of the calculator",
+                 why="an OpenAI function tool: {'type': 'function', ..., 'parameters': {'type': 'object', ...}}")
+
+
+@pytest.mark.exercise(GSM)
+def test_gsm8k_tool_schema_types():
+    schema = _answer_tool().tool_schema
+    seen = (schema.type, schema.function.parameters.type, schema.function.parameters.properties["answer"].type)
+    assert_equal(seen, ("function", "object", "string"), what="(schema type, parameters type, 'answer' type)",
+                 why="an OpenAI function tool with one string parameter 'answer'")
+

@@ -16,6 +16,9 @@ expect the code under test to be importable from its own path, while the course 
 *target folder* (``--target``). Here every mutant runs in one warm process through the same
 plug-in as the mutant tests of ``tests/``.
 
+Helpers that the stub ships complete (top-level functions and classes identical to the
+reference's, docstrings aside) are the course's code, not the learner's: they are not mutated.
+
 Survivors that cannot be caught (the mutant behaves like the reference) are listed with a
 one-line reason in ``verlings/dev/mutation_equivalents.toml``; the score leaves them out.
 The report (``--report``, default ``docs/mutation_report.md``) has one row per module.
@@ -24,7 +27,9 @@ The report (``--report``, default ``docs/mutation_report.md``) has one row per m
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
+import copy
 import difflib
 import gc
 import io
@@ -75,12 +80,47 @@ class ModuleResult:
         return None if total == 0 else (len(self.killed) + len(self.timed_out)) / total
 
 
+def _without_docstrings(node: ast.AST) -> str:
+    node = copy.deepcopy(node)
+    for n in ast.walk(node):
+        body = getattr(n, "body", None)
+        if (isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            n.body = body[1:] or [ast.Pass()]
+    return ast.dump(node)
+
+
+def provided_lines(module: str) -> set[int]:
+    """Lines of the reference's top-level functions and classes that the stub ships complete.
+
+    The stub of ``exercises/<module>.py`` provides some helpers whole (the sandbox's
+    ``unshare_prefix``, ``make_parents``, ``_jail_problem``...): the learner does not write them,
+    so their mutants measure nothing about the graded tests of the learner's code and are not
+    made. Compared as syntax trees without docstrings; constants are always mutated.
+    """
+    stub_path = EXERCISES / f"{module}.py"
+    if not stub_path.is_file():
+        return set()
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    stub = {n.name: _without_docstrings(n) for n in ast.parse(stub_path.read_text(encoding="utf-8")).body
+            if isinstance(n, defs)}
+    reference = ast.parse((SOLUTIONS / f"{module}.py").read_text(encoding="utf-8"))
+    lines: set[int] = set()
+    for n in reference.body:
+        if isinstance(n, defs) and stub.get(n.name) == _without_docstrings(n):
+            first = min([n.lineno, *(d.lineno for d in n.decorator_list)])
+            lines.update(range(first, n.end_lineno + 1))
+    return lines
+
+
 def mutations(module: str) -> list[Mutation]:
-    """Every single mutation mutmut makes of ``solutions/<module>.py``."""
+    """Every single mutation mutmut makes of ``solutions/<module>.py`` outside provided code."""
     from mutmut import ALL, Context, RelativeMutationID, mutate
 
     path = SOLUTIONS / f"{module}.py"
     source = path.read_text(encoding="utf-8")
+    provided = provided_lines(module)
     listing = Context(source=source, mutation_id=ALL, filename=str(path))
     mutate(listing)
     before_lines = source.splitlines()
@@ -88,6 +128,8 @@ def mutations(module: str) -> list[Mutation]:
     for mid in listing.performed_mutation_ids:
         ctx = Context(source=source, filename=str(path),
                       mutation_id=RelativeMutationID(mid.line, mid.index, mid.line_number))
+        if mid.line_number + 1 in provided:
+            continue
         mutated, count = mutate(ctx)
         if count != 1:
             continue
@@ -195,6 +237,17 @@ def modules_of(selection: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _warm_worker(module: str) -> None:
+    # A fresh worker first grades the unmutated reference once (result discarded): the imports
+    # (torch, transformers, verl) and fixtures that the first test pays would otherwise count
+    # against that test's time budget and report a mutant as timed out. Importing torch from
+    # inside a graded test of a spawned worker also crashed it once (a segfault in torch._C).
+    with contextlib.suppress(ImportError):
+        import torch  # noqa: F401
+    source = (SOLUTIONS / f"{module}.py").read_text(encoding="utf-8")
+    run_mutant(Mutation(module, 0, "", "", source))
+
+
 def _outcomes(mutants: list[Mutation], jobs: int):
     """run_mutant over ``mutants``, in order; with jobs > 1 in that many worker processes.
 
@@ -202,13 +255,14 @@ def _outcomes(mutants: list[Mutation], jobs: int):
     leave the cores idle: workers grade several mutants at once. Each worker is a fresh, spawned
     interpreter (no fork of a process that has imported torch) and stays warm for its next mutant.
     """
-    if jobs <= 1:
+    if jobs <= 1 or not mutants:
         yield from map(run_mutant, mutants)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_warm_worker, initargs=(mutants[0].module,)) as pool:
         yield from pool.map(run_mutant, mutants)
 
 
