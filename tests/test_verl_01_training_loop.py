@@ -134,3 +134,25 @@ def test_verl_itself_passes_the_repeat_tests(tmp_path):
     (tmp_path / "01" / "training_loop.py").write_text(_VERL_AS_TARGET, encoding="utf-8")
     failed, passed = graded_failures(tmp_path, "01.repeat")
     assert passed and not failed, f"DataProto.repeat fails graded tests of 01.repeat: {failed}"
+
+
+@pytest.mark.parametrize("interleave", [True, False])
+def test_compiled_dataproto_repeat_is_verls(interleave):
+    """The graded differential test's verl side (DataProto.repeat's source compiled alone, a dict for the
+    TensorDict) gives what the imported DataProto.repeat gives."""
+    import sys
+
+    sys.path.insert(0, str(SOLUTIONS.parent / "exercises" / "01"))
+    try:
+        from test_training_loop_properties import _verl_repeat
+    finally:
+        sys.path.pop(0)
+    g = torch.Generator().manual_seed(3)
+    tensors = {"ids": torch.randint(0, 9, (3, 4), generator=g), "w": torch.randn(3, 2, 2, generator=g).bfloat16()}
+    arrays = {"uid": np.array(["a", "b", "c"], dtype=object), "grid": np.arange(6).reshape(3, 2)}
+    expected = DataProto.from_dict(tensors=tensors, non_tensors=arrays).repeat(3, interleave)
+    seen = _verl_repeat({**tensors, **arrays}, 3, interleave)
+    for key, value in expected.batch.items():
+        assert seen[key].dtype == value.dtype and torch.equal(seen[key], value), key
+    for key, value in expected.non_tensor_batch.items():
+        assert seen[key].dtype == value.dtype and np.array_equal(seen[key], value), key
