@@ -21,6 +21,10 @@ EXPECTED = {
     # end mean(0.891, 0.496, 0.996) = 0.794 = 0.64 × start, not below 0.5 × start: the entropy rule stays
     # silent; length 2.97 → 1.77 (shorter), reward 1.50 → 1.17 (down): neither of the other two fires
     "entropy_collapse": ["lr_too_high"],
+    # a length-paying reward, no overlong shaping: ppo_kl 0.28 at step 2 (> 0.1); length start
+    # mean(2.94, 3.0, 9.63) = 5.19, end 32 (the cap) ≥ 2 × 5.19; reward 0.54 → 4.0 (+0.1 × 0.54 easily)
+    # while held-out accuracy went 4.7 % → 0 %: three rules fire, in the order of SYMPTOMS
+    "length_blowup": ["lr_too_high", "length_blowup", "reward_hacking"],
 }
 
 
