@@ -96,6 +96,12 @@ MUTANTS = [
            replace={COMBINED: COMBINED.replace("**{k: float(v)", "**{k: float(weights[k]) * float(v)")}),
     Mutant("combine_key_error_for_a_missing_weight", "04.combine", "rule_rewards",  # KeyError names the key
            replace={"    if missing:\n": "    if False:\n"}),
+    # a component called "score" silently overwrites the weighted total in the returned dict
+    Mutant("combine_accepts_a_score_component", "04.combine", "rule_rewards",
+           replace={'    if "score" in components:\n': '    if False:\n'}),
+    # a typo in a weight's name ("formt") goes unnoticed: that term is then weighted 0
+    Mutant("combine_ignores_unknown_weights", "04.combine", "rule_rewards",
+           replace={"    if unused:\n": "    if False:\n"}),
     Mutant("combine_drops_zero_weight", "04.combine", "rule_rewards",
            replace={COMBINED: COMBINED.replace("components.items()}}", "components.items() if weights[k] != 0}}")}),
     Mutant(

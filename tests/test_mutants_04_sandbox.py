@@ -513,6 +513,26 @@ def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
         ),
         ["test_code_reward_hostile_program_scores_zero"],
     ),
+    (
+        # --clearenv without the locale: Python in the jail falls back to ASCII for its streams
+        Mutant(
+            "jail_without_utf8_locale",
+            "04.jail",
+            "sandbox",
+            replace={'        "--setenv",\n        "LANG",\n        "C.UTF-8",\n': ""},
+        ),
+        ["test_bwrap_args_private_dev_and_utf8_environment"],
+    ),
+    (
+        # the jail made opt-in: isolation_layers() then describes a run without it
+        Mutant(
+            "isolation_layers_jail_off_by_default",
+            "04.run_code",
+            "sandbox",
+            replace={"def isolation_layers(jail: bool = True)": "def isolation_layers(jail: bool = False)"},
+        ),
+        ["test_isolation_layers_default_is_the_jail_in_full"],
+    ),
 ]
 
 

@@ -181,6 +181,13 @@ MUTANTS = [
             'answer if answer.startswith("#### ")': 'answer if str(answer).startswith("#### ")',  # TypeError on ints
         },
     ),
+    # the answer declared a number: the model is told to send 72, not "#### 72"
+    Mutant(
+        "gsm8k_answer_declared_a_number",
+        GSM,
+        "tools",
+        replace={'"answer": {"type": "string"': '"answer": {"type": "number"'},
+    ),
     Mutant(
         "gsm8k_release_forgets_nothing",
         GSM,
