@@ -36,6 +36,13 @@ MUTANTS = [
            replace={COPY_TURN: "messages.append(message)"}),
     Mutant("row_scores_the_first_question", PROMPT, "conversation_data", replace={
         "\"question\": question}": "\"question\": history[0][\"content\"] if history else question}"}),
+    # rows made for evaluation by default: a training file's rows say split "test"
+    Mutant("history_row_split_defaults_to_test", PROMPT, "conversation_data",
+           replace={'split: str = "train",': 'split: str = "test",'}),
+    # the row's index left out of extra_info: verl's RLHFDataset then gives every row index 0
+    Mutant("history_row_index_not_in_extra_info", PROMPT, "conversation_data",
+           replace={'"extra_info": {"split": split, "index": index, "question": question}':
+                    '"extra_info": {"split": split, "question": question}'}),
     Mutant("fit_drops_the_newest_pairs", FIT, "conversation_data", replace={DROP_PAIR: "turns = turns[:-2]"}),
     Mutant("fit_drops_single_messages", FIT, "conversation_data", replace={DROP_PAIR: "turns = turns[1:]"}),
     Mutant("fit_without_generation_prompt", FIT, "conversation_data",

@@ -37,6 +37,9 @@ MUTANTS = [
     Mutant("numeric_comparison", SCORE, "gsm8k_reward", replace={
         SCORE_LINE: "    try:\n        return score if float(answer) == float(ground_truth) else format_score\n"
         "    except ValueError:\n        return format_score"}),
+    # "flexible" as the default: an answer without "####" earns the score when only text and truth are given
+    Mutant("compute_score_flexible_by_default", SCORE, "gsm8k_reward",
+           replace={'method: str = "strict", format_score': 'method: str = "flexible", format_score'}),
     Mutant("score_and_format_swapped", SCORE, "gsm8k_reward",
            replace={SCORE_LINE: "    return score if answer == ground_truth else 0.0"}),
 ]
