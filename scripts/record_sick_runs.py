@@ -86,17 +86,9 @@ def _task():  # -> verlings.capstone.data.Task
 
 
 def _write_task(folder: Path, config) -> tuple[Path, Path]:  # config: a RunConfig
-    import pandas as pd
+    from verlings.capstone.data import write_task
 
-    from verlings.capstone.data import make_rows
-
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for split, n in (("train", config.n_train), ("val", config.n_val)):
-        path = folder / f"{split}.parquet"
-        pd.DataFrame(make_rows(n, config.seed, split, task=_task())).to_parquet(path, index=False)
-        paths.append(path)
-    return paths[0], paths[1]
+    return write_task(folder, n_train=config.n_train, n_val=config.n_val, seed=config.seed, task=_task())
 
 
 def _warm_start() -> Path:

@@ -86,8 +86,10 @@ def sft_rows(n: int, seed: int, task: Task = TASK) -> list[dict]:
     return rows
 
 
-def write_task(folder: str | Path, n_train: int = 256, n_val: int = 16, seed: int = 0) -> tuple[Path, Path]:
-    """Write ``train.parquet`` and ``val.parquet`` (held-out pairs) into ``folder``; returns both paths."""
+def write_task(
+    folder: str | Path, n_train: int = 256, n_val: int = 16, seed: int = 0, task: Task = TASK
+) -> tuple[Path, Path]:
+    """Write ``train.parquet`` and ``val.parquet`` (held-out pairs of ``task``) into ``folder``; returns both paths."""
     import pandas as pd
 
     folder = Path(folder)
@@ -95,6 +97,6 @@ def write_task(folder: str | Path, n_train: int = 256, n_val: int = 16, seed: in
     paths = []
     for split, n in (("train", n_train), ("val", n_val)):
         path = folder / f"{split}.parquet"
-        pd.DataFrame(make_rows(n, seed, split)).to_parquet(path, index=False)
+        pd.DataFrame(make_rows(n, seed, split, task=task)).to_parquet(path, index=False)
         paths.append(path)
     return paths[0], paths[1]
