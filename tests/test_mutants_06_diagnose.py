@@ -28,7 +28,8 @@ MUTANTS = [
         "06.diagnose",
         "diagnose",
         replace={
-            "and _end(entropy) < ENTROPY_KEPT * _start(entropy):": "and _end(entropy) <= ENTROPY_KEPT * _start(entropy):"
+            "and _end(entropy) < ENTROPY_KEPT * _start(entropy):":
+                "and _end(entropy) <= ENTROPY_KEPT * _start(entropy):"
         },
     ),
     # one step's dip (0.496 at step 14 of the recorded entropy_collapse run) is not a collapse
@@ -76,7 +77,8 @@ MUTANTS = [
         "06.diagnose",
         "diagnose",
         replace={
-            "            and accuracy[-1] <= accuracy[0]):": "            and (not accuracy or accuracy[-1] <= accuracy[0])):",
+            "            and accuracy[-1] <= accuracy[0]):":
+                "            and (not accuracy or accuracy[-1] <= accuracy[0])):",
             "and len(accuracy) >= 2\n": "\n",
         },
     ),

@@ -104,14 +104,17 @@ def test_compose_config_equals_what_main_ppo_composes(tmp_path):
 
 _OTHER_FIRST_RUN = '''
 """A different, equally correct first_run_overrides: other order, '++' and double quotes."""
-import json
+import re
 
 
 def first_run_overrides(model_path, train_files, val_files, *, adv_estimator="grpo", train_batch_size=4,
                         rollout_n=2, ppo_mini_batch_size=None, micro_batch_size_per_gpu=2, max_prompt_length=64,
                         max_response_length=32, total_training_steps=2, n_gpus=1, rollout_name="vllm",
                         project_name="verlings", experiment_name="first_run", loggers=("console", "tensorboard")):
-    q = json.dumps  # a JSON string literal is a valid double-quoted Hydra string for these paths
+    def q(v):  # double quotes: Hydra unescapes only backslash runs before a quote or at the very end
+        v = re.sub(r'(\\\\*)"', lambda m: m.group(1) * 2 + '\\\\"', v)
+        return '"' + re.sub(r"(\\\\+)$", lambda m: m.group(1) * 2, v) + '"'
+
     files = lambda v: q(v) if isinstance(v, str) else "[" + ", ".join(map(q, v)) + "]"
     micro = micro_batch_size_per_gpu
     out = {

@@ -36,7 +36,8 @@ def _parser():
 
 
 def _value_of(overrides: list, key: str) -> str:
-    found = [o for o in overrides if isinstance(o, str) and o.startswith(key + "=")]
+    # '+key=' and '++key=' are Hydra's add / force-add forms of the same override
+    found = [o for o in overrides if isinstance(o, str) and o.lstrip("+").startswith(key + "=")]
     assert len(found) == 1, f"first_run_overrides gave {len(found)} overrides for {key}: {found}\n{hint_line()}"
     return found[0]
 
