@@ -188,6 +188,22 @@ MUTANTS = [
         "tools",
         replace={'"answer": {"type": "string"': '"answer": {"type": "number"'},
     ),
+    # the state holds only what execute sets: calc_reward before the first submission raises KeyError
+    Mutant(
+        "gsm8k_state_without_a_response",
+        GSM,
+        "tools",
+        replace={'{"response": "", "ground_truth": ground_truth, "reward": 0.0}': (
+            '{"ground_truth": ground_truth, "reward": 0.0}'
+        )},
+    ),
+    # a missing answer read as None: the model is shown answer='None'
+    Mutant(
+        "gsm8k_missing_answer_is_none",
+        GSM,
+        "tools",
+        replace={'answer = parameters.get("answer", "")': 'answer = parameters.get("answer")'},
+    ),
     Mutant(
         "gsm8k_release_forgets_nothing",
         GSM,

@@ -311,6 +311,8 @@ WHY_ZH: dict[str, str] = {
     "row['extra_info']['tools_kwargs']（本测试运行你的 run_agent 和工具：请先完成 05.run_agent、05.calculator 和 "
     "05.gsm8k_tool）",
     "calc_reward of an instance with no submission: the empty response scores 0": "没有提交过的实例的 calc_reward：空响应得 0",
+    "the state starts as {'response': '', 'ground_truth': ..., 'reward': 0.0}": "状态一开始是 {'response': '', 'ground_truth': ..., 'reward': 0.0}",
+    "a missing answer is the empty string ''": "缺少的答案就是空字符串 ''",
     "one instance per tool per trajectory, created before the first generation": "每条轨迹每个工具一个实例，在第一次生成之前创建",
     "create(create_kwargs=tools_kwargs.get(name, {}).get('create_kwargs', {})), as verl calls it": "create(create_kwargs=tools_kwargs.get(name, {}).get('create_kwargs', {}))，与 verl 的调用方式一致",
     "every created instance is released exactly once": "每个创建的实例都正好释放一次",

@@ -294,3 +294,45 @@ def test_check_trajectory_drift_message_names_the_run(tokenizer):
         f"the 'drift' problem is {message!r}; it should name the drifting run's first and last response "
         f"positions, {start} and {end}\n" + hint_line()
     )
+
+
+# --- the template's own tokens are caught by name, not only after an EOS (issue 24) ---------------------
+
+
+@pytest.mark.exercise(EX)
+@pytest.mark.parametrize("token", consistency.NON_MODEL_TOKENS)
+def test_check_trajectory_a_lone_template_token_marked_as_model(token, tokenizer):
+    # One token of the tool turn marked 1 on its own: a run of length one with no EOS in it, so only the
+    # NON_MODEL_TOKENS rule can see it (the EOS rule needs an EOS before the run's last token).
+    t = _clean(tokenizer)
+    turn1, _, _ = _pieces(tokenizer)
+    at = t.response_ids.index(tokenizer.convert_tokens_to_ids(token), len(turn1))
+    mask = list(t.response_mask)
+    mask[at] = 1
+    problems = _check(tokenizer, replace(t, response_mask=mask), {"mask"},
+                      f"{token!r} at response position {at} has mask 1: only the chat template or a tool writes it "
+                      "(a token of NON_MODEL_TOKENS in a model run), even with no EOS before it")
+    assert at in _numbers(_one(problems, "mask")), (
+        f"the 'mask' problem is {_one(problems, 'mask')!r}; it should name position {at}\n" + hint_line()
+    )
+
+
+@pytest.mark.exercise(EX)
+def test_check_trajectory_mask_message_counts_template_tokens_before_the_eos(tokenizer):
+    # The model's turn is right (1s, then the "\n" separator 0); everything from the tool turn's <|im_start|>
+    # to the end is marked 1: one run holding <|im_start|>, <tool_response>, </tool_response> BEFORE the tool
+    # turn's <|im_end|> (an EOS), and template tokens after it. Both rules fire in the one run: the first
+    # offending position is the <|im_start|>, the last is the last response token.
+    t = _clean(tokenizer)
+    turn1, _, _ = _pieces(tokenizer)
+    first = t.response_ids.index(tokenizer.convert_tokens_to_ids("<|im_start|>"), len(turn1))
+    mask = [1] * len(turn1) + [0] * (first - len(turn1)) + [1] * (len(t.response_ids) - first)
+    problems = consistency.check_trajectory(output=replace(t, response_mask=mask), tokenizer=tokenizer,
+                                            messages=MESSAGES, tools=[CALCULATOR])
+    message = _one(problems, "mask")
+    last = len(t.response_ids) - 1
+    assert {first, last} <= _numbers(message), (
+        f"the 'mask' problem is {message!r}; it should name the run's first and last offending positions, {first} "
+        f"(<|im_start|>, a NON_MODEL_TOKENS token before the tool's <|im_end|>) and {last}: a run's offending tokens "
+        "are those of both rules together\n" + hint_line()
+    )

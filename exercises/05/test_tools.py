@@ -369,3 +369,39 @@ def test_gsm8k_tool_schema_types():
     assert_equal(seen, ("function", "object", "string"), what="(schema type, parameters type, 'answer' type)",
                  why="an OpenAI function tool with one string parameter 'answer'")
 
+
+
+# --- the answer tool's stated state and defaults (issue 24) -------------------------------------------
+
+
+@pytest.mark.exercise(GSM)
+async def test_gsm8k_tool_state_after_create():
+    tool = _answer_tool()
+    instance_id, _ = await tool.create(create_kwargs={"ground_truth": "72"})
+    try:
+        state = tool._instance_dict.get(instance_id, {})
+        seen = {key: state.get(key, "<missing>") for key in ("response", "ground_truth", "reward")}
+        assert_equal(seen, {"response": "", "ground_truth": "72", "reward": 0.0},
+                     what="tool._instance_dict[instance_id] right after create(create_kwargs={'ground_truth': '72'})",
+                     why="the state starts as {'response': '', 'ground_truth': ..., 'reward': 0.0}")
+        # verl's flexible rule finds no number in "": 0.0 (and no KeyError before the first submission)
+        assert_equal(await tool.calc_reward(instance_id), 0.0, what="calc_reward before any submission",
+                     why="calc_reward of an instance with no submission: the empty response scores 0")
+    finally:
+        await tool.release(instance_id)
+
+
+@pytest.mark.exercise(GSM)
+async def test_gsm8k_tool_missing_answer_is_empty():
+    tool = _answer_tool()
+    instance_id, _ = await tool.create(create_kwargs={"ground_truth": "72"})
+    try:
+        response, step, _ = await tool.execute(instance_id, {})
+    finally:
+        await tool.release(instance_id)
+    # answer "" → response "#### " → no number → reward 0 (verl's rule returns an int 0 when it finds no
+    # number, so the text's reward= part is left to the implementation), not above the stored 0.0 → step -0.05
+    seen = ((response.text or "").split(" reward=")[0], step)
+    assert_equal(seen, ("Current parsed answer=''", -0.05),
+                 what="(text before ' reward=', step reward) of execute(instance_id, {}) (no 'answer' key)",
+                 why="a missing answer is the empty string ''")
