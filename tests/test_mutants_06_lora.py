@@ -1,85 +1,36 @@
-"""Known-wrong variants of exercises/06/lora.py: each must fail at least one graded test."""
+"""Known-wrong variants of exercises/06/lora.py: each must fail at least one graded test.
+
+Each mutant is an edit of solutions/06/lora.py (``replace={reference text: wrong text}``).
+"""
 
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
 
 EX = "06.lora"
-
-
-def _variant(forward: str, window: str = "logits[:, -R - 1 : -1]", gather: str = "responses") -> str:
-    return f"""
-        def ref_log_prob_from_actor(model, input_ids, attention_mask, responses):
-            R = responses.shape[-1]
-            pos = torch.clamp(torch.cumsum(attention_mask.long(), dim=-1) - 1, min=0)
-            kw = dict(input_ids=input_ids, attention_mask=attention_mask, position_ids=pos, use_cache=False)
-            {forward}
-            logits = {window}.float()
-            return torch.gather(torch.log_softmax(logits, -1), -1, {gather}.unsqueeze(-1)).squeeze(-1)
-        """
-
+BLOCK = "    with torch.no_grad(), model.disable_adapter():\n"
+WINDOW = "logits[:, -response_length - 1 : -1, :]"
+GATHER = "responses.unsqueeze(-1)"
 
 MUTANTS = [
     # the classic three of the issue
-    Mutant("adapter_left_on", EX, "lora", _variant("with torch.no_grad(): logits = model(**kw).logits")),
-    Mutant(
-        "gradients_flow_into_the_reference",
-        EX,
-        "lora",
-        _variant("with model.disable_adapter(): logits = model(**kw).logits"),
-    ),
-    Mutant(
-        "log_probs_over_the_prompt",
-        EX,
-        "lora",
-        _variant(
-            "with torch.no_grad(), model.disable_adapter(): logits = model(**kw).logits",
-            window="logits[:, : input_ids.shape[1] - R - 1]",
-            gather="input_ids[:, 1 : input_ids.shape[1] - R]",
-        ),
-    ),
-    Mutant(
-        "first_positions_score_the_response",
-        EX,
-        "lora",
-        _variant("with torch.no_grad(), model.disable_adapter(): logits = model(**kw).logits", window="logits[:, :R]"),
-    ),
+    Mutant("adapter_left_on", EX, "lora", replace={BLOCK: "    with torch.no_grad():\n"}),
+    Mutant("gradients_flow_into_the_reference", EX, "lora", replace={BLOCK: "    with model.disable_adapter():\n"}),
+    Mutant("log_probs_over_the_prompt", EX, "lora", replace={
+        WINDOW: "logits[:, : input_ids.shape[1] - response_length - 1, :]",
+        GATHER: "input_ids[:, 1 : input_ids.shape[1] - response_length].unsqueeze(-1)"}),
+    Mutant("first_positions_score_the_response", EX, "lora", replace={WINDOW: "logits[:, :response_length, :]"}),
     # neighbours
-    Mutant(
-        "off_by_one_window",
-        EX,
-        "lora",
-        _variant("with torch.no_grad(), model.disable_adapter(): logits = model(**kw).logits", window="logits[:, -R:]"),
-    ),
-    Mutant(
-        "positions_ignore_left_padding",
-        EX,
-        "lora",
-        _variant(
-            "kw.pop('position_ids')\n"
-            "            with torch.no_grad(), model.disable_adapter(): logits = model(**kw).logits"
-        ),
-    ),
-    Mutant(
-        "adapter_never_switched_back_on",
-        EX,
-        "lora",
-        _variant(
-            "model.base_model.disable_adapter_layers()\n            with torch.no_grad(): logits = model(**kw).logits"
-        ),
-    ),
-    Mutant("detached_but_adapter_on", EX, "lora", _variant("logits = model(**kw).logits.detach()")),
+    Mutant("off_by_one_window", EX, "lora", replace={WINDOW: "logits[:, -response_length:, :]"}),
+    Mutant("positions_ignore_left_padding", EX, "lora", replace={"position_ids=position_ids, ": ""}),
+    Mutant("adapter_never_switched_back_on", EX, "lora",
+           replace={BLOCK: "    model.base_model.disable_adapter_layers()\n    with torch.no_grad():\n"}),
+    # no block at all: the adapter stays on and the graph is built, then detached
+    Mutant("detached_but_adapter_on", EX, "lora",
+           replace={BLOCK: "    if True:\n", "        ).logits\n": "        ).logits.detach()\n"}),
     # every token scored, as for an SFT loss: one log-prob per position, not per response token
-    Mutant(
-        "log_probs_over_the_whole_sequence",
-        EX,
-        "lora",
-        _variant(
-            "with torch.no_grad(), model.disable_adapter(): logits = model(**kw).logits",
-            window="logits[:, :-1]",
-            gather="input_ids[:, 1:]",
-        ),
-    ),
+    Mutant("log_probs_over_the_whole_sequence", EX, "lora",
+           replace={WINDOW: "logits[:, :-1, :]", GATHER: "input_ids[:, 1:].unsqueeze(-1)"}),
 ]
 
 
