@@ -6,7 +6,7 @@ import os
 import pytest
 
 # Test modules that build verl tools (they import verl anyway, so the fixture below costs them nothing).
-_BUILD_TOOLS = ("test_tools", "test_agent_loop", "test_agent_loop_edges")
+_BUILD_TOOLS = ("test_tools", "test_agent_loop", "test_agent_loop_edges", "test_agent_loop_contract")
 
 
 class _ExplainMalformedCalls(logging.Filter):
