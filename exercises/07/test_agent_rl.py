@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from verlings import learner_module
-from verlings.testing import assert_equal
+from verlings.testing import assert_equal, hint_line
 
 agent = learner_module("07", "agent_rl")
 
@@ -44,7 +44,7 @@ def _load_with_verl(content: object, tmp_path: Path) -> list:
     except Exception as exc:
         raise AssertionError(
             f"verl's initialize_tools_from_config could not read your tool config {content!r}: "
-            f"{type(exc).__name__}: {exc}\n  hint: python grader.py hint 07.tool_config") from None
+            f"{type(exc).__name__}: {exc}\n{hint_line()}") from None
 
 
 # --- 07.tool_config ------------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def test_tool_config_loads_your_calculator_with_verls_loader(tmp_path):
         f"verl built a {type(tools[0]).__module__}.{type(tools[0]).__qualname__}, expected your chapter-05 "
         f"CalculatorTool — is class_name the argument, unchanged?")
     assert_equal(tools[0].tool_schema.model_dump(exclude_unset=True, exclude_none=True), schema,
-                 what="the schema verl gave the tool", exercise="07.tool_config",
+                 what="the schema verl gave the tool",
                  why="verl passes the entry's tool_schema to the tool's constructor; without it the tool uses its own")
 
 
@@ -122,15 +122,13 @@ def test_agent_overrides_are_accepted_by_verl(tmp_path):
         cfg = _compose(overrides)
     except Exception as exc:
         raise AssertionError(f"verl's Hydra config rejected {overrides}: {type(exc).__name__}: {exc}\n"
-                             "  hint: python grader.py hint 07.overrides") from None
+                             f"{hint_line()}") from None
     r = cfg.actor_rollout_ref.rollout
-    assert_equal(r.multi_turn.enable, True, what="actor_rollout_ref.rollout.multi_turn.enable", exercise="07.overrides")
+    assert_equal(r.multi_turn.enable, True, what="actor_rollout_ref.rollout.multi_turn.enable")
     assert_equal(r.multi_turn.tool_config_path, path, what="actor_rollout_ref.rollout.multi_turn.tool_config_path",
-                 exercise="07.overrides", why="verl's AgentLoopWorker loads the tools from this file")
-    assert_equal(r.multi_turn.max_assistant_turns, 3, what="actor_rollout_ref.rollout.multi_turn.max_assistant_turns",
-                 exercise="07.overrides")
+                 why="verl's AgentLoopWorker loads the tools from this file")
+    assert_equal(r.multi_turn.max_assistant_turns, 3, what="actor_rollout_ref.rollout.multi_turn.max_assistant_turns")
     assert_equal(r.agent.default_agent_loop, "my_agent", what="actor_rollout_ref.rollout.agent.default_agent_loop",
-                 exercise="07.overrides",
                  why="a row without an agent_name column runs this loop; verl's default, single_turn_agent, "
                      "has no tools")
 
@@ -178,10 +176,8 @@ def test_compute_score_hand_worked(solution, truth, score, acc, why):
     out = agent.compute_score(data_source="verlings/mul", solution_str=solution, ground_truth=truth, extra_info={})
     assert isinstance(out, dict) and "score" in out and "acc" in out, (
         f"compute_score should return {{'score': ..., 'acc': ...}}, got {out!r}")
-    assert_equal(float(out["score"]), score, what=f"score for {solution!r} (truth {truth}) — {why}",
-                 exercise="07.reward")
-    assert_equal(float(out["acc"]), acc, what=f"acc for {solution!r} (verl's validation reports it as accuracy)",
-                 exercise="07.reward")
+    assert_equal(float(out["score"]), score, what=f"score for {solution!r} (truth {truth}) — {why}")
+    assert_equal(float(out["acc"]), acc, what=f"acc for {solution!r} (verl's validation reports it as accuracy)")
 
 
 @pytest.mark.exercise("07.reward")
@@ -198,10 +194,10 @@ def test_compute_score_on_a_trajectory_decoded_as_verl_decodes_it():
     response = full[len(prompt):]
     text = tok.decode(response, skip_special_tokens=True)
     out = agent.compute_score(data_source="verlings/mul", solution_str=text, ground_truth="10063", extra_info=None)
-    assert_equal(float(out["score"]), 1.0, what=f"score of {text!r}", exercise="07.reward")
+    assert_equal(float(out["score"]), 1.0, what=f"score of {text!r}")
     wrong = text.rsplit("10063", 1)[0] + "1006"
     out = agent.compute_score(data_source="verlings/mul", solution_str=wrong, ground_truth="10063", extra_info=None)
-    assert_equal(float(out["acc"]), 0.0, what=f"acc of {wrong!r}", exercise="07.reward",
+    assert_equal(float(out["acc"]), 0.0, what=f"acc of {wrong!r}",
                  why="the tool wrote 10063; the model's own answer is 1006")
 
 
