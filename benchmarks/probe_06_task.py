@@ -47,6 +47,10 @@ p.add_argument("--hidden", type=int, default=128)
 p.add_argument("--layers", type=int, default=2)
 p.add_argument("--eval-every", type=int, default=40)
 p.add_argument("--wd", type=float, default=0.0)
+p.add_argument("--sft-bf16", action="store_true", help="SFT forward/backward under bf16 autocast, as verl's "
+               "SFT engine computes (engine.dtype=bfloat16; fp32 master weights)")
+p.add_argument("--init", default=None, help="start from this Hugging Face folder (e.g. verl's SFT warm start); "
+               "use with --sft-steps 0")
 a = p.parse_args()
 torch.set_num_threads(1)
 
@@ -57,6 +61,10 @@ if a.hidden != 128 or a.layers != 2:
         hidden_size=a.hidden, intermediate_size=2 * a.hidden, num_hidden_layers=a.layers, head_dim=a.hidden // 2
     )
 model, tok = build_model()
+if a.init:  # e.g. .verlings/cache/capstone/sft-<key>/hf: GRPO here from the very weights verl starts from
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(a.init, dtype=torch.float32)
 eos = tok.eos_token_id
 nl = tok.encode("\n", add_special_tokens=False)
 
@@ -148,7 +156,8 @@ opt = torch.optim.AdamW(model.parameters(), lr=a.sft_lr, weight_decay=a.wd)
 model.train()
 for step in range(1, a.sft_steps + 1):
     ids, m, att = sft_batch([rng.choice(train_pairs) for _ in range(a.bs)])
-    logits = model(input_ids=ids, attention_mask=att).logits[:, :-1]
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.sft_bf16):
+        logits = model(input_ids=ids, attention_mask=att).logits[:, :-1].float()
     lp = -F.cross_entropy(logits.transpose(1, 2), ids[:, 1:], reduction="none")
     loss = -(lp * m[:, 1:]).sum() / m[:, 1:].sum()
     opt.zero_grad()
@@ -158,6 +167,8 @@ for step in range(1, a.sft_steps + 1):
     if step % a.eval_every == 0 or step == a.sft_steps:
         print(f"sft step {step} loss {loss.item():.3f}", flush=True)
         report("sft", step)
+if a.sft_steps == 0:
+    report("start", 0)
 
 opt = torch.optim.AdamW(model.parameters(), lr=a.grpo_lr, weight_decay=0.0)
 for step in range(1, a.grpo_steps + 1):
