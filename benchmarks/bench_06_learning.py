@@ -113,20 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from verlings.capstone.cli import DEMO_STEPS
-    from verlings.capstone.sft import Recipe, cache_dir, warm_start
+    from verlings.capstone.sft import DEMO_RECIPE, cache_dir, warm_start
 
     args.steps = args.steps or DEMO_STEPS
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start, load0 = time.monotonic(), _loadavg()
-    cached = cache_dir(Recipe()).exists()
+    cached = cache_dir(DEMO_RECIPE).exists()
     hf = warm_start()
     sft = {
         "cached": cached,
         "wall_s": round(time.monotonic() - start, 1),
         "load_start": round(load0, 1),
-        "recipe": asdict(Recipe()),
-        "key": Recipe().key(),
+        "recipe": asdict(DEMO_RECIPE),  # what warm_start() trains or reuses
+        "key": DEMO_RECIPE.key(),
     }
     timed = hf.parent / "sft_seconds.txt"  # how long verl's SFT took when it was made
     sft["trained_in_s"] = timed.read_text().strip() if timed.is_file() else None
