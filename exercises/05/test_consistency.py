@@ -299,8 +299,12 @@ def test_check_trajectory_drift_message_names_the_run(tokenizer):
 # --- the template's own tokens are caught by name, not only after an EOS (issue 24) ---------------------
 
 
+# The contract's NON_MODEL_TOKENS, copied here (the test must not import your module to be collected).
+NON_MODEL_TOKENS = ("<|im_start|>", "<tool_response>", "</tool_response>")
+
+
 @pytest.mark.exercise(EX)
-@pytest.mark.parametrize("token", consistency.NON_MODEL_TOKENS)
+@pytest.mark.parametrize("token", NON_MODEL_TOKENS)
 def test_check_trajectory_a_lone_template_token_marked_as_model(token, tokenizer):
     # One token of the tool turn marked 1 on its own: a run of length one with no EOS in it, so only the
     # NON_MODEL_TOKENS rule can see it (the EOS rule needs an EOS before the run's last token).

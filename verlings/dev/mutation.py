@@ -167,6 +167,12 @@ class _Kinds:
         elif report.passed and report.when == "call":
             self.passed += 1
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # A graded test module that cannot be collected against the mutant (it reads the learner's
+        # module while collecting) runs none of its tests: the learner sees it fail, so it is a catch.
+        if report.failed:
+            self.kinds.append("error")
+
 
 def _test_files(module: str) -> list[Path]:
     chapter, name = module.split("/")
