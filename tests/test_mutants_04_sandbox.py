@@ -12,96 +12,46 @@ import pytest
 
 from verlings.dev.mutants import Mutant, build_target, graded_failures
 
-# A run_code with every layer except what the mutant breaks; the {placeholders} are the mutant's choices.
-RUN_CODE = """
-def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
-    if jail and not jail_available():
-        raise JailUnavailableError(JAIL_FIX)
-    root = Path(tempfile.mkdtemp(prefix="verlings-sandbox-"))
-    try:
-        work = root / "work"
-        as_root = os.geteuid() == 0
-        hand_over(root, as_root and jail)
-        (work / "main.py").write_text(code, encoding="utf-8")
-        (root / "stdin").write_text(stdin, encoding="utf-8")
-        python = ["-I", "-S", "-u", "-X", "utf8", "-c", {guard}, "main.py"]
-        if jail:
-            uid = JAIL_UID if as_root else os.getuid()
-            cmd = [*{limits}(timeout_s, memory_mb, processes_of(uid) + MAX_PROCESSES),
-                   *bwrap_args(str(work), python_prefix(), as_root), python_executable(), *python]
-        else:
-            cmd = [*{limits}(timeout_s, memory_mb, processes_of(os.getuid()) + MAX_PROCESSES),
-                   *{prefix}, sys.executable, *python]
-        timed_out = False
-        start = time.monotonic()
-        with open(root / "stdin", "rb") as fin, open(root / "stdout", "wb") as fout, \\
-                open(root / "stderr", "wb") as ferr:
-            proc = subprocess.Popen(cmd, cwd=work, stdin=fin, stdout=fout, stderr=ferr, env={env},
-                                    start_new_session={new_session})
-            try:
-                proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                {kill_on_timeout}
-            finally:
-                {kill_always}
-                exit_code = proc.wait()
-        duration = time.monotonic() - start
-        return RunResult({read}(root / "stdout"), {read}(root / "stderr"), exit_code, timed_out, duration, jail)
-    finally:
-        {cleanup}
-"""
+# Each mutant is an edit of solutions/04/sandbox.py (``replace={reference text: wrong text}``);
+# run_code_is_a_plain_subprocess is pasted whole (it is no edit: no layer of run_code is left).
+S = "sandbox"
+LIMITS, JAIL, RUN, REWARD = "04.sandbox_limits", "04.jail", "04.run_code", "04.code_reward"
 
-GOOD = {
-    "prefix": "unshare_prefix()",
-    "guard": "GUARD",
-    "env": "CHILD_ENV",
-    "limits": "prlimit_args",
-    "new_session": "True",
-    "kill_on_timeout": "pass",
-    "kill_always": "_kill_group(proc.pid)",
-    "read": "_read_capped",
-    "cleanup": "shutil.rmtree(root, ignore_errors=True)",
-}
+# --- run_code
+RUN_TOP = '    if jail and not jail_available():\n        raise JailUnavailableError(f"run_code'
+ON_TIMEOUT = "                timed_out = True\n"
+KILL_ALWAYS = "                _kill_group(proc.pid)\n"
+OUTPUTS = '_read_capped(root / "stdout"), _read_capped(root / "stderr")'
+# --- bwrap_args
+UNPRIVILEGED = '"--unshare-all", "--uid", str(JAIL_UID), "--gid", str(JAIL_GID)]'
+ARGS = "args = [bwrap, *unshare,"
+SETPRIV_LINE = (
+    'args += [SETPRIV, f"--reuid={JAIL_UID}", f"--regid={JAIL_GID}", "--clear-groups", "--inh-caps=-all", "--"]'
+)
 
 
-def run_code_with(**changes: str) -> str:
-    return RUN_CODE.format(**{**GOOD, **changes})
-
-
-def bwrap_args_with(drop: tuple[str, ...] = (), replace: dict[str, str] | None = None, extra: str = "") -> str:
-    """The reference bwrap_args without the options in ``drop`` (an option and its values), some renamed."""
-    return f"""
-    _reference_bwrap_args = bwrap_args
-    _DROP = {{{", ".join(f"{o!r}: {n}" for o, n in (d.split(":") for d in drop))}}}
-    _REPLACE = {replace or {}!r}
-
-    def bwrap_args(work, prefix, as_root, bwrap="bwrap"):
-        args, out, i = _reference_bwrap_args(work, prefix, as_root, bwrap), [], 0
-        while i < len(args):
-            if args[i] in _DROP:
-                i += 1 + _DROP[args[i]]
-                continue
-            out.append(_REPLACE.get(args[i], args[i]))
-            i += 1
-        {extra}
-        return out
-    """
+def _prlimit_without(option: str) -> dict[str, str]:
+    """The edit that removes one limit (its whole line) from prlimit_args."""
+    line = {
+        "--as": '        f"--as={memory}:{memory}",  # allocations fail with MemoryError\n',
+        "--fsize": '        f"--fsize={FILE_SIZE_LIMIT}:{FILE_SIZE_LIMIT}",  # writes beyond fail: File too large\n',
+        "--nproc": '        f"--nproc={max_processes}:{max_processes}",  # fork fails with EAGAIN'
+        " (not applied to root)\n",
+    }[option]
+    return {line: ""}
 
 
 MUTANTS = [
     # --- issue 27 §1: the process group, each piece graded on its own -----------------------------
     (
-        Mutant(
-            "sandbox_kills_only_the_parent",
-            "04.sandbox_limits",
-            "sandbox",
-            run_code_with(kill_on_timeout="proc.kill()", kill_always="pass"),
-        ),
+        Mutant("sandbox_kills_only_the_parent", LIMITS, S,
+               replace={ON_TIMEOUT: ON_TIMEOUT + "                proc.kill()\n",
+                        KILL_ALWAYS: "                pass\n"}),
         ["test_grandchild_is_killed_on_timeout", "test_background_process_is_killed_after_a_normal_exit"],
     ),
     (
-        Mutant("sandbox_without_a_new_session", "04.sandbox_limits", "sandbox", run_code_with(new_session="False")),
+        Mutant("sandbox_without_a_new_session", LIMITS, S,
+               replace={"start_new_session=True,": "start_new_session=False,"}),
         [
             "test_process_group_is_the_programs_own",
             "test_grandchild_is_killed_on_timeout",
@@ -109,353 +59,169 @@ MUTANTS = [
         ],
     ),
     (
-        Mutant(
-            "sandbox_kills_group_only_on_timeout",
-            "04.sandbox_limits",
-            "sandbox",
-            run_code_with(kill_on_timeout="_kill_group(proc.pid)", kill_always="pass"),
-        ),
+        Mutant("sandbox_kills_group_only_on_timeout", LIMITS, S,
+               replace={ON_TIMEOUT: ON_TIMEOUT + KILL_ALWAYS, KILL_ALWAYS + "                exit_code":
+                        "                pass\n                exit_code"}),
         ["test_background_process_is_killed_after_a_normal_exit"],
     ),
     # --- the jail -------------------------------------------------------------------------------------
+    (Mutant("run_code_never_jails", RUN, S, replace={RUN_TOP: "    jail = False\n" + RUN_TOP}),
+     ["test_run_code_runs_in_the_jail"]),
     (
-        Mutant(
-            "run_code_never_jails",
-            "04.run_code",
-            "sandbox",
-            """
-               _reference_run_code = run_code
-
-               def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
-                   return _reference_run_code(code, stdin, timeout_s, memory_mb, jail=False)
-               """,
-        ),
-        ["test_run_code_runs_in_the_jail"],
-    ),
-    (
-        Mutant(
-            "run_code_falls_back_silently",
-            "04.run_code",
-            "sandbox",
-            """
-               _reference_run_code = run_code
-
-               def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
-                   return _reference_run_code(code, stdin, timeout_s, memory_mb, jail=jail and jail_available())
-               """,
-        ),
+        Mutant("run_code_falls_back_silently", RUN, S,
+               replace={RUN_TOP: "    jail = jail and jail_available()\n" + RUN_TOP}),
         ["test_run_code_refuses_to_run_unjailed_unless_asked"],
     ),
     (
-        Mutant(
-            "jail_shares_the_network",
-            "04.jail",
-            "sandbox",
-            bwrap_args_with(drop=("--unshare-net:0",), replace={"--unshare-all": "--unshare-user"}),
-        ),
+        Mutant("jail_shares_the_network", JAIL, S,
+               replace={'            "--unshare-net",\n': "", '"--unshare-all"': '"--unshare-user"'}),
         ["test_jail_has_no_network"],
     ),
     (
-        Mutant(
-            "jail_shares_the_pids",
-            "04.jail",
-            "sandbox",
-            bwrap_args_with(drop=("--unshare-pid:0",), replace={"--unshare-all": "--unshare-user"}),
-        ),
+        Mutant("jail_shares_the_pids", JAIL, S,
+               replace={'            "--unshare-pid",\n': "", '"--unshare-all"': '"--unshare-user"'}),
         ["test_jail_cannot_signal_processes_outside", "test_jail_dies_with_its_parent"],
     ),
     (
-        Mutant(
-            "jail_runs_as_root",
-            "04.jail",
-            "sandbox",
-            bwrap_args_with(drop=("--uid:1", "--gid:1"), extra="out = out[:out.index('--') + 1]"),
-        ),
+        # no --uid/--gid, and as root no setpriv: the program runs as the user who started it
+        Mutant("jail_runs_as_root", JAIL, S, replace={UNPRIVILEGED: '"--unshare-all"]', SETPRIV_LINE: "pass"}),
         ["test_jail_user_is_unprivileged"],
     ),
     (
         # As root, the unprivileged recipe: --uid 65534 in a user namespace is root outside.
-        Mutant(
-            "jail_root_maps_nobody_to_root",
-            "04.jail",
-            "sandbox",
-            """
-               _reference_bwrap_args = bwrap_args
-
-               def bwrap_args(work, prefix, as_root, bwrap="bwrap"):
-                   return _reference_bwrap_args(work, prefix, False, bwrap)
-               """,
-        ),
+        Mutant("jail_root_maps_nobody_to_root", JAIL, S,
+               replace={"    if as_root:\n        unshare = [": "    as_root = False\n    if as_root:\n"
+                        "        unshare = ["}),
         ["test_jail_runs_python_in_its_own_writable_folder"] if __import__("os").geteuid() == 0 else [],
     ),
     (
-        Mutant("jail_keeps_root_groups", "04.jail", "sandbox", bwrap_args_with(drop=("--clear-groups:0",))),
+        Mutant("jail_keeps_root_groups", JAIL, S, replace={'"--clear-groups", ': ""}),
         ["test_jail_user_is_unprivileged"] if __import__("os").geteuid() == 0 else [],
     ),
     (
-        Mutant(
-            "jail_binds_the_whole_machine",
-            "04.jail",
-            "sandbox",
-            bwrap_args_with(extra="out[1:1] = ['--ro-bind', '/', '/']"),
-        ),
+        Mutant("jail_binds_the_whole_machine", JAIL, S,
+               replace={ARGS: ARGS.replace("bwrap,", 'bwrap, "--ro-bind", "/", "/",')}),
         ["test_jail_hides_the_course_home_and_tmp"],
     ),
     (
-        Mutant(
-            "jail_binds_tmp", "04.jail", "sandbox", bwrap_args_with(extra="out[1:1] = ['--ro-bind', '/tmp', '/tmp']")
-        ),
+        Mutant("jail_binds_tmp", JAIL, S,
+               replace={ARGS: ARGS.replace("bwrap,", 'bwrap, "--ro-bind", "/tmp", "/tmp",')}),
         ["test_jail_hides_the_course_home_and_tmp"],
     ),
     (
-        Mutant(
-            "jail_interpreter_writable",
-            "04.jail",
-            "sandbox",
-            bwrap_args_with(extra="i = out.index(prefix)\n        out[i - 1] = '--bind'"),
-        ),
+        Mutant("jail_interpreter_writable", JAIL, S,
+               replace={'"--ro-bind", prefix, prefix]': '"--bind", prefix, prefix]'}),
         ["test_jail_outside_work_is_read_only"],
     ),
     (
-        Mutant("jail_work_folder_elsewhere", "04.jail", "sandbox", bwrap_args_with(drop=("--chdir:1",))),
+        Mutant("jail_work_folder_elsewhere", JAIL, S, replace={', "--chdir", work]': "]"}),
         ["test_jail_runs_python_in_its_own_writable_folder"],
     ),
     (
-        Mutant("jail_keeps_the_environment", "04.jail", "sandbox", bwrap_args_with(drop=("--clearenv:0",))),
+        Mutant("jail_keeps_the_environment", JAIL, S, replace={'        "--clearenv",\n': ""}),
         ["test_jail_environment_is_clean"],
     ),
     (
-        Mutant("jail_without_new_session", "04.jail", "sandbox", bwrap_args_with(drop=("--new-session:0",))),
+        Mutant("jail_without_new_session", JAIL, S,
+               replace={'"--die-with-parent", "--new-session"]': '"--die-with-parent"]'}),
         ["test_jail_has_its_own_session"],
     ),
     (
-        Mutant("jail_without_die_with_parent", "04.jail", "sandbox", bwrap_args_with(drop=("--die-with-parent:0",))),
+        Mutant("jail_without_die_with_parent", JAIL, S, replace={'"--die-with-parent", ': ""}),
         ["test_jail_dies_with_its_parent"],
     ),
     (
-        Mutant(
-            "sandbox_without_audit_hook",
-            "04.sandbox_limits",
-            "sandbox",
-            run_code_with(guard="'import runpy, sys; runpy.run_path(sys.argv[-1], run_name=\"__main__\")'"),
-        ),
+        Mutant("sandbox_without_audit_hook", LIMITS, S, replace={
+            '"-c", GUARD, "main.py"': '"-c", \'import runpy, sys; runpy.run_path(sys.argv[-1], run_name="__main__")\', '
+                                      '"main.py"'}),
         ["test_refused_actions_are_explained"],
     ),
     (
-        Mutant("sandbox_inherits_environment", "04.sandbox_limits", "sandbox", run_code_with(env="None")),
+        Mutant("sandbox_inherits_environment", LIMITS, S, replace={"env=CHILD_ENV,": "env=None,"}),
         ["test_environment_secrets_do_not_leak"],
     ),
     (
-        Mutant(
-            "sandbox_without_memory_limit",
-            "04.sandbox_limits",
-            "sandbox",
-            """
-               _reference_prlimit_args = prlimit_args
-
-               def prlimit_args(timeout_s, memory_mb, max_processes):
-                   return [a for a in _reference_prlimit_args(timeout_s, memory_mb, max_processes)
-                           if not a.startswith("--as=")]
-               """,
-        ),
+        Mutant("sandbox_without_memory_limit", LIMITS, S, replace=_prlimit_without("--as")),
         ["test_huge_allocation_fails_fast", "test_limits_are_visible_to_the_program", "test_prlimit_args_values"],
     ),
     (
-        Mutant(
-            "sandbox_memory_limit_in_bytes",
-            "04.sandbox_limits",
-            "sandbox",
-            """
-               _reference_prlimit_args = prlimit_args
-
-               def prlimit_args(timeout_s, memory_mb, max_processes):
-                   m = memory_mb * 1000 * 1000 // 4
-                   return [f"--as={m}:{m}" if a.startswith("--as=") else a
-                           for a in _reference_prlimit_args(timeout_s, memory_mb, max_processes)]
-               """,
-        ),
+        Mutant("sandbox_memory_limit_in_bytes", LIMITS, S,
+               replace={"memory = int(memory_mb) << 20": "memory = memory_mb * 1000 * 1000 // 4"}),
         ["test_memory_limit_leaves_room_for_normal_programs", "test_prlimit_args_values"],
     ),
     (
-        Mutant(
-            "sandbox_without_file_size_limit",
-            "04.sandbox_limits",
-            "sandbox",
-            """
-               _reference_prlimit_args = prlimit_args
-
-               def prlimit_args(timeout_s, memory_mb, max_processes):
-                   return [a for a in _reference_prlimit_args(timeout_s, memory_mb, max_processes)
-                           if not a.startswith("--fsize=")]
-               """,
-        ),
+        Mutant("sandbox_without_file_size_limit", LIMITS, S, replace=_prlimit_without("--fsize")),
         ["test_huge_file_is_stopped", "test_prlimit_args_values"],
     ),
     (
-        Mutant(
-            "sandbox_without_process_limit",
-            "04.sandbox_limits",
-            "sandbox",
-            """
-               _reference_prlimit_args = prlimit_args
-
-               def prlimit_args(timeout_s, memory_mb, max_processes):
-                   return [a for a in _reference_prlimit_args(timeout_s, memory_mb, max_processes)
-                           if not a.startswith("--nproc=")]
-               """,
-        ),
+        Mutant("sandbox_without_process_limit", LIMITS, S, replace=_prlimit_without("--nproc")),
         ["test_limits_are_visible_to_the_program", "test_prlimit_args_values"],
     ),
     (
-        Mutant(
-            "sandbox_output_not_capped",
-            "04.sandbox_limits",
-            "sandbox",
-            run_code_with(read="(lambda p: Path(p).read_text(errors='replace'))"),
-        ),
+        Mutant("sandbox_output_not_capped", LIMITS, S, replace={
+            OUTPUTS: 'Path(root / "stdout").read_text(errors="replace"), '
+                     'Path(root / "stderr").read_text(errors="replace")'}),
         ["test_stdout_flood_is_capped"],
     ),
     (
-        Mutant("sandbox_leaves_its_folder", "04.run_code", "sandbox", run_code_with(cleanup="pass")),
+        Mutant("sandbox_leaves_its_folder", RUN, S, replace={"shutil.rmtree(root, ignore_errors=True)": "pass"}),
         ["test_run_code_uses_a_fresh_folder_and_removes_it"],
     ),
     (
-        Mutant(
-            "sandbox_timeout_flag_never_set",
-            "04.run_code",
-            "sandbox",
-            """
-            _reference_run_code = run_code
-
-            def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
-                return _reference_run_code(code, stdin, timeout_s, memory_mb, jail)._replace(timed_out=False)
-            """,
-        ),
+        Mutant("sandbox_timeout_flag_never_set", RUN, S, replace={ON_TIMEOUT: "                pass\n"}),
         ["test_run_code_times_out"],
     ),
     (
-        Mutant(
-            "code_reward_first_block",
-            "04.code_reward",
-            "sandbox",
-            """
-            def extract_code(solution_str):
-                blocks = [b for t, b in _FENCE.findall(solution_str) if t.strip().lower() in _PYTHON_TAGS]
-                return blocks[0] if blocks else None
-            """,
-        ),
+        Mutant("code_reward_first_block", REWARD, S,
+               replace={"return blocks[-1] if blocks else None": "return blocks[0] if blocks else None"}),
         ["test_code_reward_takes_the_last_python_block"],
     ),
     (
-        Mutant(
-            "code_reward_any_language",
-            "04.code_reward",
-            "sandbox",
-            """
-            def extract_code(solution_str):
-                blocks = [b for _t, b in _FENCE.findall(solution_str)]
-                return blocks[-1] if blocks else None
-            """,
-        ),
+        Mutant("code_reward_any_language", REWARD, S,
+               replace={" if tag.strip().lower() in _PYTHON_TAGS]": "]"}),
         ["test_code_reward_takes_the_last_python_block"],
     ),
     (
-        Mutant(
-            "code_reward_exact_output",
-            "04.code_reward",
-            "sandbox",
-            """
-            def _normalise(text):
-                return text
-            """,
-        ),
+        Mutant("code_reward_exact_output", REWARD, S, replace={
+            '    return "\\n".join(line.rstrip() for line in text.strip().splitlines())': "    return text"}),
         ["test_code_reward_fraction_of_cases"],
     ),
     (
-        Mutant(
-            "code_reward_ignores_exit_code",
-            "04.code_reward",
-            "sandbox",
-            """
-            _reference_run_code = run_code
-
-            def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
-                result = _reference_run_code(code, stdin, timeout_s, memory_mb, jail)
-                return result._replace(exit_code=0, timed_out=False)
-            """,
-        ),
+        # a failing or timed-out run whose output matches still counts
+        Mutant("code_reward_ignores_exit_code", REWARD, S,
+               replace={"ok = not result.timed_out and result.exit_code == 0": "ok = True"}),
         ["test_code_reward_fraction_of_cases"],
     ),
     (
-        Mutant(
-            "code_reward_counts_not_fraction",
-            "04.code_reward",
-            "sandbox",
-            """
-            _reference_code_reward = code_reward
-
-            def code_reward(solution_str, test_cases, timeout_s=2.0, memory_mb=256):
-                cases = json.loads(test_cases) if isinstance(test_cases, str) else test_cases
-                return _reference_code_reward(solution_str, cases, timeout_s, memory_mb) * len(cases)
-            """,
-        ),
+        Mutant("code_reward_counts_not_fraction", REWARD, S,
+               replace={"return passed / len(test_cases)": "return float(passed)"}),
         ["test_code_reward_fraction_of_cases"],
     ),
-]
-
-
-# Found by `python -m verlings.dev never-failing 04`: graded tests that no variant above made fail.
-_WRAP = """
-_reference_run_code = run_code
-
-def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
-    r = _reference_run_code(code, {stdin}, timeout_s, memory_mb, jail)
-    return r._replace({change})
-"""
-
-
-def _wrapped(stdin: str = "stdin", change: str = "") -> str:
-    return _WRAP.format(stdin=stdin, change=change)
-
-
-MUTANTS += [
+    # Found by `python -m verlings.dev never-failing 04`: graded tests that no variant above made fail.
     (
-        Mutant(
-            "run_code_swaps_stdout_and_stderr",
-            "04.run_code",
-            "sandbox",
-            _wrapped(change="stdout=r.stderr, stderr=r.stdout"),
-        ),
+        Mutant("run_code_swaps_stdout_and_stderr", RUN, S,
+               replace={OUTPUTS: '_read_capped(root / "stderr"), _read_capped(root / "stdout")'}),
         ["test_run_code_captures_stdout_stderr_and_exit_code"],
     ),
-    (Mutant("run_code_ignores_stdin", "04.run_code", "sandbox", _wrapped(stdin='""')), ["test_run_code_feeds_stdin"]),
     (
-        Mutant(
-            "run_code_decodes_latin1",
-            "04.run_code",
-            "sandbox",
-            _wrapped(change="stdout=r.stdout.encode('utf-8').decode('latin-1')"),
-        ),
+        Mutant("run_code_ignores_stdin", RUN, S, replace={
+            '(root / "stdin").write_text(stdin, encoding="utf-8")':
+                '(root / "stdin").write_text("", encoding="utf-8")'}),
+        ["test_run_code_feeds_stdin"],
+    ),
+    (
+        Mutant("run_code_decodes_latin1", RUN, S, replace={
+            OUTPUTS: '_read_capped(root / "stdout").encode("utf-8").decode("latin-1"), _read_capped(root / "stderr")'}),
         ["test_run_code_keeps_unicode"],
     ),
     (
-        Mutant(
-            "run_code_exit_code_as_a_flag", "04.run_code", "sandbox", _wrapped(change="exit_code=int(r.exit_code != 0)")
-        ),
+        Mutant("run_code_exit_code_as_a_flag", RUN, S,
+               replace={"exit_code = proc.wait()": "exit_code = int(proc.wait() != 0)"}),
         ["test_run_code_reports_exit_codes_and_tracebacks"],
     ),
     (
-        Mutant(
-            "isolation_layers_always_claims_the_jail",
-            "04.run_code",
-            "sandbox",
-            """
-_reference_layers = isolation_layers
-
-def isolation_layers(jail=True):
-    return _reference_layers(jail=True)
-""",
-        ),
+        Mutant("isolation_layers_always_claims_the_jail", RUN, S,
+               replace={'    layers = ["tempdir",': '    jail = True\n    layers = ["tempdir",'}),
         ["test_isolation_layers_names_the_layers"],
     ),
     # No isolation at all (a plain subprocess): each limit test fails only when every layer that
