@@ -1,7 +1,9 @@
 """Known-wrong variants of exercises/03/policy_losses.py: each must fail at least one graded test.
 
-Each mutant is one reference function (decorator included, so the registry holds the mutant too)
-with one snippet replaced, appended to solutions/03/policy_losses.py.
+Each mutant is an edit of solutions/03/policy_losses.py (``replace={reference text: wrong text}``)
+inside one loss: ``_m`` takes a snippet of ``compute_policy_loss_<loss>`` and its replacement, and
+widens the snippet to whole lines of that function until it occurs once in the module (several
+losses share lines such as the ``agg_loss`` call).
 """
 
 import ast
@@ -22,16 +24,25 @@ def _function_source(name: str) -> str:
     raise KeyError(name)
 
 
-def _patched(loss: str, *replacements: tuple[str, str]) -> str:
-    code = _function_source(f"compute_policy_loss_{loss}")
-    for old, new in replacements:
-        assert old in code, f"{old!r} not in compute_policy_loss_{loss}"
-        code = code.replace(old, new)
-    return code
+def _scoped(function: str, old: str) -> str:
+    """The whole lines of ``function`` holding every ``old``, widened upwards until unique in the module."""
+    lines = function.splitlines(keepends=True)
+    hits = [i for i, line in enumerate(lines) if old in line]
+    assert hits, f"{old!r} is not on one line of the function"
+    first, last = hits[0], hits[-1]
+    while _SOURCE.count(span := "".join(lines[first : last + 1])) != 1:
+        first, last = (first - 1, last) if first > 0 else (first, last + 1)
+    return span
 
 
 def _m(name: str, loss: str, exercise: str, *replacements: tuple[str, str]) -> Mutant:
-    return Mutant(name, exercise, "policy_losses", _patched(loss, *replacements))
+    function = _function_source(f"compute_policy_loss_{loss}")
+    edits = {}
+    for old, new in replacements:
+        assert old in function, f"{old!r} not in compute_policy_loss_{loss}"
+        span = _scoped(function, old)
+        edits[span] = span.replace(old, new)
+    return Mutant(name, exercise, "policy_losses", replace=edits)
 
 
 _AGG = "**config.global_batch_info)"
