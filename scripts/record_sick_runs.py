@@ -67,8 +67,10 @@ RUNS: dict[str, tuple[str, dict, str | None]] = {
                          {"steps": 15, "lr": 3e-3}, None),
     "length_blowup": ("a reward that pays per digit and for any listed number, without overlong shaping; "
                       "answers up to 32 tokens", {"steps": 12, "max_response_length": 32}, "unshaped_reward"),
-    "reward_hacking": ("a verifier that accepts the answer as a substring ('122' is right for '22')",
-                       {"steps": 12}, "substring_reward"),
+    # a substring verifier ('122' right for '22', substring_reward) was recorded first: 12 steps did not
+    # find the hack (reward 1.50 -> 1.56, diagnose silent); a '>=' verifier is one GRPO finds
+    "reward_hacking": ("a verifier that compares with '>=' where '==' was meant (any answer at least the truth "
+                       "is paid as right)", {"steps": 12}, "at_least_reward"),
 }
 
 

@@ -25,6 +25,11 @@ EXPECTED = {
     # mean(2.94, 3.0, 9.63) = 5.19, end 32 (the cap) ≥ 2 × 5.19; reward 0.54 → 4.0 (+0.1 × 0.54 easily)
     # while held-out accuracy went 4.7 % → 0 %: three rules fire, in the order of SYMPTOMS
     "length_blowup": ["lr_too_high", "length_blowup", "reward_hacking"],
+    # a '>=' verifier: ppo_kl 0.123 at step 7 (> 0.1); entropy rises (1.258 -> 1.839): silent; length start
+    # mean(2.969, 2.844, 2.844) = 2.885, end mean(5.156, 9.031, 5.938) = 6.708 >= 2 x 2.885 = 5.771; reward
+    # start mean(2.031, 1.630, 2.125) = 1.929, end mean(2.405, 2.442, 2.491) = 2.446, up 0.517 >= 0.1 x 1.929,
+    # while held-out accuracy went 4.7 % -> 0 %: the same three rules fire, in the order of SYMPTOMS
+    "reward_hacking": ["lr_too_high", "length_blowup", "reward_hacking"],
 }
 
 
