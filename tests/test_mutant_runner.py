@@ -47,3 +47,23 @@ def test_an_edit_the_reference_lacks_fails_loudly():
 def test_a_mutant_without_edit_or_code_is_refused():
     with pytest.raises(ValueError, match="neither replace= nor code="):
         caught(Mutant("no_change", MEAN, "masks"))
+
+
+def test_lazy_imports_are_done_before_the_graded_tests_run():
+    # An alarm of pytest-timeout firing during transformers' first import of its tokenizer classes
+    # left transformers half-imported for the rest of the process (flaky test_mutants_02_data_check:
+    # get_vocab raised NotImplementedError on every later run). A fresh process: after the runner's
+    # preload, those imports are done, so no graded test's time budget covers them.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from verlings.dev import mutants\n"
+        "assert not [m for m in mutants.LAZY_IMPORTS if m in sys.modules], 'imported too early'\n"
+        "mutants.preload()\n"
+        "print([m for m in mutants.LAZY_IMPORTS if m not in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]", f"not imported by preload(): {proc.stdout}"

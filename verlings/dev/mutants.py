@@ -119,6 +119,25 @@ class _Outcomes:
             self.passed.append(report.nodeid)
 
 
+# Heavy imports that graded tests reach lazily (transformers loads its tokenizer classes on first
+# attribute access). Run in-process, such a first import happens inside a graded test's time budget;
+# on a busy machine pytest-timeout's alarm can fire in the middle of it, and the half-imported
+# transformers stays broken for every later run of the process (the course tokenizer's get_vocab
+# raises NotImplementedError, read as "the mutant is a stub"). They are imported before any timer.
+LAZY_IMPORTS = ("transformers.tokenization_utils_tokenizers", "transformers.models.auto.tokenization_auto")
+
+
+def preload() -> None:
+    """Import :data:`LAZY_IMPORTS` now (once per process; a missing package is left to the tests)."""
+    import importlib
+
+    for name in LAZY_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def graded_failures(
     target: Path,
     exercise: str,
@@ -140,6 +159,7 @@ def graded_failures(
     # the course test that runs this mutant (pytest sets it; the run below overwrites it)
     caller = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     saved_active, saved_env = target_mod.active(), os.environ.get(target_mod.ENV_VAR)
+    preload()
     # torch/transformers/verl are already loaded: freezing them out of the collector keeps pytest's
     # end-of-run gc sweeps from costing seconds per mutant.
     gc.freeze()
