@@ -175,3 +175,31 @@ def test_result_events_carry_a_typed_failure_kind(pytester, tmp_path):
         "test_crash": ("error", "KeyError"),
         "test_setup": ("error", "RuntimeError"),
     }
+
+
+SLOW_PROPERTY = """
+import time
+
+import pytest
+from hypothesis import given, strategies as st
+
+from verlings.differential import PROPERTY_SETTINGS
+
+@pytest.mark.exercise("03.masked_mean")
+@pytest.mark.timeout(1)
+@PROPERTY_SETTINGS
+@given(st.integers(0, 1000))
+def test_slow_property(x):
+    time.sleep(0.05)  # 120 examples: 6 s against a 1 s budget
+"""
+
+
+def test_a_slow_hypothesis_test_is_a_clean_timeout_not_a_flaky_failure(pytester, tmp_path):
+    # pytest-timeout's alarm used to be taken by Hypothesis for a failing example: it replayed
+    # the example, saw it pass, shrank on past the budget and reported a FlakyFailure.
+    report = tmp_path / "events.jsonl"
+    result = _run(pytester, SLOW_PROPERTY, "-q", "--verlings-report", str(report))
+    (event,) = [e for e in map(json.loads, report.read_text(encoding="utf-8").splitlines()) if e["event"] == "result"]
+    assert (event["outcome"], event["kind"]) == ("timeout", "timeout"), event
+    assert "Flaky" not in event["details"], event["details"]
+    result.stdout.fnmatch_lines(["*Timeout: the test ran past its 1 s budget*"])

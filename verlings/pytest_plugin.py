@@ -183,8 +183,38 @@ def pytest_runtest_setup(item: pytest.Item):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    with _current(item):
+    with _current(item), _timeout_past_hypothesis(item):
         return (yield)
+
+
+class HypothesisTimeout(BaseException):
+    """A Hypothesis test ran past its time budget.
+
+    pytest-timeout's alarm raises ``pytest.fail``'s exception, which Hypothesis takes for a failing
+    example: it replays the example, sees it pass, shrinks on past the budget and reports a
+    ``FlakyFailure``. Hypothesis lets a BaseException that is not a failure through at once.
+    """
+
+
+@contextlib.contextmanager
+def _timeout_past_hypothesis(item: pytest.Item):
+    """While a Hypothesis test runs, pytest-timeout's alarm raises :class:`HypothesisTimeout`."""
+    import signal
+
+    armed = getattr(signal, "SIGALRM", None) is not None and callable(signal.getsignal(signal.SIGALRM))
+    if not armed or not getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise HypothesisTimeout("Timeout from pytest-timeout (in a Hypothesis test)")
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGALRM) is handler:
+            signal.signal(signal.SIGALRM, previous)
 
 
 @contextlib.contextmanager
@@ -222,6 +252,8 @@ def _apply_budgets(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 
 def _is_timeout(excinfo: pytest.ExceptionInfo) -> bool:
+    if excinfo.errisinstance(HypothesisTimeout):
+        return True
     return excinfo.errisinstance(pytest.fail.Exception) and "from pytest-timeout" in str(excinfo.value)
 
 
