@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ def _median(summary: dict, tag: str) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
-def run_seed(seed: int, steps: int, out: Path) -> dict:
+def run_seed(seed: int, steps: int, out: Path, sft_seed: int | None = None) -> dict:
     start, load0 = time.monotonic(), _loadavg()
     cmd = [
         sys.executable,
@@ -71,6 +71,7 @@ def run_seed(seed: int, steps: int, out: Path) -> dict:
         str(steps),
         "--out",
         str(out),
+        *(["--sft-seed", str(sft_seed)] if sft_seed is not None else []),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     wall = time.monotonic() - start
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--steps", type=int, default=None, help="GRPO steps (default: the demo's)")
     p.add_argument("--out", default=str(ROOT / ".verlings" / "bench06"))
+    p.add_argument("--sft-seed", type=int, default=None, help="the warm start's SFT seed (default: the demo's)")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from verlings.capstone.cli import DEMO_STEPS
@@ -119,14 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start, load0 = time.monotonic(), _loadavg()
-    cached = cache_dir(DEMO_RECIPE).exists()
-    hf = warm_start()
+    recipe = DEMO_RECIPE if args.sft_seed is None else replace(DEMO_RECIPE, seed=args.sft_seed)
+    cached = cache_dir(recipe).exists()
+    hf = warm_start(recipe)
     sft = {
         "cached": cached,
         "wall_s": round(time.monotonic() - start, 1),
         "load_start": round(load0, 1),
-        "recipe": asdict(DEMO_RECIPE),  # what warm_start() trains or reuses
-        "key": DEMO_RECIPE.key(),
+        "recipe": asdict(recipe),  # what warm_start() trains or reuses
+        "key": recipe.key(),
     }
     timed = hf.parent / "sft_seconds.txt"  # how long verl's SFT took when it was made
     sft["trained_in_s"] = timed.read_text().strip() if timed.is_file() else None
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = []
     for seed in args.seeds:
-        row = run_seed(seed, args.steps, out / f"seed{seed}")
+        row = run_seed(seed, args.steps, out / f"seed{seed}", args.sft_seed)
         rows.append(row)
         print(json.dumps(row), flush=True)
     gains = [r["gain_points"] for r in rows if "gain_points" in r]

@@ -169,6 +169,20 @@ def test_warm_start_uses_the_cache_and_never_retrains_silently(tmp_path, monkeyp
         sft.warm_start(recipe)
 
 
+@pytest.mark.parametrize(("flag", "seed"), [([], 1), (["--sft-seed", "2"], 2)])
+def test_capstone_sft_seed_picks_the_demo_recipe_with_that_seed(tmp_path, monkeypatch, flag, seed):
+    from dataclasses import replace
+
+    from verlings.capstone import cli, sft
+
+    monkeypatch.setenv("VERLINGS_CACHE", str(tmp_path / "cache"))
+    recipe = replace(sft.DEMO_RECIPE, seed=seed)  # only the seed differs from the demo's (padded rows kept)
+    _fake_warm_start(sft.cache_dir(recipe), recipe)
+    monkeypatch.setattr(sft.subprocess, "run", lambda *a, **k: pytest.fail("must not train: the cache is valid"))
+    args = cli.build_parser().parse_args(["--solutions", *flag])
+    assert cli._warm_start(args) == sft.cache_dir(recipe) / "hf"
+
+
 def test_sft_command_composes_with_verls_sft_config(tmp_path):
     import importlib.util
 

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --eval: ask a served model instead (python grader.py serve prints the URL)")
     p.add_argument("--seed", type=int, default=1, help="the demo's data and rollout seed (default 1)")
     p.add_argument("--rebuild-warm-start", action="store_true", help="retrain the cached SFT warm start")
+    p.add_argument("--sft-seed", type=int, default=None,
+                   help="the SFT warm start's seed (default: the demo recipe's, 1); one cached warm start per seed")
     p.add_argument("--vllm-sleep", choices=("on", "off"), default="off",
                    help="GPU path: vLLM sleep mode between steps (default off; the CPU path never sleeps)")
     p.add_argument("--steps", type=int, default=None, help="training steps (default 2, or 30 with --plot)")
@@ -71,10 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _warm_start(args: argparse.Namespace) -> Path | None:
-    from verlings.capstone.sft import WarmStartError, warm_start
+    from dataclasses import replace
 
+    from verlings.capstone.sft import DEMO_RECIPE, WarmStartError, warm_start
+
+    recipe = DEMO_RECIPE if args.sft_seed is None else replace(DEMO_RECIPE, seed=args.sft_seed)
     try:
-        return warm_start(rebuild=args.rebuild_warm_start)
+        return warm_start(recipe, rebuild=args.rebuild_warm_start)
     except WarmStartError as exc:
         print(f"error: {exc}")
         return None
