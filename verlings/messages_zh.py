@@ -251,6 +251,13 @@ WHY_ZH: dict[str, str] = {
     "the golden values with 1000000.0 where the mask is 0 (0 * inf and 0 * nan are NaN)": "标准数值，但掩码为 0 处换成了 1000000.0（0 * inf 和 0 * nan 都是 NaN）",
     "the golden values with 1000000.0 where the mask is 0": "标准数值，但掩码为 0 处换成了 1000000.0",
     # ---- chapter 04
+    "without the jail: the six layers every run has, then 'netns' and 'pidns' when unshare works": "不用监狱时：每次运行都有的六层，然后在 unshare 可用时加上 'netns' 和 'pidns'",
+    "the folder is handed to JAIL_UID only when running as root in the jail: as_root and jail": "只有以 root 身份在监狱中运行时，文件夹才交给 JAIL_UID：as_root and jail",
+    "the jail's user (JAIL_UID as root, else you); unjailed, your own user": "监狱里的用户（root 时是 JAIL_UID，否则是你自己）；不用监狱时是你自己的用户",
+    "MAX_PROCESSES more processes than that user already runs": "比该用户已在运行的进程多 MAX_PROCESSES 个",
+    "as_root is os.geteuid() == 0: whether bwrap itself runs as root": "as_root 即 os.geteuid() == 0：bwrap 本身是否以 root 身份运行",
+    "Python blocks have the tag '', 'python', 'py' or 'python3', in any case": "Python 代码块的标签是 ''、'python'、'py' 或 'python3'，大小写不限",
+    "code_reward's defaults are run_code's: timeout_s=2.0, memory_mb=256, jail=True": "code_reward 的默认值就是 run_code 的：timeout_s=2.0、memory_mb=256、jail=True",
     "return combine(...): 'score' plus every component, so verl logs each one": "返回 combine(...)：'score' 加上每个分量，verl 会逐项记录",
     "every setting is a keyword argument that wins over the default: score = combine(components, weights or WEIGHTS) "
     "= 2.0*1 + 0.0*1 + 1.0*(-1.0) = 1.0; the length term uses the given limit, buffer and factor: -(56 - 48) / 16 * "

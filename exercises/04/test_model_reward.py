@@ -184,7 +184,7 @@ async def test_score_texts_server_down_is_a_clear_error():
 
 
 @pytest.mark.exercise("04.score_texts")
-@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"max_concurrency": 0}, {"retries": -1}])
+@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"batch_size": -1}, {"max_concurrency": 0}, {"retries": -1}])
 async def test_score_texts_rejects_bad_settings(reward_server, bad):
     with pytest.raises(ValueError):
         await _score(url=reward_server.url, texts=TEXTS[:2], **bad)

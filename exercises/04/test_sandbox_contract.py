@@ -4,11 +4,14 @@ hostile programs do not reach (found by the mutation command, issue 24).
 Each expected value is read off the stub's docstring (the contract), worked by hand where noted.
 """
 
+import contextlib
 import itertools
+import os
 
 import pytest
 
 from verlings import learner_module
+from verlings.target import load_module
 from verlings.testing import assert_equal
 
 sandbox = learner_module("04", "sandbox")
@@ -126,3 +129,116 @@ def test_isolation_layers_default_is_the_jail_in_full():
                  why="jail=True by default, as run_code: the six layers every run has, then the jail's five")
     assert_equal(sandbox.isolation_layers(jail=True), BASE_LAYERS + JAIL_LAYERS, what="isolation_layers(jail=True)",
                  why="the jail adds its layers to the six every run has; it does not replace them")
+
+
+@pytest.mark.exercise("04.run_code")
+def test_isolation_layers_unjailed_names_the_namespaces():
+    # The docstring: jail=False adds "netns" and "pidns" (in that order) only when unshare_prefix()
+    # (provided) found a working unshare; the six layers every run has come first.
+    expected = BASE_LAYERS + (["netns", "pidns"] if sandbox.unshare_prefix() else [])
+    assert_equal(sandbox.isolation_layers(jail=False), expected, what="isolation_layers(jail=False)",
+                 why="without the jail: the six layers every run has, then 'netns' and 'pidns' when unshare works")
+
+
+# --- §2.3 run_code as root and as a normal user: both branches, seen through the provided helpers ----
+
+
+def _spy_on_helpers(monkeypatch) -> list[tuple[str, dict]]:
+    """Record every call run_code makes to the provided hand_over, processes_of, prlimit_args and
+    bwrap_args (arguments by name, and processes_of's count), still calling the real helpers."""
+    import inspect
+
+    calls: list[tuple[str, dict]] = []
+    module = load_module("04", "sandbox")  # the module itself: run_code looks its helpers up there
+    for name in ("hand_over", "processes_of", "prlimit_args", "bwrap_args"):
+        real = getattr(module, name)
+        signature = inspect.signature(real)
+
+        def spy(*args, _real=real, _name=name, _signature=signature, **kwargs):
+            arguments = dict(_signature.bind(*args, **kwargs).arguments)
+            out = _real(*args, **kwargs)
+            calls.append((_name, {**arguments, "returned": out} if _name == "processes_of" else arguments))
+            return out
+
+        monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def _called(calls, name) -> list[dict]:
+    return [arguments for called, arguments in calls if called == name]
+
+
+@pytest.mark.exercise("04.run_code")
+@pytest.mark.parametrize("euid", [0, 1000], ids=["root", "not-root"])
+@pytest.mark.parametrize("jail", [True, False], ids=["jailed", "unjailed"])
+def test_run_code_hands_over_and_counts_the_right_user(monkeypatch, euid, jail):
+    # The docstring's points 1 and 3: the folder is handed to JAIL_UID only as root in the jail
+    # (hand_over(root, as_root and jail)); the process limit is MAX_PROCESSES more than what the
+    # jail's user (JAIL_UID as root, else you) or, unjailed, your own user already runs.
+    # The machine may run only one of the two users: os.geteuid/os.getuid are faked for the
+    # other, and the real helpers still run (the program's own result is not graded here).
+    if jail and not sandbox.jail_available():
+        pytest.skip("no jail on this machine: only the unjailed rows apply (JailUnavailableError is tested elsewhere)")
+    if euid != 0:
+        monkeypatch.setattr(os, "geteuid", lambda: euid)
+        monkeypatch.setattr(os, "getuid", lambda: euid)
+    as_root = euid == 0
+    calls = _spy_on_helpers(monkeypatch)
+    with contextlib.suppress(Exception):  # a jail built for another user may fail here: only the calls matter
+        sandbox.run_code("print(1)\n", timeout_s=5.0, jail=jail)
+    where = f"run_code(jail={jail}) as {'root' if as_root else 'a normal user'} (euid {euid})"
+    handed = _called(calls, "hand_over")
+    assert handed, f"{where} never called hand_over(root, as_root): the docstring's point 1 prepares work/ with it"
+    assert_equal(bool(handed[0]["as_root"]), as_root and jail, what=f"hand_over's as_root argument in {where}",
+                 why="the folder is handed to JAIL_UID only when running as root in the jail: as_root and jail")
+    counted = _called(calls, "processes_of")
+    assert counted, f"{where} never called processes_of(uid) to set the process limit (the docstring's point 3)"
+    user = sandbox.JAIL_UID if (as_root and jail) else euid
+    assert_equal(counted[0]["uid"], user, what=f"the user whose processes {where} counts",
+                 why="the jail's user (JAIL_UID as root, else you); unjailed, your own user")
+    limits = _called(calls, "prlimit_args")
+    assert limits, f"{where} never called prlimit_args (the docstring's point 3)"
+    assert_equal(limits[0]["max_processes"], counted[0]["returned"] + sandbox.MAX_PROCESSES,
+                 what=f"prlimit_args' max_processes in {where}",
+                 why="MAX_PROCESSES more processes than that user already runs")
+    if jail:
+        jails = _called(calls, "bwrap_args")
+        assert jails, f"{where} never called bwrap_args"
+        assert_equal(bool(jails[0]["as_root"]), as_root, what=f"bwrap_args' as_root argument in {where}",
+                     why="as_root is os.geteuid() == 0: whether bwrap itself runs as root")
+
+
+# --- §2.5 extract_code and code_reward: every Python tag, and the defaults passed to run_code ------
+
+
+@pytest.mark.exercise("04.code_reward")
+@pytest.mark.parametrize("tag", ["", "python", "py", "python3", "Python3", "PY"])
+def test_extract_code_takes_every_python_tag(tag):
+    assert_equal(sandbox.extract_code(solution_str=f"```{tag}\nprint(1)\n```"), "print(1)\n",
+                 what=f"extract_code of a ```{tag} block",
+                 why="Python blocks have the tag '', 'python', 'py' or 'python3', in any case")
+
+
+@pytest.mark.exercise("04.code_reward")
+def test_code_reward_passes_run_codes_defaults_on(monkeypatch):
+    # The signature: timeout_s=2.0, memory_mb=256, jail=True, passed to run_code for every case.
+    # run_code is replaced by a recorder that answers as a passing run would.
+    import inspect
+
+    signature = inspect.signature(sandbox.run_code)
+    seen: list[dict] = []
+
+    def recorder(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        seen.append(dict(bound.arguments))
+        return sandbox.RunResult("2\n", "", 0, False, 0.01, bool(bound.arguments["jail"]))
+
+    monkeypatch.setattr(load_module("04", "sandbox"), "run_code", recorder)
+    score = sandbox.code_reward("```python\nprint(int(input()) + 1)\n```", [{"input": "1", "output": "2"}])
+    assert seen, "code_reward did not call run_code (the docstring: timeout_s, memory_mb, jail are passed to it)"
+    limits = {key: seen[0][key] for key in ("timeout_s", "memory_mb", "jail")}
+    assert_equal(limits, {"timeout_s": 2.0, "memory_mb": 256, "jail": True},
+                 what="the limits code_reward's defaults pass to run_code",
+                 why="code_reward's defaults are run_code's: timeout_s=2.0, memory_mb=256, jail=True")
+    assert_equal(score, 1.0, what="code_reward when run_code reports the expected output")
