@@ -127,13 +127,6 @@ def sft_rows(n: int, seed: int, task: MulTask = TASK) -> list[dict]:
 
 def write_task(folder: str | Path, n_train: int = 256, n_val: int = 16, seed: int = 0) -> tuple[Path, Path]:
     """Write ``train.parquet`` and ``val.parquet`` (held-out pairs) into ``folder``; returns both paths."""
-    import pandas as pd
+    from verlings.capstone.data import write_splits
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for split, n in (("train", n_train), ("val", n_val)):
-        path = folder / f"{split}.parquet"
-        pd.DataFrame(make_rows(n, seed, split)).to_parquet(path, index=False)
-        paths.append(path)
-    return paths[0], paths[1]
+    return write_splits(folder, lambda split, n: make_rows(n, seed, split), n_train, n_val)

@@ -21,6 +21,7 @@ set never appears in any training row, so its accuracy measures generalisation.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,14 @@ def write_task(
     folder: str | Path, n_train: int = 256, n_val: int = 16, seed: int = 0, task: Task = TASK
 ) -> tuple[Path, Path]:
     """Write ``train.parquet`` and ``val.parquet`` (held-out pairs of ``task``) into ``folder``; returns both paths."""
+    return write_splits(folder, lambda split, n: make_rows(n, seed, split, task=task), n_train, n_val)
+
+
+def write_splits(
+    folder: str | Path, rows: Callable[[str, int], list[dict]], n_train: int, n_val: int
+) -> tuple[Path, Path]:
+    """Write ``rows("train", n_train)`` and ``rows("val", n_val)`` as ``train.parquet`` and
+    ``val.parquet`` into ``folder`` (made if missing); returns both paths. Chapter 07's task uses it too."""
     import pandas as pd
 
     folder = Path(folder)
@@ -97,6 +106,6 @@ def write_task(
     paths = []
     for split, n in (("train", n_train), ("val", n_val)):
         path = folder / f"{split}.parquet"
-        pd.DataFrame(make_rows(n, seed, split, task=task)).to_parquet(path, index=False)
+        pd.DataFrame(rows(split, n)).to_parquet(path, index=False)
         paths.append(path)
     return paths[0], paths[1]
