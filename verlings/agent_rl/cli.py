@@ -73,16 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     from verlings import target as target_mod
     from verlings.agent_rl import launcher, metrics
     from verlings.agent_rl.warm_start import warm_start
+    from verlings.capstone.cli import activate_target
     from verlings.capstone.launcher import choose_device, engine_missing
     from verlings.capstone.sft import WarmStartError
 
     args = build_parser().parse_args(argv)
-    try:
-        root = target_mod.resolve(solutions=args.solutions, target=args.target)
-    except ValueError as exc:
-        print(f"error: {exc}")
+    root = activate_target(args)
+    if root is None:
         return 2
-    target_mod.set_active(root)
     steps = args.steps if args.steps is not None else (DEMO_STEPS if args.plot else launcher.GRADED.steps)
     if steps < 1 or (args.max_turns is not None and args.max_turns < 1):
         print("error: --steps and --max-turns must be at least 1")

@@ -150,16 +150,27 @@ def _ray_address(given: str | None) -> str | None:
     return resolved
 
 
-def main(argv: list[str] | None = None) -> int:
+def activate_target(args: argparse.Namespace) -> Path | None:
+    """The code a run trains with (``--solutions`` / ``--target``), made the active target; None
+    after printing why it cannot be used. ``grader.py agent`` (chapter 07) uses it too."""
     from verlings import target as target_mod
 
-    args = build_parser().parse_args(argv)
     try:
         root = target_mod.resolve(solutions=args.solutions, target=args.target)
     except ValueError as exc:
         print(f"error: {exc}")
-        return 2
+        return None
     target_mod.set_active(root)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    from verlings import target as target_mod
+
+    args = build_parser().parse_args(argv)
+    root = activate_target(args)
+    if root is None:
+        return 2
     steps = args.steps if args.steps is not None else (DEMO_STEPS if args.plot else 2)
     if steps < 1:
         print("error: --steps must be at least 1")
