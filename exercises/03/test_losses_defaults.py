@@ -7,7 +7,7 @@ import torch
 from omegaconf import OmegaConf
 
 from verlings import learner_module
-from verlings.fixtures.actor_config import ActorConfig
+from verlings.fixtures.actor_config import ActorConfig, call_policy_loss
 from verlings.testing import assert_close
 
 losses = learner_module("03", "losses")
@@ -27,12 +27,12 @@ EXAMPLE = {
 def test_compute_policy_loss_vanilla_defaults_to_token_mean():
     # ratio 1 everywhere (no clip acts), mask [[1, 1], [1, 0]], A = [[1, 1], [3, 0]]: losses -A.
     #   token-mean: (-1 - 1 - 3) / 3 = -5/3;  seq-mean-token-mean would be (-1 - 3) / 2 = -2; token-sum -5.
-    pg_loss, _ = losses.compute_policy_loss_vanilla(
+    pg_loss, _ = call_policy_loss(
+        losses.compute_policy_loss_vanilla,
         old_log_prob=torch.zeros(2, 2),
         log_prob=torch.zeros(2, 2),
         advantages=torch.tensor([[1.0, 1.0], [3.0, 0.0]]),
         response_mask=torch.tensor([[1, 1], [1, 0]]),
-        config=ActorConfig(),
     )
     assert_close(
         pg_loss,
@@ -48,7 +48,8 @@ def test_compute_policy_loss_vanilla_clip_ratio_c_defaults_to_three():
     config = OmegaConf.create(
         {"clip_ratio": 0.2, "clip_ratio_low": None, "clip_ratio_high": None, "global_batch_info": {}}
     )
-    pg_loss, metrics = losses.compute_policy_loss_vanilla(**EXAMPLE, loss_agg_mode="token-mean", config=config)
+    pg_loss, metrics = call_policy_loss(losses.compute_policy_loss_vanilla, **EXAMPLE, config=config,
+                                        loss_agg_mode="token-mean")
     assert_close(
         pg_loss,
         torch.tensor(0.9),
@@ -67,7 +68,7 @@ def test_compute_policy_loss_vanilla_clip_ratio_c_defaults_to_three():
 @pytest.mark.parametrize("c", [1.0, 0.5])
 def test_compute_policy_loss_vanilla_rejects_clip_ratio_c_not_above_one(c):
     with pytest.raises(AssertionError):
-        losses.compute_policy_loss_vanilla(**EXAMPLE, config=ActorConfig(clip_ratio_c=c))
+        call_policy_loss(losses.compute_policy_loss_vanilla, **EXAMPLE, config=ActorConfig(clip_ratio_c=c))
 
 
 @pytest.mark.exercise("03.policy_loss")

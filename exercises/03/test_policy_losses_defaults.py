@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from verlings import learner_module
-from verlings.fixtures.actor_config import ActorConfig, PolicyLossConfig
+from verlings.fixtures.actor_config import ActorConfig, PolicyLossConfig, call_policy_loss
 from verlings.testing import assert_close
 
 pl = learner_module("03", "policy_losses")
@@ -37,17 +37,8 @@ NONE_POLICY = {
 }
 
 
-def _call(loss: str, old_log_prob, log_prob, advantages, response_mask, config=None, **kwargs):
-    torch.manual_seed(1234)  # clip_cov draws with torch.randperm
-    fn = getattr(pl, f"compute_policy_loss_{loss}")
-    return fn(
-        old_log_prob=old_log_prob,
-        log_prob=log_prob,
-        advantages=advantages,
-        response_mask=response_mask,
-        config=ActorConfig() if config is None else config,
-        **kwargs,
-    )
+def _call(loss: str, *args, **kwargs):
+    return call_policy_loss(getattr(pl, f"compute_policy_loss_{loss}"), *args, **kwargs)
 
 
 @pytest.mark.parametrize(
