@@ -4,7 +4,6 @@ hostile programs do not reach (found by the mutation command, issue 24).
 Each expected value is read off the stub's docstring (the contract), worked by hand where noted.
 """
 
-import contextlib
 import itertools
 import os
 
@@ -184,8 +183,12 @@ def test_run_code_hands_over_and_counts_the_right_user(monkeypatch, euid, jail):
         monkeypatch.setattr(os, "getuid", lambda: euid)
     as_root = euid == 0
     calls = _spy_on_helpers(monkeypatch)
-    with contextlib.suppress(Exception):  # a jail built for another user may fail here: only the calls matter
+    try:
         sandbox.run_code("print(1)\n", timeout_s=5.0, jail=jail)
+    except NotImplementedError:
+        raise  # a stub (run_code's or a helper's) says so itself
+    except Exception:  # a jail built for the faked user may fail here: only the calls matter
+        pass
     where = f"run_code(jail={jail}) as {'root' if as_root else 'a normal user'} (euid {euid})"
     handed = _called(calls, "hand_over")
     assert handed, f"{where} never called hand_over(root, as_root): the docstring's point 1 prepares work/ with it"
