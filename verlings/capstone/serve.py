@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -310,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # a parent that ignores SIGINT (a background job, pytest-xdist's workers) hands that on, and Python
+    # then installs no KeyboardInterrupt handler: Ctrl-C / kill -INT would never stop the server
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     start = time.monotonic()
     try:
         if args.hf:
