@@ -38,30 +38,31 @@ def _truly_correct(numbers: list[str], ground_truth: str) -> float:
     return 1.0 if numbers and _rules().math_equal(numbers[-1], ground_truth) else 0.0
 
 
-def at_least_reward(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
+def _with_wrong_verifier(solution_str: str, ground_truth: str, correct) -> dict:
+    """The capstone's reward with ``correct(text, numbers, ground_truth)`` as its verifier."""
     rules = _rules()
     text = solution_str.strip()
     numbers = re.findall(ANSWER, text)
     components = {
-        "correct": 1.0 if numbers and float(numbers[-1]) >= float(ground_truth) else 0.0,  # THE BUG: >= for ==
+        "correct": correct(text, numbers, ground_truth),
         "format": rules.format_reward(text, ANSWER),
         "digits": sum(c.isdigit() for c in text) / len(text) if text else 0.0,
         "length": rules.overlong_penalty(min(len(text), MAX_CHARS), MAX_CHARS, BUFFER_CHARS, 1.0),
     }
     return {**rules.combine(components, WEIGHTS), "acc": _truly_correct(numbers, ground_truth)}
+
+
+def at_least_reward(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
+    # THE BUG: >= where == was meant
+    def at_least(text: str, numbers: list[str], truth: str) -> float:
+        return 1.0 if numbers and float(numbers[-1]) >= float(truth) else 0.0
+
+    return _with_wrong_verifier(solution_str, ground_truth, at_least)
 
 
 def substring_reward(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
-    rules = _rules()
-    text = solution_str.strip()
-    numbers = re.findall(ANSWER, text)
-    components = {
-        "correct": 1.0 if ground_truth in text else 0.0,  # THE BUG: a substring is not an answer
-        "format": rules.format_reward(text, ANSWER),
-        "digits": sum(c.isdigit() for c in text) / len(text) if text else 0.0,
-        "length": rules.overlong_penalty(min(len(text), MAX_CHARS), MAX_CHARS, BUFFER_CHARS, 1.0),
-    }
-    return {**rules.combine(components, WEIGHTS), "acc": _truly_correct(numbers, ground_truth)}
+    # THE BUG: a substring is not an answer
+    return _with_wrong_verifier(solution_str, ground_truth, lambda text, numbers, truth: float(truth in text))
 
 
 def unshaped_reward(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None) -> dict:
