@@ -4,9 +4,14 @@
 file or test runs in one process, as does ``-n 0``. ``VERLINGS_TEST_JOBS=N`` sets the number.
 Tests that must not share the machine with each other (the capstone's training runs, Ray) run
 in one group, one after the other; tests that grade a chapter share that chapter's grading.
+
+Tests marked ``slow`` (a real verl training run, Ray, a vLLM server) are left out unless ``-m`` is
+given: ``python -m pytest tests`` is the quick suite, ``python -m pytest tests -m slow`` the rest,
+``-m ""`` everything. CI (``.ci/run``) runs both commands.
 """
 
 import os
+import shlex
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -18,12 +23,33 @@ from verlings.grading import ChapterResult, grade_chapter
 from verlings.paths import EXERCISES, SOLUTIONS
 
 # Whole files that run in one xdist group: they train, start Ray, or drive the machine hard.
-SERIAL_FILES = {"test_capstone_run.py": "heavy", "test_capstone_launcher.py": "heavy",
-                "test_capstone_mutants.py": "heavy", "test_batch_ray.py": "heavy", "test_course.py": None}
-# Chapters graded without the warm worker: the capstone's training run keeps its own interpreter.
-FRESH_INTERPRETER = {"06"}
+SERIAL_FILES = {
+    "test_capstone_run.py": "heavy",
+    "test_capstone_launcher.py": "heavy",
+    "test_capstone_mutants.py": "heavy",
+    "test_batch_ray.py": "heavy",
+    "test_course.py": None,
+}
+# Exercises graded without the warm worker: the capstone's training run keeps its own interpreter.
+FRESH_INTERPRETER = {"06.training"}
+
+SLOW_COMMAND = "python -m pytest tests -m slow"
+TESTS_DIR = Path(__file__).resolve().parent
 
 _worker = None
+_slow_left_out = 0  # how many slow tests this process deselected (the most any xdist worker reported)
+
+
+def _markers_chosen(config: pytest.Config) -> bool:
+    """Whether the user picked tests by marker (``-m slow``, ``-m ""``): then the suite takes that as given."""
+    if config.option.markexpr:
+        return True
+    words = [str(a) for a in config.invocation_params.args]
+    words += shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    words += config.getini("addopts")
+    return any(
+        w == "-m" or w.startswith("--markexpr") or (w.startswith("-m") and not w.startswith("--")) for w in words
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -41,16 +67,41 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    global _slow_left_out
+    if not _markers_chosen(config):
+        # only the course's own slow tests: graded tests of exercises/ keep their own `slow` meaning
+        slow = [i for i in items if i.get_closest_marker("slow") and TESTS_DIR in i.path.parents]
+        if slow:
+            _slow_left_out = len(slow)
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [i for i in items if i not in slow]
+        if hasattr(config, "workeroutput"):
+            config.workeroutput["verlings_slow_left_out"] = _slow_left_out
     for item in items:
         name = item.path.name
         if name not in SERIAL_FILES:
             continue
         group = SERIAL_FILES[name]
-        if group is None:  # test_course: the tests of one chapter share its grading
-            chapter = getattr(item, "callspec", None) and item.callspec.params.get("chapter")
+        if group is None:  # test_course: the tests of one chapter (or one unit, "06.training") share its grading
+            params = item.callspec.params if hasattr(item, "callspec") else {}
+            chapter = params.get("chapter") or params.get("unit")
             group = f"chapter-{getattr(chapter, 'id', chapter)}" if chapter else None
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # xdist: every worker collects the whole suite
+    global _slow_left_out
+    _slow_left_out = max(_slow_left_out, getattr(node, "workeroutput", {}).get("verlings_slow_left_out", 0))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _slow_left_out and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(
+            f"{_slow_left_out} slow tests deselected (real verl training runs, Ray, vLLM servers); "
+            f"run them with: {SLOW_COMMAND}"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -69,15 +120,17 @@ def _shared_worker():
 
 
 @cache
-def _graded(chapter: str, which: str) -> ChapterResult:
-    worker = None if chapter in FRESH_INTERPRETER else _shared_worker()
-    return grade_chapter(load_chapter(chapter), SOLUTIONS if which == "solutions" else EXERCISES, worker=worker)
+def _graded(chapter: str, which: str, only: frozenset[str] | None = None) -> ChapterResult:
+    worker = None if only and only & FRESH_INTERPRETER else _shared_worker()
+    target = SOLUTIONS if which == "solutions" else EXERCISES
+    return grade_chapter(load_chapter(chapter), target, only=set(only) if only else None, worker=worker)
 
 
 @pytest.fixture(scope="session")
-def graded_solutions() -> Callable[[str], ChapterResult]:
-    """``graded_solutions("03")``: the reference solutions graded (each chapter in its own process)."""
-    return lambda chapter: _graded(chapter, "solutions")
+def graded_solutions() -> Callable[..., ChapterResult]:
+    """``graded_solutions("03")``: the reference solutions graded (each chapter in its own process);
+    ``graded_solutions("06", only={"06.lora", ...})``: those exercises of the chapter only."""
+    return lambda chapter, only=None: _graded(chapter, "solutions", frozenset(only) if only else None)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,8 @@ from verlings.batch.synthetic import HALF_DONE_03, make_class
 from verlings.chapters import load_chapter
 from verlings.paths import ROOT
 
+pytestmark = pytest.mark.slow  # a real Ray cluster: `python -m pytest tests -m slow`
+
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[str]:

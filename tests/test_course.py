@@ -5,21 +5,41 @@ import re
 
 import pytest
 
-from verlings.chapters import LANGS, all_chapters
+from verlings.chapters import LANGS, all_chapters, load_chapter
 from verlings.paths import EXERCISES, SOLUTIONS, chapter_ids
 from verlings.stubs import archive_differences, stub_files
 
 CHAPTERS = chapter_ids()
+# Exercises graded by a real verl training run (minutes each): their reference is graded on its own,
+# marked slow (`python -m pytest tests -m slow`); the rest of their chapter stays in the quick suite.
+END_TO_END = {"06": "06.training", "07": "07.training"}
+# What test_course grades of the reference solutions: each chapter, less its training run, and each run alone.
+UNITS = [*CHAPTERS, *(pytest.param(e, marks=pytest.mark.slow, id=e) for e in END_TO_END.values())]
+
+
+def _graded_unit(unit: str, graded_solutions):
+    """The reference graded for one unit: "03" (the chapter), "06" (06 less 06.training), "06.training"."""
+    chapter = unit.split(".")[0]
+    if "." in unit:
+        return graded_solutions(chapter, only={unit})
+    if chapter in END_TO_END:
+        return graded_solutions(chapter, only={e.id for e in load_chapter(chapter).exercises} - {END_TO_END[chapter]})
+    return graded_solutions(chapter)
 
 
 def test_there_are_chapters():
     assert "03" in CHAPTERS, "chapter 03 (RL algorithms) is the foundation of the course"
 
 
-@pytest.mark.timeout(1800)  # grading a chapter (06 trains for real) takes longer than one test's default
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_reference_solutions_pass_every_graded_test(chapter, graded_solutions):
-    result = graded_solutions(chapter)
+def test_end_to_end_exercises_exist():
+    for chapter, exercise in END_TO_END.items():
+        assert exercise in {e.id for e in load_chapter(chapter).exercises}, f"{exercise} is not in chapter {chapter}"
+
+
+@pytest.mark.timeout(1800)  # grading a chapter (06.training trains for real) takes longer than one test's default
+@pytest.mark.parametrize("unit", UNITS)
+def test_reference_solutions_pass_every_graded_test(unit, graded_solutions):
+    result = _graded_unit(unit, graded_solutions)
     bad = [f"{r.exercise.id}: {r.status} — {r.message}" for r in result.exercises if r.status != "passed"]
     assert not bad, "reference solutions fail:\n" + "\n".join(bad) + "\n" + result.output[-3000:]
 
@@ -42,12 +62,13 @@ def test_every_stub_fails_cleanly(chapter, graded_stubs):
 
 
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_every_graded_test_belongs_to_a_known_exercise(chapter, graded_solutions):
-    known = {e.id for e in graded_solutions(chapter).chapter.exercises}
-    tied = {t.exercise for r in graded_solutions(chapter).exercises for t in r.tests}
+@pytest.mark.parametrize("unit", UNITS)
+def test_every_graded_test_belongs_to_a_known_exercise(unit, graded_solutions):
+    result = _graded_unit(unit, graded_solutions)
+    known = {e.id for e in result.chapter.exercises}
+    tied = {t.exercise for r in result.exercises for t in r.tests}
     assert tied <= known
-    for r in graded_solutions(chapter).exercises:
+    for r in result.exercises:
         assert r.tests, f"{r.exercise.id} has no graded test"
 
 

@@ -132,34 +132,55 @@ def test_engine_pth_exposes_the_course_after_the_engine_own_packages():
 
 
 def test_ci_runs_the_readme_commands():
-    """.ci/run reads README's set-up and test commands from README itself; the Chinese README shows the same."""
+    """.ci/run reads README's set-up, test and slow-test commands from README itself; the Chinese README
+    shows the same."""
     result = subprocess.run(
         ["bash", str(ROOT / ".ci" / "run"), "--print-commands"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["bash install.sh", "python -m pytest tests"]
+    assert result.stdout.splitlines() == ["bash install.sh", "python -m pytest tests", "python -m pytest tests -m slow"]
     zh = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
     first_block = zh.split("```bash", 1)[1].split("```", 1)[0]
-    assert "\nbash install.sh " in first_block and "\npython -m pytest tests " in first_block
+    for line in result.stdout.splitlines():
+        assert f"\n{line} " in first_block, f"README.zh-CN.md's first bash block lacks {line!r}"
+
+
+def test_ci_needs_the_slow_command(tmp_path):
+    """A README without the slow-test line is refused (exit 2) rather than CI silently skipping the slow tests."""
+    (tmp_path / ".ci").mkdir()
+    shutil.copy2(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
+    (tmp_path / "README.md").write_text("# x\n\n```bash\nbash install.sh\npython -m pytest tests\n```\n")
+    result = subprocess.run(
+        ["bash", str(tmp_path / ".ci" / "run"), "--print-commands"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "-m slow" in result.stderr, result.stdout + result.stderr
 
 
 @pytest.mark.timeout(900)  # makes virtual environments: minutes on a busy 2-core machine
 def test_ci_makes_a_fresh_venv_and_fails_on_no_tests(tmp_path):
-    """.ci/run in a stand-in course: install.sh reports the environment it got; `python -m pytest`
-    finds a pytest that collects nothing (exit 5), which must fail the run."""
+    """.ci/run in a stand-in course: install.sh reports the environment it got; the quick suite passes
+    but `python -m pytest tests -m slow` finds a pytest that collects nothing (exit 5), which must fail
+    the run; both test commands run."""
     (tmp_path / ".ci").mkdir()
     shutil.copy2(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
-    (tmp_path / "README.md").write_text("# x\n\n```bash\nbash install.sh   # set up\npython -m pytest tests\n```\n")
+    (tmp_path / "README.md").write_text(
+        "# x\n\n```bash\nbash install.sh   # set up\npython -m pytest tests\npython -m pytest tests -m slow\n```\n"
+    )
     (tmp_path / "install.sh").write_text(
         'python -c "import sys, site; print(sys.prefix != sys.base_prefix, site.getsitepackages())" > env.txt\n'
         "if python -c 'import yaml' 2> /dev/null; then echo machine-packages-visible >> env.txt; fi\n"
     )
-    (tmp_path / "pytest.py").write_text("import sys\nsys.exit(5)\n")  # `python -m pytest` runs this one
+    # `python -m pytest` runs this one: it records its arguments; exit 0 for the quick suite, 5 for `-m slow`
+    (tmp_path / "pytest.py").write_text(
+        "import sys\nopen('calls.txt', 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "sys.exit(5 if '-m' in sys.argv else 0)\n"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     result = subprocess.run(
         ["bash", str(tmp_path / ".ci" / "run")], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
     )
-    assert result.returncode == 5 and "exit 5" in result.stderr, result.stdout + result.stderr
+    assert result.returncode == 5 and "exit 5) in the slow tests" in result.stderr, result.stdout + result.stderr
+    assert (tmp_path / "calls.txt").read_text().splitlines() == ["tests", "tests -m slow"]
     seen = (tmp_path / "env.txt").read_text()
     assert seen.startswith("True ") and str(tmp_path) not in seen and "/venv/" in seen, seen  # a venv elsewhere
     assert "machine-packages-visible" not in seen
