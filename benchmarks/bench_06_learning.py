@@ -39,13 +39,14 @@ def _loadavg() -> float:
 def warm_start_accuracy(hf: Path) -> dict:
     """Greedy exact-match accuracy of the warm start on the held-out and on the training pairs."""
     from verlings.capstone.cli import DEMO
-    from verlings.capstone.data import TASK, question
+    from verlings.capstone.data import TASK
     from verlings.capstone.evaluate import greedy_answers
 
     row = {}
     for name, pairs in zip(("train", "held_out"), TASK.pairs()):
-        answers = greedy_answers(hf, [question(a, b) for a, b in pairs], DEMO["max_response_length"])
-        row[f"acc_{name}"] = round(sum(x.strip() == str(a + b) for x, (a, b) in zip(answers, pairs)) / len(pairs), 4)
+        answers = greedy_answers(hf, [TASK.question(a, b) for a, b in pairs], DEMO["max_response_length"])
+        right = sum(x.strip() == TASK.answer(a, b) for x, (a, b) in zip(answers, pairs))
+        row[f"acc_{name}"] = round(right / len(pairs), 4)
         row[f"n_{name}"] = len(pairs)
     return row
 

@@ -43,6 +43,9 @@ p.add_argument("--seed", type=int, default=1)
 p.add_argument("--low", type=int, default=0)
 p.add_argument("--high", type=int, default=19)
 p.add_argument("--held", type=int, default=64)
+p.add_argument("--op", default="add", choices=sorted(D.OPS), help="the question (verlings.capstone.data.OPS)")
+p.add_argument("--split", default="random", choices=("random", "commutative"),
+               help="how held-out pairs are chosen (Task.split)")
 p.add_argument("--hidden", type=int, default=128)
 p.add_argument("--layers", type=int, default=2)
 p.add_argument("--eval-every", type=int, default=40)
@@ -54,7 +57,7 @@ p.add_argument("--init", default=None, help="start from this Hugging Face folder
 a = p.parse_args()
 torch.set_num_threads(1)
 
-task = D.Task(low=a.low, high=a.high, held_out=a.held)
+task = D.Task(low=a.low, high=a.high, held_out=a.held, op=a.op, split=a.split)
 train_pairs, held = task.pairs()
 if a.hidden != 128 or a.layers != 2:
     ARCH.update(
@@ -71,7 +74,10 @@ nl = tok.encode("\n", add_special_tokens=False)
 
 def prompt_ids(a_, b_):
     return tok.apply_chat_template(
-        [{"role": "user", "content": D.question(a_, b_)}], add_generation_prompt=True, tokenize=True, return_dict=True
+        [{"role": "user", "content": task.question(a_, b_)}],
+        add_generation_prompt=True,
+        tokenize=True,
+        return_dict=True,
     )["input_ids"]
 
 
@@ -88,7 +94,7 @@ def sft_batch(pairs):
     seqs, masks = [], []
     for x, y in pairs:
         pr = P(x, y)
-        ans = [*tok.encode(str(x + y), add_special_tokens=False), eos, *nl]
+        ans = [*tok.encode(task.answer(x, y), add_special_tokens=False), eos, *nl]
         seqs.append(pr + ans)
         masks.append([0] * len(pr) + [1] * len(ans))
     L = max(map(len, seqs))
@@ -131,7 +137,7 @@ def decode(resp):
 def acc(pairs, **kw):
     _, _, resp = generate(pairs, **kw)
     texts = decode(resp)
-    return sum(t == str(x + y) for t, (x, y) in zip(texts, pairs)) / len(pairs)
+    return sum(t == task.answer(x, y) for t, (x, y) in zip(texts, pairs)) / len(pairs)
 
 
 def report(tag, step):
@@ -140,7 +146,7 @@ def report(tag, step):
     r = {"tag": tag, "step": step, "held": acc(held), "train": acc(tr)}
     _, _, resp = generate(held, greedy=False, n=8)
     texts = decode(resp)
-    ok = [t == str(x + y) for t, (x, y) in zip(texts, [p for p in held for _ in range(8)])]
+    ok = [t == task.answer(x, y) for t, (x, y) in zip(texts, [p for p in held for _ in range(8)])]
     r["held_sample_mean"] = sum(ok) / len(ok)
     r["held_pass8"] = sum(any(ok[i * 8 : (i + 1) * 8]) for i in range(len(held))) / len(held)
     r["t"] = round(time.time() - T0, 1)
@@ -176,7 +182,8 @@ for step in range(1, a.grpo_steps + 1):
     model.eval()
     ids, att, resp = generate(pairs, greedy=False, n=a.n, max_new=6)
     texts = decode(resp)
-    rew = torch.tensor([float(t == str(x + y)) for t, (x, y) in zip(texts, [p for p in pairs for _ in range(a.n)])])
+    asked = [p for p in pairs for _ in range(a.n)]
+    rew = torch.tensor([float(t == task.answer(x, y)) for t, (x, y) in zip(texts, asked)])
     g = rew.view(a.prompts, a.n)
     adv = ((g - g.mean(1, keepdim=True)) / (g.std(1, keepdim=True) + 1e-6)).view(-1)
     model.train()

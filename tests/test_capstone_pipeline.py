@@ -4,6 +4,7 @@ inputs, the estimator checks that stop a run with the learner's error, export an
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -21,7 +22,7 @@ from verlings.paths import SOLUTIONS
 
 def _pair(row: dict) -> tuple[str, str]:
     text = (row["prompt"][0] if "prompt" in row else row["messages"][0])["content"]
-    a, _, b = text.removeprefix("What is ").split("?")[0].split()
+    a, b = re.findall(r"\d+", text)[:2]  # the two operands come first in every task's question
     return a, b
 
 
@@ -39,7 +40,7 @@ def test_sft_rows_are_conversations_with_the_right_answer():
     row = sft_rows(3, seed=1)[0]
     user, assistant = row["messages"]
     a, b = _pair(row)
-    assert user["role"] == "user" and assistant == {"role": "assistant", "content": str(int(a) + int(b))}
+    assert user["role"] == "user" and assistant == {"role": "assistant", "content": TASK.answer(int(a), int(b))}
 
 
 # --- the lesson states the demo's own settings ------------------------------------------------------

@@ -28,6 +28,15 @@ from pathlib import Path
 DATA_SOURCE = "verlings/arith"
 
 
+# The question and the answer of each operation (``Task.op``): one single-digit operand a token.
+OPS: dict[str, tuple[str, Callable[[int, int], int]]] = {
+    "add": ("What is {a} + {b}? Answer with digits only.", lambda a, b: a + b),
+    "max": ("Which is larger, {a} or {b}? Answer with digits only.", max),
+    "min": ("Which is smaller, {a} or {b}? Answer with digits only.", min),
+    "mod": ("What is ({a} + {b}) mod 10? Answer with digits only.", lambda a, b: (a + b) % 10),
+}
+
+
 @dataclass(frozen=True)
 class Task:
     # Single digits (100 pairs): each operand is one token at a fixed place in the prompt, which the
@@ -38,27 +47,45 @@ class Task:
     high: int = 9  # inclusive: 100 pairs, digits are single tokens in the course tokenizer
     held_out: int = 32  # pairs never trained on
     split_seed: int = 20260101
+    op: str = "add"  # a key of OPS
+    # "random": a seeded shuffle picks the held-out pairs. "commutative": only pairs (a, b) with
+    # a != b whose swapped pair (b, a) stays in training are held out.
+    split: str = "random"
 
     def pairs(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """``(train_pairs, held_out_pairs)``, disjoint, the same on every call."""
         every = [(a, b) for a in range(self.low, self.high + 1) for b in range(self.low, self.high + 1)]
         random.Random(self.split_seed).shuffle(every)
+        if self.split == "commutative":
+            held: list[tuple[int, int]] = []
+            for a, b in every:
+                if len(held) < self.held_out and a != b and (b, a) not in held:
+                    held.append((a, b))
+            return [p for p in every if p not in held], sorted(held)
         return every[self.held_out :], sorted(every[: self.held_out])
+
+    def question(self, a: int, b: int) -> str:
+        return OPS[self.op][0].format(a=a, b=b)
+
+    def answer(self, a: int, b: int) -> str:
+        return str(OPS[self.op][1](a, b))
 
 
 TASK = Task()
+# Every task a warm-start recipe can name (``sft.Recipe.task``), by name.
+TASKS: dict[str, Task] = {t.name: t for t in (Task(), Task(name="max-0-9", op="max"))}
 
 
-def question(a: int, b: int) -> str:
-    return f"What is {a} + {b}? Answer with digits only."
+def question(a: int, b: int, task: Task = TASK) -> str:
+    return task.question(a, b)
 
 
-def _row(a: int, b: int, split: str, index: int) -> dict:
+def _row(a: int, b: int, split: str, index: int, task: Task = TASK) -> dict:
     return {
         "data_source": DATA_SOURCE,
-        "prompt": [{"role": "user", "content": question(a, b)}],
+        "prompt": [{"role": "user", "content": task.question(a, b)}],
         "ability": "math",
-        "reward_model": {"style": "rule", "ground_truth": str(a + b)},
+        "reward_model": {"style": "rule", "ground_truth": task.answer(a, b)},
         "extra_info": {"split": split, "index": index},
     }
 
@@ -72,7 +99,7 @@ def make_rows(n: int, seed: int, split: str = "train", task: Task = TASK) -> lis
         chosen = [rng.choice(train) for _ in range(n)]
     else:
         chosen = held_out[:n]
-    return [_row(a, b, split, i) for i, (a, b) in enumerate(chosen)]
+    return [_row(a, b, split, i, task) for i, (a, b) in enumerate(chosen)]
 
 
 def sft_rows(n: int, seed: int, task: Task = TASK) -> list[dict]:
@@ -82,8 +109,8 @@ def sft_rows(n: int, seed: int, task: Task = TASK) -> list[dict]:
     rows = []
     for _ in range(n):
         a, b = rng.choice(train)
-        rows.append({"messages": [{"role": "user", "content": question(a, b)},
-                                  {"role": "assistant", "content": str(a + b)}]})
+        rows.append({"messages": [{"role": "user", "content": task.question(a, b)},
+                                  {"role": "assistant", "content": task.answer(a, b)}]})
     return rows
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from verlings.capstone.data import TASK, sft_rows
+from verlings.capstone.data import TASK, TASKS, sft_rows
 from verlings.capstone.model import VERSION as MODEL_VERSION
 from verlings.capstone.model import model_path
 from verlings.fixtures.tokenizer import cache_root
@@ -170,7 +170,9 @@ def command(recipe: Recipe, work: Path, python: str | None = None) -> tuple[list
 
 # Task name -> SFT row maker ``(n, seed) -> rows``. Chapter 07 registers its tool-using
 # multiplication conversations here (verlings.agent_rl.task): one pipeline, several tasks.
-ROW_MAKERS: dict[str, Callable[[int, int], list[dict]]] = {TASK.name: lambda n, seed: sft_rows(n, seed=seed)}
+ROW_MAKERS: dict[str, Callable[[int, int], list[dict]]] = {
+    name: (lambda n, seed, task=task: sft_rows(n, seed=seed, task=task)) for name, task in TASKS.items()
+}
 
 
 def write_data(recipe: Recipe, folder: Path) -> Path:
