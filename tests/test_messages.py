@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from verlings.dev.mutants import Mutant, wrong_causes
-from verlings.messages import CAUSE_EN, CAUSES, ZH, cause_line, named_causes, translate
+from verlings.messages import CAUSE_EN, CAUSES, cause_line, named_causes, translate
+from verlings.messages_zh import WHY_ZH
 from verlings.paths import EXERCISES, ROOT
 from verlings.report import why_lines
 from verlings.testing import assert_close, matches
@@ -117,23 +118,30 @@ def test_why_lines_keep_the_cause_and_drop_the_hint_pointer():
 
 def test_chinese_translates_the_short_lines_and_keeps_values():
     assert (
-        translate("  " + cause_line("grpo_population_std"), "zh") == "  可能的原因：" + CAUSES["grpo_population_std"].zh
+        translate("  " + cause_line("grpo_population_std"), "zh")
+        == "  可能的原因：" + CAUSES["grpo_population_std"]["zh"]
     )
     zh = translate("x: 2 of 9 values differ (max |Δ| 1 at [1, 2])", "zh")
     assert zh == "x：9 个值中有 2 个不同（最大 |Δ| 1，位于 [1, 2]）"
     assert translate("  expected: 0   seen: 1", "zh") == "  expected: 0   seen: 1", "values stay as they are"
     assert translate("  an unknown line", "zh") == "  an unknown line"
     assert translate("  an unknown line", "en") == "  an unknown line"
-    for en, zh in ZH.items():
-        assert translate(en, "zh") == zh and re.search(r"[\u4e00-\u9fff]", zh), en
+    for en, zh in WHY_ZH.items():  # the harness's own lines and every graded test's why-lines
+        assert translate("  " + en, "zh") == "  " + zh, en
+    harness = (  # verlings.testing.assert_close's own lines
+        "masked positions are right; the valid tokens are not",
+        "the differences are only where the mask is 0 — are masked positions handled?",
+        "your result has NaN where none is expected (0/0, inf - inf, 0 * inf or log of 0?)",
+    )
+    for en in harness:
+        assert en in (ROOT / "verlings" / "testing.py").read_text(encoding="utf-8"), en
+        assert re.search(r"[\u4e00-\u9fff]", translate(en, "zh")), en
 
 
 def test_chapter_03_why_lines_have_chinese():
     # --lang zh translates the short why-lines; chapter 03 is covered line by line (a line missing
     # from verlings/messages_zh.py shows in English: add it there).
     import ast
-
-    from verlings.messages_zh import WHY_ZH
 
     missing = []
     for path in sorted((EXERCISES / "03").glob("test_*.py")):

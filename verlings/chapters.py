@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from verlings.i18n import LANGS, say
 from verlings.paths import EXERCISES, chapter_ids
 
-LANGS = ("en", "zh")
+LESSON_FILE = {"en": "README.md", "zh": "README.zh-CN.md"}  # a chapter's lesson, per language
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Hint:
     zh: str
 
     def text(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return say({"en": self.en, "zh": self.zh}, lang)
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,10 @@ class Exercise:
         return f"{self.chapter}.{self.name}"
 
     def title_in(self, lang: str) -> str:
-        return self.title.get(lang) or self.title["en"]
+        return say(self.title, lang)
 
     def lesson(self, lang: str = "en") -> str:
-        readme = "README.zh-CN.md" if lang == "zh" else "README.md"
-        return f"exercises/{self.chapter}/{readme} {self.section}".strip()
+        return f"exercises/{self.chapter}/{say(LESSON_FILE, lang)} {self.section}".strip()
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Chapter:
     out_of_scope: dict[str, str] = field(default_factory=dict)
 
     def title_in(self, lang: str) -> str:
-        return self.title.get(lang) or self.title["en"]
+        return say(self.title, lang)
 
     @property
     def max_points(self) -> int:

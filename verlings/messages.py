@@ -14,48 +14,44 @@ expressions and ``expected:``/``seen:`` values stay as they are.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-CAUSE_EN = "likely cause: "
-CAUSE_ZH = "可能的原因："
+from verlings.i18n import say
 
-
-@dataclass(frozen=True)
-class Cause:
-    en: str
-    zh: str
+CAUSE = {"en": "likely cause: ", "zh": "可能的原因："}  # the prefix of a line that names a cause
+CAUSE_EN, CAUSE_ZH = CAUSE["en"], CAUSE["zh"]
 
 
-# key -> the mistake, said once in each language. Keys are what a Mutant's ``mistake`` declares.
-CAUSES: dict[str, Cause] = {
-    "masked_positions_leak": Cause(
-        "values on masked positions leak into the result (multiply by the mask, or no mask at all?)",
-        "被掩码位置上的值混进了结果（只是乘以掩码，或者根本没用掩码？）",
-    ),
-    "grpo_population_std": Cause(
-        "population std (divides by n); GRPO uses the unbiased std (torch.std divides by n - 1)",
-        "用了总体标准差（除以 n）；GRPO 用无偏标准差（torch.std 除以 n - 1）",
-    ),
-    "grpo_groups_by_position": Cause(
-        "groups taken by position in the batch; a group is every response with the same uid, anywhere",
-        "按批次中的位置分组了；一组是 uid 相同的所有响应，不论在哪里",
-    ),
-    "rloo_groups_by_position": Cause(
-        "RLOO groups taken by position in the batch; the others of a response are those with its uid, anywhere",
-        "RLOO 按批次中的位置分组了；一个响应的“其他响应”是与它 uid 相同的那些，不论在哪里",
-    ),
-    "grpo_fixed_epsilon": Cause(
-        "a constant epsilon instead of the `epsilon` argument",
-        "用了常数 epsilon，而不是参数 `epsilon`",
-    ),
-    "grpo_ignores_norm_flag": Cause(
-        "norm_adv_by_std_in_grpo=False still divides by the std",
-        "norm_adv_by_std_in_grpo=False 时仍然除以了标准差",
-    ),
-    "uid_type": Cause(
-        "uids compared by type or value instead of equality (int uids must group like str uids)",
-        "按类型或数值而不是按相等来比较 uid（int 类型的 uid 必须和 str 一样分组）",
-    ),
+# key -> the mistake, said once in each language ({"en": ..., "zh": ...}, as everywhere in the
+# course). Keys are what a Mutant's ``mistake`` declares.
+CAUSES: dict[str, dict[str, str]] = {
+    "masked_positions_leak": {
+        "en": "values on masked positions leak into the result (multiply by the mask, or no mask at all?)",
+        "zh": "被掩码位置上的值混进了结果（只是乘以掩码，或者根本没用掩码？）",
+    },
+    "grpo_population_std": {
+        "en": "population std (divides by n); GRPO uses the unbiased std (torch.std divides by n - 1)",
+        "zh": "用了总体标准差（除以 n）；GRPO 用无偏标准差（torch.std 除以 n - 1）",
+    },
+    "grpo_groups_by_position": {
+        "en": "groups taken by position in the batch; a group is every response with the same uid, anywhere",
+        "zh": "按批次中的位置分组了；一组是 uid 相同的所有响应，不论在哪里",
+    },
+    "rloo_groups_by_position": {
+        "en": "RLOO groups taken by position in the batch; the others of a response are those with its uid, anywhere",
+        "zh": "RLOO 按批次中的位置分组了；一个响应的“其他响应”是与它 uid 相同的那些，不论在哪里",
+    },
+    "grpo_fixed_epsilon": {
+        "en": "a constant epsilon instead of the `epsilon` argument",
+        "zh": "用了常数 epsilon，而不是参数 `epsilon`",
+    },
+    "grpo_ignores_norm_flag": {
+        "en": "norm_adv_by_std_in_grpo=False still divides by the std",
+        "zh": "norm_adv_by_std_in_grpo=False 时仍然除以了标准差",
+    },
+    "uid_type": {
+        "en": "uids compared by type or value instead of equality (int uids must group like str uids)",
+        "zh": "按类型或数值而不是按相等来比较 uid（int 类型的 uid 必须和 str 一样分组）",
+    },
 }
 
 
@@ -63,20 +59,13 @@ def cause_line(key: str) -> str:
     """The message line that names a cause (English; ``translate`` gives the Chinese)."""
     if key not in CAUSES:
         raise KeyError(f"unknown cause {key!r}; add it to verlings.messages.CAUSES")
-    return CAUSE_EN + CAUSES[key].en
+    return CAUSE_EN + CAUSES[key]["en"]
 
 
 def named_causes(message: str) -> set[str]:
     """Keys of the catalogue causes that a failure message names."""
-    return {k for k, c in CAUSES.items() if CAUSE_EN + c.en in message or CAUSE_ZH + c.zh in message}
+    return {k for k, c in CAUSES.items() if CAUSE_EN + c["en"] in message or CAUSE_ZH + say(c, "zh") in message}
 
-
-# Exact lines (after stripping the indentation) and their Chinese. Lines not here stay English.
-ZH: dict[str, str] = {
-    "masked positions are right; the valid tokens are not": "被掩码的位置是对的；有效 token 上的值不对",
-    "the differences are only where the mask is 0 — are masked positions handled?": "差异只出现在掩码为 0 的位置 —— 被掩码的位置处理了吗？",  # noqa: E501
-    "your result has NaN where none is expected (0/0, inf - inf, 0 * inf or log of 0?)": "结果里出现了不该有的 NaN（0/0、inf - inf、0 * inf 还是 log 0？）",  # noqa: E501
-}
 
 # Sentence patterns of verlings.testing; the captured parts are kept verbatim.
 PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -101,10 +90,8 @@ def translate(line: str, lang: str) -> str:
     if body.startswith(CAUSE_EN):
         en = body[len(CAUSE_EN) :]
         for c in CAUSES.values():
-            if c.en == en:
-                return indent + CAUSE_ZH + c.zh
-    if body in ZH:
-        return indent + ZH[body]
+            if c["en"] == en:
+                return indent + CAUSE_ZH + say(c, lang)
     from verlings.messages_zh import WHY_ZH
 
     if body in WHY_ZH:

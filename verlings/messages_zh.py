@@ -9,6 +9,10 @@ Every chapter's why-lines are here (chapter 03's coverage is checked by tests/te
 from __future__ import annotations
 
 WHY_ZH: dict[str, str] = {
+    # ---- the harness's own lines (verlings.testing.assert_close)
+    "masked positions are right; the valid tokens are not": "被掩码的位置是对的；有效 token 上的值不对",
+    "the differences are only where the mask is 0 — are masked positions handled?": "差异只出现在掩码为 0 的位置 —— 被掩码的位置处理了吗？",
+    "your result has NaN where none is expected (0/0, inf - inf, 0 * inf or log of 0?)": "结果里出现了不该有的 NaN（0/0、inf - inf、0 * inf 还是 log 0？）",
     # ---- chapter 01
     "EventAccumulator keeps a random 10,000 points per tag unless size_guidance={'scalars': 0}": "除非 size_guidance={'scalars': 0}，EventAccumulator 每个标签只随机保留 10,000 个点",
     "Hydra keeps global state: use initialize_config_dir as a context manager (and GlobalHydra.instance().clear() "

@@ -17,30 +17,43 @@ from verlings.target import describe
 MARKS = {PASSED: ("✓", "green"), FAILED: ("✗", "red"), CRASHED: ("💥", "red"), TIMEOUT: ("⏱", "red"),
          SKIPPED: ("–", "yellow")}
 
-WORDS = {
-    "en": {
-        "title": "verlings — {target}", "exercise": "Exercise", "name": "Title", "points": "Points",
-        "status": "Status", "total": "Total", "next": "Next up", "error": "what failed",
-        "hint": "hint", "run": "try", "all_passed": "All graded exercises pass. 🎉",
-        "graded_passed": "{what}: all passed. 🎉", "hints_left": "{n} staged hints: python grader.py hint {id}",
-        "hints_seen": "hints seen {shown}/{n}; the next: python grader.py hint {id}",
-        "hints_all_seen": "all {n} hints seen: python grader.py hint {id} shows them again",
-        PASSED: "passed", FAILED: "failed", CRASHED: "crashed", TIMEOUT: "timed out", SKIPPED: "skipped",
+# key -> {lang: text}, read with verlings.i18n.say (through words(lang))
+WORDS: dict[str, dict[str, str]] = {
+    "title": {"en": "verlings — {target}", "zh": "verlings — {target}"},
+    "exercise": {"en": "Exercise", "zh": "练习"},
+    "name": {"en": "Title", "zh": "标题"},
+    "points": {"en": "Points", "zh": "分数"},
+    "status": {"en": "Status", "zh": "状态"},
+    "total": {"en": "Total", "zh": "总分"},
+    "next": {"en": "Next up", "zh": "下一个"},
+    "error": {"en": "what failed", "zh": "失败原因"},
+    "hint": {"en": "hint", "zh": "提示"},
+    "run": {"en": "try", "zh": "试试"},
+    "all_passed": {"en": "All graded exercises pass. 🎉", "zh": "所有练习都已通过。🎉"},
+    "graded_passed": {"en": "{what}: all passed. 🎉", "zh": "{what}：全部通过。🎉"},
+    "hints_left": {
+        "en": "{n} staged hints: python grader.py hint {id}",
+        "zh": "共 {n} 条分级提示：python grader.py hint {id}",
     },
-    "zh": {
-        "title": "verlings — {target}", "exercise": "练习", "name": "标题", "points": "分数",
-        "status": "状态", "total": "总分", "next": "下一个", "error": "失败原因",
-        "hint": "提示", "run": "试试", "all_passed": "所有练习都已通过。🎉",
-        "graded_passed": "{what}：全部通过。🎉", "hints_left": "共 {n} 条分级提示：python grader.py hint {id}",
-        "hints_seen": "已看提示 {shown}/{n}；下一条：python grader.py hint {id}",
-        "hints_all_seen": "{n} 条提示都已看过：python grader.py hint {id} 可再次显示",
-        PASSED: "通过", FAILED: "未通过", CRASHED: "崩溃", TIMEOUT: "超时", SKIPPED: "跳过",
+    "hints_seen": {
+        "en": "hints seen {shown}/{n}; the next: python grader.py hint {id}",
+        "zh": "已看提示 {shown}/{n}；下一条：python grader.py hint {id}",
     },
+    "hints_all_seen": {
+        "en": "all {n} hints seen: python grader.py hint {id} shows them again",
+        "zh": "{n} 条提示都已看过：python grader.py hint {id} 可再次显示",
+    },
+    PASSED: {"en": "passed", "zh": "通过"},
+    FAILED: {"en": "failed", "zh": "未通过"},
+    CRASHED: {"en": "crashed", "zh": "崩溃"},
+    TIMEOUT: {"en": "timed out", "zh": "超时"},
+    SKIPPED: {"en": "skipped", "zh": "跳过"},
 }
 
 
 def words(lang: str) -> dict[str, str]:
-    return WORDS["zh" if lang == "zh" else "en"]
+    """Every word of the report in ``lang`` (English where it has none)."""
+    return {key: say(texts, lang) for key, texts in WORDS.items()}
 
 
 def _points(score: float) -> str:

@@ -192,7 +192,7 @@ class WatchSession:
         if not worker.alive():
             self.worker = None
             worker.close()
-            self.note = RESTARTED[self.lang]
+            self.note = say(RESTARTED, self.lang)
             self.start_worker()
             return None
         return worker
@@ -306,7 +306,7 @@ class WatchSession:
         parts.append(ProgressBar(total=len(exercises), completed=done, width=50))
         ex = self.current
         if ex is None and self.finished:
-            parts.append(Text(ALL_DONE[self.lang], style="bold green"))
+            parts.append(Text(say(ALL_DONE, self.lang), style="bold green"))
         elif ex is None:
             pass  # still looking for the first unfinished exercise (the busy line says what is graded)
         else:
@@ -318,9 +318,9 @@ class WatchSession:
                     parts.append(chapter_intro(chapter, self.lang))
                 parts.append(Text(f"{ex.id} — {ex.title_in(self.lang)}  ", style="bold").append(level(ex), style="dim"))
             elif status == PASSED:
-                parts.append(Text(f"✓ {ex.id} {PASSED_MSG[self.lang]} solutions/{ex.chapter}/{ex.module}.py",
+                parts.append(Text(f"✓ {ex.id} {say(PASSED_MSG, self.lang)} solutions/{ex.chapter}/{ex.module}.py",
                                   style="bold green"))
-                parts.append(Text(NEXT_HELP[self.lang], style="bold"))
+                parts.append(Text(say(NEXT_HELP, self.lang), style="bold"))
             else:
                 hints = self.progress.hints.get(ex.id, 0)
                 parts.append(self._capture(lambda c: render_next(result, self.lang, c, hints_shown=hints)))
@@ -333,8 +333,8 @@ class WatchSession:
             parts.append(Text(self.note, style="yellow"))
         if self.busy:
             parts.append(Text(self.busy, style="dim"))
-        parts.append(Text(WORKER_LINE[self.worker_state()][self.lang], style="dim"))
-        parts.append(Text(KEYS_HELP[self.lang], style="dim"))
+        parts.append(Text(say(WORKER_LINE[self.worker_state()], self.lang), style="dim"))
+        parts.append(Text(say(KEYS_HELP, self.lang), style="dim"))
         return Group(*parts)
 
 
