@@ -8,6 +8,7 @@ code, so a run costs a pytest start-up, not a chapter's imports.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -203,3 +204,32 @@ def test_a_slow_hypothesis_test_is_a_clean_timeout_not_a_flaky_failure(pytester,
     assert (event["outcome"], event["kind"]) == ("timeout", "timeout"), event
     assert "Flaky" not in event["details"], event["details"]
     result.stdout.fnmatch_lines(["*Timeout: the test ran past its 1 s budget*"])
+
+
+SEES_SOLUTIONS = """
+import os
+
+from verlings import target
+from verlings.paths import SOLUTIONS
+
+def test_sees_the_runs_target():
+    assert target.active() == SOLUTIONS and os.environ[target.ENV_VAR] == str(SOLUTIONS)
+"""
+
+
+def test_an_in_process_run_puts_the_target_and_environment_back(pytester, monkeypatch, tmp_path):
+    """The mutant runner and the never-failing audit run pytest in their own process, run after run:
+    the plug-in sets the target (a module global) and VERLINGS_TARGET for its run and puts both back."""
+    from verlings import target
+
+    before = tmp_path / "the outer target"
+    monkeypatch.setattr(target, "_active", before)
+    monkeypatch.setenv(target.ENV_VAR, str(before))
+    pytester.makepyfile(SEES_SOLUTIONS)
+    result = pytester.inline_run(*FLAGS, "-p", "no:asyncio", "-q", "--solutions")
+    result.assertoutcome(passed=1)
+    assert target._active == before and os.environ[target.ENV_VAR] == str(before)
+    monkeypatch.delenv(target.ENV_VAR)
+    result = pytester.inline_run(*FLAGS, "-p", "no:asyncio", "-q", "--solutions")
+    result.assertoutcome(passed=1)
+    assert target._active == before and target.ENV_VAR not in os.environ

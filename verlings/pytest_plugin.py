@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ class _State:
     """The plug-in's state for one pytest run, kept in ``config.stash`` (never in module globals: the
     mutant runner and the warm worker run pytest many times in one process)."""
 
+    target: Path  # the folder graded (target.active() too, for code that has no config: see target.activate)
+    restore_target: Callable[[], None] | None = None  # puts back the target and environment of before
     report_file: Any = None  # --verlings-report: JSON lines, one event each
     item_exercise: dict[str, str] = field(default_factory=dict)  # nodeid -> exercise id
     pending: dict[str, dict] = field(default_factory=dict)  # nodeid -> its result, phase by phase
@@ -93,10 +95,10 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    target_mod.set_active(chosen)
-    # Subprocesses started by tests (sandboxes, training runs) see the same target.
-    os.environ[target_mod.ENV_VAR] = str(chosen)
-    state = config.stash[STATE] = _State()
+    state = config.stash[STATE] = _State(target=chosen)
+    # Subprocesses started by tests (sandboxes, training runs) see the same target (environment);
+    # put back at unconfigure, so a run inside another process (the mutant runner) leaves it as it was.
+    state.restore_target = target_mod.activate(chosen)
     path = config.getoption("verlings_report")
     if path:
         state.report_file = open(path, "a", encoding="utf-8", buffering=1)
@@ -105,14 +107,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
-    if state is not None and state.report_file is not None:
+    if state is None:
+        return
+    if state.report_file is not None:
         state.report_file.close()
         state.report_file = None
+    if state.restore_target is not None:
+        state.restore_target()
+        state.restore_target = None
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    active = target_mod.active()
-    return f"verlings target: {active} — {target_mod.describe(active)}"
+    chosen = _state(config).target
+    return f"verlings target: {chosen} — {target_mod.describe(chosen)}"
 
 
 def exercise_of(item: pytest.Item) -> str | None:
@@ -241,7 +248,7 @@ def _apply_budgets(config: pytest.Config, items: list[pytest.Item]) -> None:
     from verlings import budgets
 
     ids = {ex for ex in (exercise_of(i) for i in items) if ex}
-    _state(config).reaches.update(budgets.reaches(ids, target_mod.active()))
+    _state(config).reaches.update(budgets.reaches(ids, _state(config).target))
     if config.getoption("timeout", None) is not None:
         return  # --timeout on the command line (grader --test-timeout) wins over the budgets
     for item in items:

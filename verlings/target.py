@@ -28,6 +28,7 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -61,6 +62,29 @@ def resolve(solutions: bool = False, target: str | os.PathLike | None = None, in
 def set_active(path: Path) -> None:
     global _active
     _active = Path(path).resolve()
+
+
+def activate(path: Path) -> Callable[[], None]:
+    """Make ``path`` the target in force, in this process (``set_active``) and for the processes
+    tests start (``VERLINGS_TARGET``); returns what puts both back as they were.
+
+    A module global, not a ContextVar or ``config.stash``: learner code reaches it from threads
+    and subprocesses it starts, and from helpers that are given no pytest config.
+    """
+    global _active
+    saved_active, saved_env = _active, os.environ.get(ENV_VAR)
+    set_active(path)
+    os.environ[ENV_VAR] = str(path)
+
+    def restore() -> None:
+        global _active
+        _active = saved_active
+        if saved_env is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = saved_env
+
+    return restore
 
 
 def active() -> Path:

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import pytest
 
-from verlings import target as target_mod
 from verlings.grading import PYTEST_FLAGS
 from verlings.paths import EXERCISES, SOLUTIONS
 
@@ -158,7 +157,6 @@ def graded_failures(
     outcomes = _Outcomes()
     # the course test that runs this mutant (pytest sets it; the run below overwrites it)
     caller = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
-    saved_active, saved_env = target_mod.active(), os.environ.get(target_mod.ENV_VAR)
     preload()
     # torch/transformers/verl are already loaded: freezing them out of the collector keeps pytest's
     # end-of-run gc sweeps from costing seconds per mutant.
@@ -187,11 +185,6 @@ def graded_failures(
         )
     finally:
         gc.unfreeze()
-        target_mod.set_active(saved_active)
-        if saved_env is None:
-            os.environ.pop(target_mod.ENV_VAR, None)
-        else:
-            os.environ[target_mod.ENV_VAR] = saved_env
     _log_outcomes(caller, exercise, outcomes)
     if outcomes.broken:
         raise RuntimeError("the mutant itself is broken:\n" + "\n".join(outcomes.broken))

@@ -33,7 +33,6 @@ import copy
 import difflib
 import gc
 import io
-import os
 import sys
 import tempfile
 import time
@@ -43,7 +42,6 @@ from pathlib import Path
 
 import pytest
 
-from verlings import target as target_mod
 from verlings.grading import PYTEST_FLAGS
 from verlings.paths import EXERCISES, ROOT, SOLUTIONS
 
@@ -201,7 +199,6 @@ def run_mutant(mutation: Mutation) -> str:
     chapter, name = mutation.module.split("/")
     kinds = _Kinds()
     _forget_test_modules()
-    saved_active, saved_env = target_mod.active(), os.environ.get(target_mod.ENV_VAR)
     gc.freeze()
     try:
         with tempfile.TemporaryDirectory(prefix="verlings-mutation-") as tmp:
@@ -216,11 +213,6 @@ def run_mutant(mutation: Mutation) -> str:
                 )
     finally:
         gc.unfreeze()
-        target_mod.set_active(saved_active)
-        if saved_env is None:
-            os.environ.pop(target_mod.ENV_VAR, None)
-        else:
-            os.environ[target_mod.ENV_VAR] = saved_env
     if not kinds.kinds:
         return "survived"
     return "timed out" if "timeout" in kinds.kinds else "killed"
