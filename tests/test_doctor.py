@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from verlings import doctor
+from verlings import doctor, doctor_probes
 from verlings.paths import ROOT
 
 HEALTHY_CPU = {
@@ -308,7 +308,7 @@ def test_main_lang_argument_wins(machine, capsys, monkeypatch):
     assert capsys.readouterr().out.split() == ["lang=zh", "lang=zh", "lang=en"]
 
 
-# ---------------------------------------------------------------- the real probes
+# ---------------------------------------------------------------- the real probes (verlings.doctor_probes)
 
 
 def test_torch_cuda_build_reads_version_py(tmp_path, monkeypatch):
@@ -316,7 +316,7 @@ def test_torch_cuda_build_reads_version_py(tmp_path, monkeypatch):
     package.mkdir()
     spec = importlib.machinery.ModuleSpec("torch", None, is_package=True)
     spec.submodule_search_locations = [str(package)]
-    monkeypatch.setattr(doctor.importlib.util, "find_spec", lambda name: spec if name == "torch" else None)
+    monkeypatch.setattr(doctor_probes.importlib.util, "find_spec", lambda name: spec if name == "torch" else None)
     for text, expected in [
         ("cuda: Optional[str] = None\n", ""),
         ("cuda: Optional[str] = '12.8'\n", "12.8"),
@@ -328,14 +328,14 @@ def test_torch_cuda_build_reads_version_py(tmp_path, monkeypatch):
 
 
 def test_gpus_parses_nvidia_smi(monkeypatch):
-    monkeypatch.setattr(doctor.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(doctor_probes.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
     out = "NVIDIA H200, 143771, 140000\nNVIDIA H200, 143771, 1024\n"
-    monkeypatch.setattr(doctor.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout=out))
+    monkeypatch.setattr(doctor_probes.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout=out))
     assert doctor.gpus() == [
         {"name": "NVIDIA H200", "total_mib": 143771, "free_mib": 140000},
         {"name": "NVIDIA H200", "total_mib": 143771, "free_mib": 1024},
     ]
-    monkeypatch.setattr(doctor.shutil, "which", lambda name: None)
+    monkeypatch.setattr(doctor_probes.shutil, "which", lambda name: None)
     assert doctor.gpus() == []
 
 

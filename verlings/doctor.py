@@ -21,21 +21,31 @@ Exit status 0 when every required check passes
 from __future__ import annotations
 
 import argparse
-import importlib.metadata as md
-import importlib.util
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 
 from verlings import device, pins
-from verlings.i18n import say
 
-ROOT = Path(__file__).resolve().parent.parent
+# Called by these names here, so tests/test_doctor.py replaces them on this module.
+from verlings.doctor_probes import (
+    ENGINE_DIR,
+    ROOT,
+    course_dependencies,
+    dist_requires,
+    dist_version,
+    engine_dist_version,
+    engine_imports,
+    free_disk_bytes,
+    gpus,
+    jail_problem,
+    python_version,
+    torch_cuda_build,
+)
+from verlings.doctor_report import FAIL, INFO, OK, TEXT, WARN, Check, exit_code, render
+from verlings.i18n import say
 
 # The course's pins: verlings/pins.py (also read by install.sh and scripts/install_rollout_engine.sh).
 PYTHON = tuple(int(p) for p in pins.PYTHON.split("."))
@@ -46,7 +56,6 @@ VERL_TRANSFORMERS = pins.VERL_TRANSFORMERS
 ENGINE_TRANSFORMERS = pins.ENGINE_TRANSFORMERS_RANGE
 HYDRA_RANGE = ">=1.3"
 DISK_FAIL_GIB, DISK_WARN_GIB = 1.0, 5.0
-ENGINE_DIR = device.engine_dir()  # $VERLINGS_ENGINE_DIR or .verlings/engine
 
 FIX_INSTALL = "bash install.sh"
 FIX_COURSE = "pip install -e ."
@@ -56,189 +65,13 @@ FIX_TORCH_CUDA = "bash install.sh"  # on a GPU machine it replaces a CPU torch w
 FIX_ENGINE = "bash scripts/install_rollout_engine.sh"
 FIX_PYTHON = "python3.11 -m venv .venv && . .venv/bin/activate && bash install.sh"
 
-# The rest of the course's runtime packages, when pyproject.toml cannot be read.
-FALLBACK_DEPENDENCIES = [
-    "cachetools", "numpy", "pandas", "pyarrow", "rich>=13", "watchfiles>=0.21", "math-verify", "fastapi", "uvicorn",
-    "httpx", "tokenizers", "tensorboard", "matplotlib",
-]
 # Checked on their own rows, so left out of the "course packages" row.
 OWN_ROWS = {"torch", "verl", "ray", "hydra-core", "transformers", "pytest", "pytest-timeout", "pytest-asyncio",
             "pytest-benchmark"}
 
-OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
-
-LABELS = {
-    "python": {"en": "Python", "zh": "Python"},
-    "torch": {"en": "torch", "zh": "torch"},
-    "verl": {"en": "verl", "zh": "verl"},
-    "ray": {"en": "ray", "zh": "ray"},
-    "hydra": {"en": "hydra-core", "zh": "hydra-core"},
-    "transformers": {"en": "transformers", "zh": "transformers"},
-    "engine": {"en": "rollout engine (vLLM, optional)", "zh": "推理引擎 vLLM（可选）"},
-    "gpu": {"en": "CUDA GPU", "zh": "CUDA GPU"},
-    "disk": {"en": "free disk", "zh": "剩余磁盘"},
-    "pytest": {"en": "pytest + plug-ins", "zh": "pytest 及插件"},
-    "packages": {"en": "course packages", "zh": "课程依赖包"},
-    "jail": {"en": "code jail (bubblewrap, ch. 04)", "zh": "代码监狱 bubblewrap（第 04 章）"},
-}
-
-TEXT = {
-    "title": {"en": "verlings doctor — environment check", "zh": "verlings doctor —— 环境检查"},
-    "check": {"en": "check", "zh": "检查项"},
-    "status": {"en": "status", "zh": "状态"},
-    "found": {"en": "found", "zh": "当前"},
-    "needed": {"en": "needed", "zh": "需要"},
-    "fix": {"en": "fix (run this)", "zh": "修复命令"},
-    "missing": {"en": "not installed", "zh": "未安装"},
-    "optional": {"en": "optional", "zh": "可选"},
-    "all_ok": {"en": "Everything the course needs is in place.", "zh": "课程所需的一切都已就绪。"},
-    "warn_only": {
-        "en": "Ready; {n} optional item(s) above can wait until you need them.",
-        "zh": "已就绪；上面 {n} 个可选项等需要时再装即可。",
-    },
-    "problems": {
-        "en": "{n} required check(s) failed: run the fix command(s) above, then `python grader.py doctor` again.",
-        "zh": "{n} 项必需检查未通过：运行上面的修复命令，然后再运行 `python grader.py doctor`。",
-    },
-}
-
-STATUS_MARK = {
-    OK: {"en": "[green]✔ ok[/]", "zh": "[green]✔ 正常[/]"},
-    WARN: {"en": "[yellow]! warn[/]", "zh": "[yellow]! 提醒[/]"},
-    FAIL: {"en": "[red]✘ fail[/]", "zh": "[red]✘ 失败[/]"},
-    INFO: {"en": "[cyan]· info[/]", "zh": "[cyan]· 信息[/]"},
-}
-
-
-@dataclass
-class Check:
-    """One row of the report."""
-
-    key: str
-    status: str  # ok | warn | fail | info
-    found: str
-    needed: str = ""
-    fix: str = ""
-    note: dict[str, str] = field(default_factory=dict)  # {"en": ..., "zh": ...}
-    required: bool = True
-
-    def label(self, lang: str) -> str:
-        return say(LABELS[self.key], lang)
-
-    def note_in(self, lang: str) -> str:
-        return self.note.get(lang) or self.note.get("en", "")
-
 
 def _note(en: str, zh: str) -> dict[str, str]:
     return {"en": en, "zh": zh}
-
-
-# ---------------------------------------------------------------- probes (monkeypatched by the tests)
-
-
-def dist_version(name: str) -> str | None:
-    """Installed version of a distribution, or None (no import of the package itself)."""
-    try:
-        return md.version(name)
-    except md.PackageNotFoundError:
-        return None
-    except Exception:  # a broken dist-info must not crash the doctor
-        return None
-
-
-def dist_requires(name: str) -> list[str]:
-    try:
-        return list(md.requires(name) or [])
-    except Exception:
-        return []
-
-
-def python_version() -> tuple[int, int, int]:
-    return tuple(sys.version_info[:3])  # type: ignore[return-value]
-
-
-def torch_cuda_build() -> str | None:
-    """The CUDA version torch was built for ('12.8'), '' for a CPU build, None if unknown.
-
-    Read from ``torch/version.py`` without importing torch.
-    """
-    try:
-        spec = importlib.util.find_spec("torch")
-    except Exception:
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    version_file = Path(next(iter(spec.submodule_search_locations))) / "version.py"
-    try:
-        text = version_file.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    match = re.search(r"^cuda\s*(?::[^=\n]*)?=\s*(?:'([^']*)'|\"([^\"]*)\"|(None))", text, re.MULTILINE)
-    if not match:
-        return None
-    return "" if match.group(3) else (match.group(1) or match.group(2) or "")
-
-
-def gpus() -> list[dict[str, object]]:
-    """CUDA GPUs from ``nvidia-smi`` (name, total_mib, free_mib); empty when there is none."""
-    exe = shutil.which("nvidia-smi")
-    if not exe:
-        return []
-    try:
-        out = subprocess.run(
-            [exe, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    found = []
-    for line in out.strip().splitlines():
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) == 3:
-            try:
-                found.append({"name": parts[0], "total_mib": int(float(parts[1])), "free_mib": int(float(parts[2]))})
-            except ValueError:
-                found.append({"name": parts[0], "total_mib": 0, "free_mib": 0})
-    return found
-
-
-def free_disk_bytes(path: Path = ROOT) -> int:
-    return shutil.disk_usage(path).free
-
-
-def engine_dist_version(name: str) -> str | None:
-    """A distribution's version inside the optional rollout-engine environment (.verlings/engine)."""
-    for site in sorted(ENGINE_DIR.glob("lib/python3*/site-packages")):
-        try:
-            for dist in md.distributions(path=[str(site)]):
-                dist_name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-                if dist_name == name:
-                    return dist.version
-        except Exception:
-            return None
-    return None
-
-
-def engine_imports(device_name: str) -> str | None:
-    """None when the engine's python imports what the capstone run imports, else why not and the fix.
-
-    The one check that runs code: a subprocess of the engine's python (10–30 s on 2 cores).
-    """
-    print(f"doctor: importing what chapter 06's run imports in {device.engine_python(ENGINE_DIR)} (10–30 s)…",
-          file=sys.stderr, flush=True)
-    return device.engine_import_problem(device_name, ENGINE_DIR)
-
-
-def course_dependencies() -> list[str]:
-    """Runtime requirements from pyproject.toml (the fallback list when it cannot be read)."""
-    try:
-        import tomllib
-
-        data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-        deps = data["project"]["dependencies"]
-        return [str(d) for d in deps] if isinstance(deps, list) else list(FALLBACK_DEPENDENCIES)
-    except Exception:
-        return list(FALLBACK_DEPENDENCIES)
 
 
 # ---------------------------------------------------------------- version helpers
@@ -499,24 +332,6 @@ def check_packages() -> Check:
     return Check("packages", OK, f"{len(fine)} installed", "pyproject.toml")
 
 
-def jail_problem() -> str | None:
-    """Why chapter 04's jail cannot run a jailed ``print(1)`` here, or ``None`` when it can.
-
-    Asks the reference sandbox (solutions/04/sandbox.py, standard library only), so the answer does
-    not depend on the learner's own ``bwrap_args``.
-    """
-    path = ROOT / "solutions" / "04" / "sandbox.py"
-    if not path.exists():
-        return None if shutil.which("bwrap") else "bwrap is not installed"
-    try:
-        spec = importlib.util.spec_from_file_location("_verlings_doctor_sandbox", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.jail_problem()
-    except Exception as exc:  # the check must report, never crash the doctor
-        return f"the jail check failed: {exc}"
-
-
 def check_jail() -> Check:
     needed = "a jailed print(1) runs"
     problem = jail_problem()
@@ -550,40 +365,6 @@ def run_checks() -> list[Check]:
         check_packages(),
         check_jail(),
     ]
-
-
-def exit_code(checks: list[Check]) -> int:
-    return 1 if any(c.status == FAIL and c.required for c in checks) else 0
-
-
-# ---------------------------------------------------------------- output
-
-
-def render(checks: list[Check], lang: str = "en", console=None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    table = Table(title=say(TEXT["title"], lang), show_lines=False, expand=False)
-    for col in ("check", "status", "found", "needed", "fix"):
-        table.add_column(say(TEXT[col], lang), overflow="fold")
-    for c in checks:
-        found = c.found if c.found != TEXT["missing"]["en"] else say(TEXT["missing"], lang)
-        needed = say(TEXT["optional"], lang) if c.needed == "optional" else c.needed
-        note = c.note_in(lang)
-        if note and c.status != OK:
-            found = f"{found}\n[dim]{note}[/]"
-        fix = f"[bold]{c.fix}[/]" if c.fix and c.status in (FAIL, WARN) else ""
-        table.add_row(c.label(lang), say(STATUS_MARK[c.status], lang), found, needed, fix)
-    console.print(table)
-    failures = sum(c.status == FAIL and c.required for c in checks)
-    warnings = sum(c.status in (WARN, FAIL) and not c.required for c in checks)
-    if failures:
-        console.print("[red]" + say(TEXT["problems"], lang).format(n=failures) + "[/]")
-    elif warnings:
-        console.print("[green]" + say(TEXT["warn_only"], lang).format(n=warnings) + "[/]")
-    else:
-        console.print("[green]" + say(TEXT["all_ok"], lang) + "[/]")
 
 
 def main(argv: list[str] | None = None, lang: str = "en") -> int:
