@@ -1,4 +1,4 @@
-"""verlings.differential compiles verl's functions from their source without importing verl; these
+"""verlings.verl_source compiles verl's functions from their source without importing verl; these
 tests check that what it compiles is what ``import verl`` gives, on the same inputs."""
 
 from types import SimpleNamespace
@@ -12,7 +12,7 @@ import verl.utils.torch_functional as verl_F
 from verl.experimental.agent_loop.tool_parser import HermesToolParser
 from verl.trainer.ppo import core_algos
 
-from verlings.differential import verl_core_algos, verl_functions, verl_hermes_parser, verl_torch_functional
+from verlings.verl_source import verl_core_algos, verl_functions, verl_hermes_parser, verl_torch_functional
 
 
 def test_compiled_torch_functional_equals_imported_verl():

@@ -14,19 +14,22 @@ verl function the chapter imports anyway.
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import math
-import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, settings
 
 from verlings.testing import CURRENT_EXERCISE
+
+# verl's side, run from verl's own source (verlings/verl_source.py); graded tests import it from here.
+from verlings.verl_source import verl_core_algos as verl_core_algos
+from verlings.verl_source import verl_functions as verl_functions
+from verlings.verl_source import verl_hermes_parser as verl_hermes_parser
+from verlings.verl_source import verl_method as verl_method
+from verlings.verl_source import verl_source_module as verl_source_module
+from verlings.verl_source import verl_torch_functional as verl_torch_functional
 
 # Bounded and deterministic: the same examples on every machine, and a chapter's time budget holds.
 PROPERTY_SETTINGS = settings(
@@ -38,27 +41,6 @@ PROPERTY_SETTINGS = settings(
     report_multiple_bugs=False,  # one failure, shrunk, raised as itself (the harness reads its type)
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
-
-
-def verl_source_module(relative: str) -> ModuleType:
-    """verl's file ``verl/<relative>`` executed on its own, without importing the ``verl`` package.
-
-    Only for files that import nothing from verl (``utils/reward_score/gsm8k.py``): the code
-    that runs is verl 0.9.1's, byte for byte, and the chapter does not pay verl's import time.
-    """
-    name = "verlings_verl_src_" + relative.replace("/", "_").removesuffix(".py")
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec("verl")  # a top-level find_spec runs nothing
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("verl is not installed in this environment (the course needs verl 0.9.1)")
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
-    file_spec = importlib.util.spec_from_file_location(name, path)
-    assert file_spec is not None and file_spec.loader is not None, path
-    module = importlib.util.module_from_spec(file_spec)
-    file_spec.loader.exec_module(module)
-    sys.modules[name] = module
-    return module
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -115,131 +97,6 @@ def assert_agrees(
     if not equal:
         because = f"\n  {why}" if why else ""
         raise AssertionError(f"called {call} → {_short(seen)}; verl → {_short(expected)}{because}{_hint()}")
-
-
-# ------------------------------------------------------------------ verl functions from their source
-
-
-def verl_functions(relative: str, names: tuple[str, ...], namespace: Mapping[str, Any]) -> SimpleNamespace:
-    """Top-level functions and classes ``names`` of verl's file ``verl/<relative>``, compiled from its source.
-
-    For files that import half of verl (``trainer/ppo/core_algos.py`` pulls in configs, Ray
-    helpers, transformers: seconds of CPU): only the named ``def``/``class`` blocks are taken,
-    byte for byte, in the file's order, with their decorators left out (registries, tracing;
-    ``property``/``classmethod``/``staticmethod``/``abstractmethod`` stay), and run against
-    ``namespace`` (the modules and verl helpers their bodies use). Tracebacks point at verl's
-    own file and lines.
-    """
-    key = (relative, names)
-    if key in _FUNCTIONS:
-        return _FUNCTIONS[key]
-    path = _verl_root() / relative
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    wanted: dict[str, ast.stmt | None] = {name: None for name in names}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name in wanted:
-            node.decorator_list = []
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef) and inner is not node:
-                    inner.decorator_list = [d for d in inner.decorator_list if _builtin_decorator(d)]
-            wanted[node.name] = node
-    missing = [name for name, node in wanted.items() if node is None]
-    if missing:
-        raise LookupError(f"verl/{relative} has no function {', '.join(missing)} (the course needs verl 0.9.1)")
-    in_file_order = sorted((node for node in wanted.values() if node is not None), key=lambda node: node.lineno)
-    module = ast.Module(body=in_file_order, type_ignores=[])
-    # A real module in sys.modules: pydantic resolves a model's annotations through it.
-    compiled = ModuleType(f"verlings_verl_src_{relative.replace('/', '_').removesuffix('.py')}_{len(_FUNCTIONS)}")
-    compiled.__dict__.update(namespace)
-    sys.modules[compiled.__name__] = compiled
-    exec(compile(module, str(path), "exec"), compiled.__dict__)  # verl's installed source, not input
-    _FUNCTIONS[key] = SimpleNamespace(**{name: getattr(compiled, name) for name in names})
-    return _FUNCTIONS[key]
-
-
-_FUNCTIONS: dict[tuple[str, tuple[str, ...]], SimpleNamespace] = {}
-_BUILTIN_DECORATORS = {"property", "classmethod", "staticmethod", "abstractmethod"}
-
-
-def _builtin_decorator(node: ast.expr) -> bool:
-    return isinstance(node, ast.Name) and node.id in _BUILTIN_DECORATORS
-
-
-def _verl_root() -> Path:
-    spec = importlib.util.find_spec("verl")  # a top-level find_spec runs nothing
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("verl is not installed in this environment (the course needs verl 0.9.1)")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def verl_torch_functional() -> SimpleNamespace:
-    """verl's ``utils/torch_functional.py`` maths (masks, masked statistics, log-probs, entropy).
-
-    ``logprobs_from_logits`` takes the branch verl takes on a CPU without flash-attn or an NPU.
-    """
-    import os
-
-    import torch
-    import torch.nn.functional as F
-
-    return verl_functions(
-        "utils/torch_functional.py",
-        (
-            "gather_from_labels",
-            "logprobs_from_logits",
-            "logprobs_from_logits_v2",
-            "clip_by_value",
-            "entropy_from_logits",
-            "masked_sum",
-            "masked_mean",
-            "masked_var",
-            "masked_whiten",
-            "get_response_mask",
-        ),
-        {
-            "torch": torch,
-            "F": F,
-            "os": os,
-            "Optional": Optional,
-            "FLAH_ATTN_CROSS_ENTROPY_LOSS_AVAILABLE": False,
-            "NPU_CROSS_ENTROPY_LOSS_AVAILABLE": False,
-        },
-    )
-
-
-def verl_core_algos() -> SimpleNamespace:
-    """verl's ``trainer/ppo/core_algos.py`` estimators, loss aggregation, value/entropy losses and KL."""
-    from collections import defaultdict
-
-    import numpy as np
-    import torch
-
-    return verl_functions(
-        "trainer/ppo/core_algos.py",
-        (
-            "compute_gae_advantage_return",
-            "compute_grpo_outcome_advantage",
-            "compute_rloo_outcome_advantage",
-            "compute_reinforce_plus_plus_outcome_advantage",
-            "agg_loss",
-            "compute_entropy_loss",
-            "compute_value_loss",
-            "kl_penalty",
-            "kl_penalty_forward",
-        ),
-        {
-            "torch": torch,
-            "np": np,
-            "defaultdict": defaultdict,
-            "Optional": Optional,
-            "Any": Any,
-            "Callable": Callable,
-            "AlgoConfig": Any,
-            "ActorConfig": Any,
-            "DictConfig": Any,
-            "verl_F": verl_torch_functional(),
-        },
-    )
 
 
 # ------------------------------------------------------------------ tensors: values, dtype, inputs left alone
@@ -403,67 +260,3 @@ def assert_tensors_agree(
 
 def _why(why: str) -> str:
     return f"\n  {why}" if why else ""
-
-
-def verl_hermes_parser() -> Any:
-    """verl's ``HermesToolParser`` (``experimental/agent_loop/tool_parser.py``) working on text.
-
-    Its ``extract_tool_calls`` decodes the ids with ``self.tokenizer.decode``; here the
-    "tokenizer" hands the text back as it is, so verl's own regex, ``json.loads`` and
-    ``FunctionCall`` run on exactly the text the learner's ``parse_hermes`` gets.
-    """
-    import asyncio
-    import json
-    import logging
-    from abc import ABC, abstractmethod
-
-    import regex
-    from pydantic import BaseModel
-
-    ray_utils = verl_functions("utils/ray_utils.py", ("get_event_loop",), {"asyncio": asyncio})
-    source = verl_functions(
-        "experimental/agent_loop/tool_parser.py",
-        ("FunctionCall", "ToolParser", "HermesToolParser"),
-        {
-            "json": json,
-            "regex": regex,
-            "logger": logging.getLogger("verlings.verl_hermes_parser"),
-            "BaseModel": BaseModel,
-            "Optional": Optional,
-            "Any": Any,
-            "ABC": ABC,
-            "abstractmethod": abstractmethod,
-            "OpenAIFunctionToolSchema": Any,
-            "get_event_loop": ray_utils.get_event_loop,
-        },
-    )
-    return source.HermesToolParser(SimpleNamespace(decode=lambda text: text))
-
-
-def verl_method(relative: str, class_name: str, method: str, namespace: Mapping[str, Any]) -> Callable[..., Any]:
-    """The method ``class_name.method`` of verl's file ``verl/<relative>``, compiled as a plain function.
-
-    For a method whose class cannot be built without half of verl (``DataProto.repeat`` in
-    ``protocol.py``): its ``def`` block alone, byte for byte, run against ``namespace``; call it
-    with any object that has the attributes the body reads as ``self``.
-    """
-    key = (relative, (f"{class_name}.{method}",))
-    if key in _FUNCTIONS:
-        return _FUNCTIONS[key].function
-    path = _verl_root() / relative
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found = [
-        inner
-        for node in tree.body
-        if isinstance(node, ast.ClassDef) and node.name == class_name
-        for inner in node.body
-        if isinstance(inner, ast.FunctionDef) and inner.name == method
-    ]
-    if not found:
-        raise LookupError(f"verl/{relative} has no method {class_name}.{method} (the course needs verl 0.9.1)")
-    found[0].decorator_list = []
-    compiled = ModuleType(f"verlings_verl_src_{relative.replace('/', '_').removesuffix('.py')}_{len(_FUNCTIONS)}")
-    compiled.__dict__.update(namespace)
-    exec(compile(ast.Module(body=[found[0]], type_ignores=[]), str(path), "exec"), compiled.__dict__)
-    _FUNCTIONS[key] = SimpleNamespace(function=getattr(compiled, method))
-    return _FUNCTIONS[key].function
