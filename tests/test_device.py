@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from verlings import device
+from verlings import device, engine_imports
 from verlings.device import EngineBuild, TorchBuild
 
 H200 = ["NVIDIA H200"]
@@ -191,5 +191,5 @@ def test_engine_import_problem_names_what_failed(tmp_path):
     # a python that sees nothing of the course (no .pth): the capstone's first import fails
     engine = tmp_path / "engine"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(engine)], check=True, timeout=120)
-    problem = device.engine_import_problem("cpu", engine, timeout=120)
+    problem = engine_imports.engine_import_problem("cpu", engine, timeout=120)
     assert problem and "cannot import torch" in problem and problem.endswith(f"run: {device.FIX_INSTALL}")

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from verlings import device
+from verlings.engine_imports import engine_import_problem, engine_python
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE_DIR = device.engine_dir()  # $VERLINGS_ENGINE_DIR or .verlings/engine
@@ -115,9 +116,9 @@ def engine_imports(device_name: str) -> str | None:
 
     The one check that runs code: a subprocess of the engine's python (10–30 s on 2 cores).
     """
-    print(f"doctor: importing what chapter 06's run imports in {device.engine_python(ENGINE_DIR)} (10–30 s)…",
+    print(f"doctor: importing what chapter 06's run imports in {engine_python(ENGINE_DIR)} (10–30 s)…",
           file=sys.stderr, flush=True)
-    return device.engine_import_problem(device_name, ENGINE_DIR)
+    return engine_import_problem(device_name, ENGINE_DIR)
 
 
 def course_dependencies() -> list[str]:
