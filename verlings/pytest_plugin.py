@@ -1,4 +1,5 @@
-"""The verlings pytest plug-in: target selection, exercise markers, clean failures, results.
+"""The verlings pytest plug-in: target selection, exercise markers, clean failures, time budgets;
+results go out as the event stream of :mod:`verlings.events`.
 
 Loaded for every run through ``-p verlings.pytest_plugin`` (pyproject addopts)
 and by the root ``conftest.py``; the grader also passes it explicitly so that a
@@ -8,15 +9,14 @@ teacher's extra tests outside the course folder get it too.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from verlings import target as target_mod
+from verlings.events import EventStream
 from verlings.paths import ROOT, display
 
 
@@ -27,9 +27,8 @@ class _State:
 
     target: Path  # the folder graded (target.active() too, for code that has no config: see target.activate)
     restore_target: Callable[[], None] | None = None  # puts back the target and environment of before
-    report_file: Any = None  # --verlings-report: JSON lines, one event each
+    events: EventStream | None = None  # --verlings-report: JSON lines, one event each
     item_exercise: dict[str, str] = field(default_factory=dict)  # nodeid -> exercise id
-    pending: dict[str, dict] = field(default_factory=dict)  # nodeid -> its result, phase by phase
     hung: dict[str, str] = field(default_factory=dict)  # function -> the exercise whose test timed out in it
     reaches: dict[str, set[str]] = field(default_factory=dict)  # exercise id -> functions its code calls
 
@@ -99,19 +98,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # Subprocesses started by tests (sandboxes, training runs) see the same target (environment);
     # put back at unconfigure, so a run inside another process (the mutant runner) leaves it as it was.
     state.restore_target = target_mod.activate(chosen)
-    path = config.getoption("verlings_report")
-    if path:
-        state.report_file = open(path, "a", encoding="utf-8", buffering=1)
-    config.pluginmanager.register(_Events(state), "verlings-events")
+    state.events = EventStream(config.getoption("verlings_report"), state.item_exercise)
+    config.pluginmanager.register(state.events, "verlings-events")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is None:
         return
-    if state.report_file is not None:
-        state.report_file.close()
-        state.report_file = None
+    if state.events is not None:
+        state.events.close()
     if state.restore_target is not None:
         state.restore_target()
         state.restore_target = None
@@ -241,9 +237,6 @@ def _current(item: pytest.Item):
 # the exercise's remaining tests, and those of every exercise whose code calls the function that
 # hung, are reported as timed out without running.
 
-TIMEOUT_OUTCOME = "timeout"
-
-
 def _apply_budgets(config: pytest.Config, items: list[pytest.Item]) -> None:
     from verlings import budgets
 
@@ -365,52 +358,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             for fn in _hung_functions(ex, call.excinfo):
                 state.hung.setdefault(fn, ex)
     return report
-
-
-def _message(report: pytest.TestReport | pytest.CollectReport) -> dict[str, str]:
-    """``headline`` (one line for tables) and ``details`` (the end of pytest's report)."""
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple):  # skips: (file, line, reason)
-        return {"headline": str(longrepr[2]), "details": str(longrepr[2])}
-    crash = getattr(longrepr, "reprcrash", None)
-    text = report.longreprtext or ""
-    headline = crash.message if crash is not None else text.strip().splitlines()[0] if text.strip() else ""
-    return {"headline": headline, "details": text[-4000:]}
-
-
-class _Events:
-    """The event stream (``--verlings-report``): hooks without a ``config`` argument, bound to the run's state."""
-
-    def __init__(self, state: _State) -> None:
-        self.state = state
-
-    def _write(self, event: dict) -> None:
-        if self.state.report_file is not None:
-            self.state.report_file.write(json.dumps(event, ensure_ascii=False) + "\n")
-
-    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
-        self._write({"event": "start", "nodeid": nodeid, "exercise": self.state.item_exercise.get(nodeid)})
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        empty = {"outcome": "passed", "headline": "", "details": "", "duration": 0.0}
-        state = self.state.pending.setdefault(report.nodeid, empty)
-        state["duration"] += report.duration
-        if report.failed and state["outcome"] not in ("failed", TIMEOUT_OUTCOME):
-            props = dict(report.user_properties)
-            timed_out = bool(props.get("verlings_timeout"))
-            state.update(outcome=TIMEOUT_OUTCOME if timed_out else "failed", **_message(report))
-            # a failure outside the test's call (a fixture's setup) carries no kind of its own
-            state.update(kind=props.get("verlings_kind", "error"), exception=props.get("verlings_exception", ""))
-        elif report.skipped and state["outcome"] == "passed":
-            state.update(outcome="skipped", **_message(report))
-        if report.when == "teardown":
-            done = self.state.pending.pop(report.nodeid)
-            exercise = self.state.item_exercise.get(report.nodeid)
-            self._write({"event": "result", "nodeid": report.nodeid, "exercise": exercise, **done})
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self._write({"event": "collect_error", "nodeid": report.nodeid, **_message(report)})
-
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        self._write({"event": "finished", "exitstatus": int(exitstatus)})
