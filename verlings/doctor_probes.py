@@ -23,8 +23,19 @@ ENGINE_DIR = device.engine_dir()  # $VERLINGS_ENGINE_DIR or .verlings/engine
 
 # The rest of the course's runtime packages, when pyproject.toml cannot be read.
 FALLBACK_DEPENDENCIES = [
-    "cachetools", "numpy", "pandas", "pyarrow", "rich>=13", "watchfiles>=0.21", "math-verify", "fastapi", "uvicorn",
-    "httpx", "tokenizers", "tensorboard", "matplotlib",
+    "cachetools",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "rich>=13",
+    "watchfiles>=0.21",
+    "math-verify",
+    "fastapi",
+    "uvicorn",
+    "httpx",
+    "tokenizers",
+    "tensorboard",
+    "matplotlib",
 ]
 
 
@@ -79,7 +90,10 @@ def gpus() -> list[dict[str, object]]:
     try:
         out = subprocess.run(
             [exe, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
@@ -116,8 +130,11 @@ def engine_imports(device_name: str) -> str | None:
 
     The one check that runs code: a subprocess of the engine's python (10–30 s on 2 cores).
     """
-    print(f"doctor: importing what chapter 06's run imports in {engine_python(ENGINE_DIR)} (10–30 s)…",
-          file=sys.stderr, flush=True)
+    print(
+        f"doctor: importing what chapter 06's run imports in {engine_python(ENGINE_DIR)} (10–30 s)…",
+        file=sys.stderr,
+        flush=True,
+    )
     return engine_import_problem(device_name, ENGINE_DIR)
 
 
