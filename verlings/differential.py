@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, settings
 
-from verlings.testing import CURRENT_EXERCISE
+from verlings.testing import hint_line
 
 # verl's side, run from verl's own source (verlings/verl_source.py); graded tests import it from here.
 from verlings.verl_source import verl_core_algos as verl_core_algos
@@ -58,8 +58,9 @@ def call_text(name: str, args: tuple = (), kwargs: Mapping[str, Any] | None = No
 
 
 def _hint() -> str:
-    exercise = CURRENT_EXERCISE.get()
-    return f"\n  hint: python grader.py hint {exercise}" if exercise else ""
+    """The running test's hint pointer on a line of its own ("" outside a graded test)."""
+    line = hint_line()
+    return f"\n{line}" if line else ""
 
 
 def check_type(name: str, seen: Any, types: tuple[type, ...], call: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -33,6 +33,18 @@ def _hint_line(exercise: str | None) -> list[str]:
     """The hint pointer of a failure: the given exercise, else the running test's."""
     exercise = exercise or CURRENT_EXERCISE.get()
     return [f"  hint: python grader.py hint {exercise}"] if exercise else []
+
+
+def _fail(lines: list[str], why: str | None, cause: str | None, exercise: str | None) -> NoReturn:
+    """Raise the failure whose first lines are ``lines``, ended as every message of the course is:
+    the neutral why, the named cause (only where isolated), the hint pointer."""
+    __tracebackhide__ = True
+    if why:
+        lines.append(f"  {why}")
+    if cause:
+        lines.append(f"  {cause_line(cause)}")
+    lines += _hint_line(exercise)
+    raise AssertionError("\n".join(lines))
 
 
 def hint_line() -> str:
@@ -133,12 +145,7 @@ def assert_close(
                     lines.append("  masked positions are right; the valid tokens are not")
         if inputs and len(idx) >= 1:
             lines += _row_inputs(inputs, idx)
-    if why:
-        lines.append(f"  {why}")
-    if cause:
-        lines.append(f"  {cause_line(cause)}")
-    lines += _hint_line(exercise)
-    raise AssertionError("\n".join(lines))
+    _fail(lines, why, cause, exercise)
 
 
 def matches(seen: Any, expected: Any, *, rtol: float = RTOL, atol: float = ATOL) -> bool:
@@ -206,9 +213,4 @@ def assert_equal(
     ):
         return
     lines = [f"{what}:", f"  expected: {expected!r}", f"  seen:     {seen!r}"]
-    if why:
-        lines.append(f"  {why}")
-    if cause:
-        lines.append(f"  {cause_line(cause)}")
-    lines += _hint_line(exercise)
-    raise AssertionError("\n".join(lines))
+    _fail(lines, why, cause, exercise)
