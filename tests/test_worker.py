@@ -73,6 +73,7 @@ def test_zygote_is_single_threaded_and_clean(worker):
     assert state["threads"] == 1, f"the zygote started threads before forking: {state}"
     assert not state["hydra_initialized"] and not state["cuda_initialized"], state
     assert state["learner_modules"] == [], state
+    assert not state["hypothesis_initialising"], f"preloading left Hypothesis initialising (it would warn): {state}"
 
 
 def test_a_chapter_that_composes_hydra_configs_leaves_the_zygote_clean(worker, tmp_path):

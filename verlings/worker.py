@@ -92,8 +92,9 @@ PRELOAD = (
     # Imported by the graded runs themselves (a sys.modules diff of each chapter's run, 2026-12-03):
     # the property tests' Hypothesis (~0.45 s of CPU a run), the plug-ins pytest loads by entry point,
     # what chapter 04's reward server and math_verify load on first use, the course's test helpers.
+    # Not Hypothesis' pytest plug-in: importing it opens Hypothesis' "initialising" window, which only
+    # the plug-in's own session start closes, and graded runs disable it (-p no:hypothesispytest).
     "hypothesis",
-    "_hypothesis_pytestplugin",
     "xdist.plugin",
     "xdist.looponfail",
     "pytest_benchmark.storage.file",
@@ -175,7 +176,17 @@ def _inspect() -> dict:
     torch = sys.modules.get("torch")
     cuda = bool(torch is not None and torch.cuda.is_initialized())
     learner = sorted(m for m in sys.modules if m.startswith("_verlings_target_"))
-    return {"threads": _threads(), "hydra_initialized": hydra, "cuda_initialized": cuda, "learner_modules": learner}
+    # Hypothesis warns about "slow code in plugin" while this is above zero (graded runs never reach
+    # the session start of its pytest plug-in, which would count it down).
+    hypothesis_globals = sys.modules.get("_hypothesis_globals")
+    initialising = getattr(hypothesis_globals, "in_initialization", 0) > 0
+    return {
+        "threads": _threads(),
+        "hydra_initialized": hydra,
+        "cuda_initialized": cuda,
+        "learner_modules": learner,
+        "hypothesis_initialising": initialising,
+    }
 
 
 def _course_changed(since: float) -> bool:
