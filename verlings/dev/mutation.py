@@ -112,8 +112,12 @@ def provided_lines(module: str) -> set[int]:
     return lines
 
 
-def mutations(module: str) -> list[Mutation]:
-    """Every single mutation mutmut makes of ``solutions/<module>.py`` outside provided code."""
+def mutations(module: str, lines: set[str] | None = None) -> list[Mutation]:
+    """Every single mutation mutmut makes of ``solutions/<module>.py`` outside provided code.
+
+    With ``lines`` (reference lines, stripped), only the mutations of those lines: each mutation
+    re-runs mutmut over the whole module, so a check of a few recorded lines skips the rest.
+    """
     from mutmut import ALL, Context, RelativeMutationID, mutate
 
     path = SOLUTIONS / f"{module}.py"
@@ -126,7 +130,7 @@ def mutations(module: str) -> list[Mutation]:
     for mid in listing.performed_mutation_ids:
         ctx = Context(source=source, filename=str(path),
                       mutation_id=RelativeMutationID(mid.line, mid.index, mid.line_number))
-        if mid.line_number + 1 in provided:
+        if mid.line_number + 1 in provided or (lines is not None and mid.line.strip() not in lines):
             continue
         mutated, count = mutate(ctx)
         if count != 1:
