@@ -22,11 +22,10 @@ from verlings.chapters import load_chapter
 from verlings.grading import ChapterResult, grade_chapter
 from verlings.paths import EXERCISES, SOLUTIONS
 
-# Whole files that run in one xdist group: they train, start Ray, or drive the machine hard.
+# Whole files that run in one xdist group: they train or start Ray (both slow). The capstone's
+# launcher and mutant tests train nothing: they spread over the workers like any other file.
 SERIAL_FILES = {
     "test_capstone_run.py": "heavy",
-    "test_capstone_launcher.py": "heavy",
-    "test_capstone_mutants.py": "heavy",
     "test_batch_ray.py": "heavy",
     "test_course.py": None,
 }
