@@ -367,14 +367,17 @@ def test_plot_reward_writes_a_png(tmp_path):
 
 
 def test_toy_task_rows_are_seeded_and_in_verls_schema(tmp_path):
+    import re
+
     import pandas as pd
 
-    from verlings.capstone.data import make_rows, write_task
+    from verlings.capstone.data import TASK, make_rows, write_task
 
     assert make_rows(5, seed=1) == make_rows(5, seed=1) != make_rows(5, seed=2)
     row = make_rows(1, seed=0)[0]
-    a, op, b = row["prompt"][0]["content"].split("?")[0].removeprefix("What is ").split()
-    assert row["reward_model"]["ground_truth"] == str(eval(f"{a}{op}{b}"))  # two small ints
+    a, b = map(int, re.findall(r"\d+", row["prompt"][0]["content"])[:2])
+    assert row["prompt"][0]["content"] == TASK.question(a, b)
+    assert row["reward_model"]["ground_truth"] == TASK.answer(a, b)
     train, _ = write_task(tmp_path, n_train=8, n_val=2)
     df = pd.read_parquet(train)
     assert list(df.columns) == ["data_source", "prompt", "ability", "reward_model", "extra_info"] and len(df) == 8

@@ -43,6 +43,24 @@ def test_sft_rows_are_conversations_with_the_right_answer():
     assert user["role"] == "user" and assistant == {"role": "assistant", "content": TASK.answer(int(a), int(b))}
 
 
+def test_the_demo_task_asks_for_the_larger_digit_and_the_reward_scores_it():
+    from verlings.capstone.data import ADD, MAX, Task
+    from verlings.target import load_module
+
+    assert TASK is MAX and DEMO_RECIPE.task == MAX.name
+    assert MAX.question(7, 5) == "Which is larger, 7 or 5? Answer with digits only."
+    # worked by hand: max(7, 5) = 7, max(2, 9) = 9, max(3, 3) = 3; the former task: 7 + 5 = 12
+    assert [MAX.answer(7, 5), MAX.answer(2, 9), MAX.answer(3, 3), ADD.answer(7, 5)] == ["7", "9", "3", "12"]
+    assert MAX.pairs() == ADD.pairs()  # the same split of the same 100 pairs: only the question changed
+    # the learner's reward (chapter 04 pieces) reads the last number: right, wrong, and no number
+    score = load_module("06", "capstone", root=SOLUTIONS).compute_score
+    acc = [score("verlings/arith", text, MAX.answer(2, 9))["acc"] for text in ("9", "2", "nine")]
+    assert acc == [1.0, 0.0, 0.0], acc
+    # split="commutative" holds out only pairs whose swapped pair is trained on
+    train, held = Task(split="commutative").pairs()
+    assert len(held) == 32 and all(a != b and (b, a) in train for a, b in held) and not set(train) & set(held)
+
+
 # --- the lesson states the demo's own settings ------------------------------------------------------
 
 LESSON = Path(__file__).resolve().parent.parent / "exercises" / "06"

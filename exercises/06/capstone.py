@@ -16,9 +16,9 @@ Your chapter-03 estimator and chapter-04 reward pieces are the ones that run: re
 with ``chapter_module("03", "advantages")`` and ``chapter_module("04", "rule_rewards")``, which
 import them from the folder being graded (``exercises/`` for you).
 
-The toy task (``verlings/capstone/data.py``): prompts like ``What is 17 + 25? Answer with
-digits only.``; the ground truth is ``"42"``. A random model cannot add — but it can learn
-what an answer looks like (digits, then stop), and the reward below pays for that shape.
+The toy task (``verlings/capstone/data.py``): prompts like ``Which is larger, 7 or 5? Answer
+with digits only.``; the ground truth is ``"7"``. A random model never answers right — but it
+can learn what an answer looks like (digits, then stop), and the reward below pays for that shape.
 Lesson: exercises/06/README.md.
 """
 

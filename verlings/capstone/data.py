@@ -1,12 +1,13 @@
 """The capstone's toy task, written procedurally in verl's dataset formats (no download).
 
-Each RL row is a small addition, ``What is 7 + 5?``, in the schema verl's ``RLHFDataset``
+Each RL row is a question about two digits, ``Which is larger, 7 or 5?`` (the demo's task,
+:data:`TASK`; :data:`ADD` is the former ``What is 7 + 5?``), in the schema verl's ``RLHFDataset``
 reads (the same as chapter 02's GSM8K rows)::
 
     {"data_source": "verlings/arith",
-     "prompt": [{"role": "user", "content": "What is 7 + 5? Answer with digits only."}],
+     "prompt": [{"role": "user", "content": "Which is larger, 7 or 5? Answer with digits only."}],
      "ability": "math",
-     "reward_model": {"style": "rule", "ground_truth": "12"},
+     "reward_model": {"style": "rule", "ground_truth": "7"},
      "extra_info": {"split": "train", "index": 0}}
 
 The SFT rows (:func:`sft_rows`, for verl's ``MultiTurnSFTDataset``) are the same questions
@@ -71,9 +72,14 @@ class Task:
         return str(OPS[self.op][1](a, b))
 
 
-TASK = Task()
+ADD = Task()  # the former demo's task: 68 pairs of a 100-entry table, which the tiny model memorised
+# The demo's task: the larger of two digits. Its held-out pairs follow the same rule as the training
+# pairs (compare two digits, copy one), so a warm start is right on about as many held-out pairs as
+# training pairs, and what GRPO sharpens on the training prompts carries over (measured, ch06 §6.1).
+MAX = Task(name="max-0-9", op="max")
+TASK = MAX
 # Every task a warm-start recipe can name (``sft.Recipe.task``), by name.
-TASKS: dict[str, Task] = {t.name: t for t in (Task(), Task(name="max-0-9", op="max"))}
+TASKS: dict[str, Task] = {t.name: t for t in (ADD, MAX)}
 
 
 def question(a: int, b: int, task: Task = TASK) -> str:
