@@ -1,0 +1,241 @@
+"""Chapter 07: does the warm start copy the numbers? (transformers, greedy, held-out pairs; no Ray).
+
+    python benchmarks/bench_07_warm_start_copy.py                       # the course's warm start (cached)
+    python benchmarks/bench_07_warm_start_copy.py --hf PATH             # any Hugging Face folder
+    python benchmarks/bench_07_warm_start_copy.py --train --steps 240   # a recipe, trained here in plain torch
+
+Three numbers on the held-out pairs (:meth:`MulTask.held_out`, never trained on), prompts rendered
+as the agent loop renders them (chat template with the tool schema):
+
+- ``call_rate``: the first assistant turn holds a call the reference ``parse_hermes`` reads;
+- ``expr_match``: share of prompts whose call's ``expression`` equals the question's (``"347 * 29"``);
+- ``answer_copy``: given a *correct* tool turn (the true product), the second assistant turn
+  equals the tool's output.
+
+``--train`` scans recipes in seconds per step instead of verl's minutes: it imitates verl's SFT
+trainer on the same rows (padded rows with an attention mask, i.e. ``use_remove_padding=False``;
+loss on the assistant turns only, averaged over those tokens; AdamW with verl's defaults —
+betas 0.9/0.999, constant lr, no warm-up, grad clip 1.0; weight decay 0 as the course's recipe).
+``--packed`` imitates ``use_remove_padding=True`` with sdpa: one row per batch, no mask between
+conversations (chapter 06 §5.1). ``--fixed-width`` draws 3-digit × 2-digit pairs whose product has
+5 digits (a in 200..999, b in 50..99), so every digit sits at the same offset in every conversation.
+``--hidden/--layers/--heads`` train a bigger Qwen2 than chapter 06's. Each option changes one thing;
+results in ``benchmarks/results/bench_07_warm_start_copy.json`` when ``--record NAME`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "bench_07_warm_start_copy.json"
+
+
+def _ids(tok, messages: list[dict], tools: list[dict], gen: bool = False) -> list[int]:
+    out = tok.apply_chat_template(messages, tools=tools, add_generation_prompt=gen, tokenize=True)
+    return list(out["input_ids"] if hasattr(out, "keys") else out)
+
+
+def _generate(model, tok, ids: list[int], max_new: int) -> str:
+    import torch
+
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    with torch.no_grad():
+        out = model.generate(
+            torch.tensor([ids]),
+            max_new_tokens=max_new,
+            do_sample=False,
+            eos_token_id=end,
+            pad_token_id=tok.pad_token_id,
+        )
+    return tok.decode(out[0, len(ids) :]).replace("<|im_end|>", "").strip()
+
+
+def evaluate(model, tok, pairs: list[tuple[int, int]]) -> dict:
+    """call_rate, expr_match and answer_copy over ``pairs`` (greedy), and two examples."""
+    from verlings.agent_rl import task
+    from verlings.target import load_module
+
+    parse = load_module("05", "tool_parser", root=ROOT / "solutions").parse_hermes
+    tools = [task.TOOL_SCHEMA]
+    was_training = model.training
+    model.eval()
+    calls = exprs = copies = 0
+    examples = []
+    for a, b in pairs:
+        conv = task.conversation(a, b)
+        first = _generate(model, tok, _ids(tok, conv[:1], tools, gen=True), 48)
+        found = parse(first)[1]
+        expr = None
+        if found:
+            calls += 1
+            try:
+                expr = json.loads(found[0]["arguments"]).get("expression")
+            except (ValueError, AttributeError):
+                expr = None
+            exprs += expr == task.expression(a, b)
+        second = _generate(model, tok, _ids(tok, conv[:3], tools, gen=True), 8)
+        copies += second == str(a * b)
+        if len(examples) < 2:
+            examples.append({"question": task.question(a, b), "expression": expr, "answer_after_true_tool": second})
+    model.train(was_training)
+    n = len(pairs)
+    return {"n": n, "call_rate": calls / n, "expr_match": exprs / n, "answer_copy": copies / n, "examples": examples}
+
+
+def _assistant_mask(tok, ids: list[int]) -> list[int]:
+    """1 on the assistant turns' tokens after ``<|im_start|>assistant\\n`` up to ``<|im_end|>`` (as
+    verl's MultiTurnSFTDataset puts the loss on the assistant messages)."""
+    start, end = tok.convert_tokens_to_ids("<|im_start|>"), tok.convert_tokens_to_ids("<|im_end|>")
+    head = tok.encode("assistant\n", add_special_tokens=False)
+    mask, i = [0] * len(ids), 0
+    while i < len(ids):
+        if ids[i] == start and ids[i + 1 : i + 1 + len(head)] == head:
+            j = i + 1 + len(head)
+            while j < len(ids) and ids[j - 1] != end:
+                mask[j] = 1
+                j += 1
+            i = j
+        else:
+            i += 1
+    return mask
+
+
+def train(args: argparse.Namespace, log=print):
+    """Plain-torch SFT of the chapter-06 Qwen2 (or a bigger one) on chapter 07's conversations."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from verlings.agent_rl import task
+    from verlings.capstone.model import SEED, build_model
+
+    model, tok = build_model()
+    if args.hidden:
+        cfg = model.config.to_dict()
+        cfg.pop("layer_types", None)
+        cfg.update(
+            hidden_size=args.hidden,
+            intermediate_size=2 * args.hidden,
+            num_hidden_layers=args.layers,
+            num_attention_heads=args.heads,
+            num_key_value_heads=max(1, args.heads // 2),
+            head_dim=args.hidden // args.heads,
+        )
+        torch.manual_seed(SEED)
+        model = Qwen2ForCausalLM(Qwen2Config(**cfg))
+    model.config._attn_implementation = "sdpa"
+    the_task = task.MulTask(a_low=200, b_low=50) if args.fixed_width else task.TASK
+    torch.manual_seed(args.seed)
+    rng = random.Random(f"{args.seed}-sft")
+    tools = [task.TOOL_SCHEMA]
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=0.0)
+    curve, start = [], time.monotonic()
+    model.train()
+    for step in range(1, args.steps + 1):
+        rows = [_ids(tok, task.conversation(a, b), tools) for a, b in the_task.draw_train(args.batch_size, rng)]
+        width = max(map(len, rows))
+        ids = torch.full((len(rows), width), tok.pad_token_id)
+        mask = torch.zeros(len(rows), width)
+        att = torch.zeros(len(rows), width, dtype=torch.long)
+        for k, r in enumerate(rows):
+            ids[k, : len(r)] = torch.tensor(r)
+            mask[k, : len(r)] = torch.tensor(_assistant_mask(tok, r), dtype=torch.float)
+            att[k, : len(r)] = 1
+        if args.packed:
+            keep = att.bool()
+            positions = (att.cumsum(1) - 1)[keep][None]
+            ids, mask = ids[keep][None], mask[keep][None]
+            logits = model(input_ids=ids, position_ids=positions).logits
+        else:
+            logits = model(input_ids=ids, attention_mask=att).logits
+        nll = torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1), ids[:, 1:].flatten(), reduction="none")
+        loss = (nll * mask[:, 1:].flatten()).sum() / mask[:, 1:].sum()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step % 20 == 0:
+            log(f"step {step} loss {loss.item():.3f} ({time.monotonic() - start:.0f} s)")
+        if args.eval_every and step % args.eval_every == 0 and step != args.steps:
+            point = evaluate(model, tok, the_task.held_out()[: args.n])
+            curve.append(
+                {
+                    "step": step,
+                    "loss": round(loss.item(), 4),
+                    **{k: point[k] for k in ("call_rate", "expr_match", "answer_copy")},
+                }
+            )
+            log(json.dumps(curve[-1]))
+    params = sum(p.numel() for p in model.parameters())
+    return (
+        model,
+        tok,
+        the_task,
+        {
+            "final_loss": round(loss.item(), 4),
+            "train_s": round(time.monotonic() - start, 1),
+            "params": params,
+            "curve": curve,
+        },
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hf", default=None, help="a Hugging Face folder (default: the course's warm start)")
+    p.add_argument("--n", type=int, default=32, help="held-out pairs evaluated")
+    p.add_argument("--train", action="store_true", help="train a recipe here (plain torch) instead")
+    p.add_argument("--steps", type=int, default=80)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--packed", action="store_true")
+    p.add_argument("--fixed-width", action="store_true")
+    p.add_argument("--hidden", type=int, default=0)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--heads", type=int, default=2)
+    p.add_argument("--eval-every", type=int, default=0)
+    p.add_argument("--record", default=None, help="store the result under this name in " + str(RESULTS.name))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    load0 = os.getloadavg()[0]
+    if args.train:
+        model, tok, the_task, info = train(args)
+        setting = {k: v for k, v in vars(args).items() if k not in ("hf", "record", "train")}
+    else:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from verlings.agent_rl import task, warm_start
+
+        hf = Path(args.hf) if args.hf else warm_start.warm_start()
+        tok, model = AutoTokenizer.from_pretrained(hf), AutoModelForCausalLM.from_pretrained(hf)
+        the_task, info, setting = task.TASK, {}, {"hf": str(hf), "n": args.n}
+    result = {
+        "setting": setting,
+        **info,
+        **evaluate(model, tok, the_task.held_out()[: args.n]),
+        "load_start": round(load0, 1),
+        "load_end": round(os.getloadavg()[0], 1),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    print(json.dumps(result, indent=1))
+    if args.record:
+        stored = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
+        stored[args.record] = result
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
