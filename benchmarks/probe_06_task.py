@@ -12,6 +12,9 @@ accuracy and pass@8 on the held-out pairs::
 
     python benchmarks/probe_06_task.py --high 9 --held 32 --sft-steps 120 --grpo-steps 40 --grpo-lr 3e-4 --seed 2
     python benchmarks/probe_06_task.py --high 19 --held 64 --sft-steps 400      # the former task
+    python benchmarks/probe_06_task.py --op max --held 32 --high 9 --sft-steps 40 --grpo-steps 30 --grpo-lr 1e-3
+    python benchmarks/probe_06_task.py --op max --held 32 --high 9 --sft-steps 0 --grpo-steps 30 --grpo-lr 1e-3 \
+        --init .verlings/sft_curve/checkpoints/global_step_40/huggingface   # from verl's warm start
 
 Single-threaded (``torch.set_num_threads(1)``)
 seconds per step depend on the machine's load.
