@@ -90,10 +90,11 @@ def evaluate(model, tok, pairs: list[tuple[int, int]]) -> dict:
 
 
 def _assistant_mask(tok, ids: list[int]) -> list[int]:
-    """1 on the assistant turns' tokens after ``<|im_start|>assistant\\n`` up to ``<|im_end|>`` (as
-    verl's MultiTurnSFTDataset puts the loss on the assistant messages)."""
+    """1 on the assistant turns' tokens after ``<|im_start|>assistant\\n`` up to ``<|im_end|>`` and the
+    newline after it — where verl's MultiTurnSFTDataset puts the loss (tests/test_bench_07_warm_start_copy.py)."""
     start, end = tok.convert_tokens_to_ids("<|im_start|>"), tok.convert_tokens_to_ids("<|im_end|>")
     head = tok.encode("assistant\n", add_special_tokens=False)
+    newline = tok.encode("\n", add_special_tokens=False)[0]
     mask, i = [0] * len(ids), 0
     while i < len(ids):
         if ids[i] == start and ids[i + 1 : i + 1 + len(head)] == head:
@@ -101,6 +102,8 @@ def _assistant_mask(tok, ids: list[int]) -> list[int]:
             while j < len(ids) and ids[j - 1] != end:
                 mask[j] = 1
                 j += 1
+            if j < len(ids) and ids[j] == newline:
+                mask[j] = 1
             i = j
         else:
             i += 1

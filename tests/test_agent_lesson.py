@@ -169,7 +169,11 @@ def _script_parser(path: Path):
 
 SCRIPT_LINES = [
     (label, args, script)
-    for script in ("scripts/record_agent_failures.py", "benchmarks/bench_07_agent.py")
+    for script in (
+        "scripts/record_agent_failures.py",
+        "benchmarks/bench_07_agent.py",
+        "benchmarks/bench_07_warm_start_copy.py",
+    )
     for label, args in _lines(script)
 ]
 

@@ -1,0 +1,97 @@
+"""benchmarks/bench_07_warm_start_copy.py measures what chapter 07 §5 reports: its loss is where verl's
+SFT puts it, and its three rates count what they say (a scripted model that copies scores 1, one that
+writes the wrong digits scores 0)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bench():
+    path = ROOT / "benchmarks" / "bench_07_warm_start_copy.py"
+    spec = importlib.util.spec_from_file_location("bench_07_warm_start_copy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(300)  # importing verl's SFT dataset (datasets, pyarrow) is slow on a busy machine
+def test_the_plain_torch_loss_mask_is_verls(tmp_path):
+    import pandas as pd
+    from omegaconf import OmegaConf
+    from verl.utils.dataset.multiturn_sft_dataset import MultiTurnSFTDataset
+
+    from verlings.agent_rl import task
+    from verlings.agent_rl.warm_start import RECIPE
+    from verlings.fixtures.tokenizer import local_tokenizer
+
+    bench = _bench()
+    rows = task.sft_rows(4, seed=1)
+    path = tmp_path / "sft.parquet"
+    pd.DataFrame(rows).to_parquet(path, index=False)
+    tok = local_tokenizer()
+    cfg = OmegaConf.create(
+        {"messages_key": "messages", "max_length": RECIPE.max_length, "pad_mode": "no_padding", "truncation": "error"}
+    )
+    ds = MultiTurnSFTDataset([str(path)], tok, cfg)
+    for k, row in enumerate(rows):
+        item = ds[k]
+        ids = bench._ids(tok, row["messages"], row["tools"])
+        assert ids == item["input_ids"].tolist(), "the plain-torch rows are not verl's ids"
+        assert bench._assistant_mask(tok, ids) == item["loss_mask"].tolist(), (
+            f"loss mask differs from verl's MultiTurnSFTDataset on row {k}"
+        )
+
+
+class _Scripted:
+    """A stand-in model: answers the first turn with ``call(a, b)`` and the second with ``answer(a, b)``."""
+
+    training = False
+
+    def __init__(self, tok, call, answer):
+        self.tok, self.call, self.answer = tok, call, answer
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self
+
+    def generate(self, ids, **_):
+        import torch
+
+        from verlings.agent_rl import task
+
+        text = self.tok.decode(ids[0])
+        a, b = map(int, text.split("What is ", 1)[1].split("?", 1)[0].split(" * "))
+        reply = self.answer(a, b) if "<tool_response>" in text else self.call(a, b)
+        new = self.tok.encode(reply + "<|im_end|>", add_special_tokens=False)
+        assert task.TOOL_NAME in text  # the prompt carries the tool schema, as the agent loop renders it
+        return torch.cat([ids, torch.tensor([new])], dim=1)
+
+
+def _call(expression: str) -> str:
+    return '<tool_call>\n{"name": "calculator", "arguments": {"expression": "' + expression + '"}}\n</tool_call>'
+
+
+def test_the_rates_count_copies_and_misses():
+    from verlings.agent_rl import task
+    from verlings.fixtures.tokenizer import local_tokenizer
+
+    bench = _bench()
+    tok = local_tokenizer()
+    pairs = task.TASK.held_out()[:3]
+    good = _Scripted(tok, lambda a, b: _call(f"{a} * {b}"), lambda a, b: str(a * b))
+    got = bench.evaluate(good, tok, pairs)
+    assert (got["call_rate"], got["expr_match"], got["answer_copy"]) == (1.0, 1.0, 1.0), got
+    wrong = _Scripted(tok, lambda a, b: _call("32 * 2"), lambda a, b: "2000")
+    got = bench.evaluate(wrong, tok, pairs)
+    assert (got["call_rate"], got["expr_match"], got["answer_copy"]) == (1.0, 0.0, 0.0), got
+    silent = _Scripted(tok, lambda a, b: str(a * b), lambda a, b: str(a * b))
+    got = bench.evaluate(silent, tok, pairs)
+    assert (got["call_rate"], got["expr_match"], got["answer_copy"]) == (0.0, 0.0, 1.0), got
