@@ -190,6 +190,9 @@ def pytest_runtest_call(item: pytest.Item):
         return (yield)
 
 
+_REARM_S = 0.25
+
+
 class HypothesisTimeout(BaseException):
     """A Hypothesis test ran past its time budget.
 
@@ -209,13 +212,24 @@ def _timeout_past_hypothesis(item: pytest.Item):
         yield
         return
 
+    fired = False
+
     def handler(signum, frame):
+        nonlocal fired
+        fired = True
+        # The alarm can land where an exception is only "unraisable" (Hypothesis's gc callback,
+        # a __del__): re-arm it so that a swallowed timeout still stops the test soon after.
+        signal.setitimer(signal.ITIMER_REAL, _REARM_S)
         raise HypothesisTimeout("Timeout from pytest-timeout (in a Hypothesis test)")
 
     previous = signal.signal(signal.SIGALRM, handler)
     try:
         yield
+        if fired:  # every alarm was swallowed and the test ran to its end past its budget
+            raise HypothesisTimeout("Timeout from pytest-timeout (in a Hypothesis test)")
     finally:
+        if fired:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         if signal.getsignal(signal.SIGALRM) is handler:
             signal.signal(signal.SIGALRM, previous)
 
