@@ -109,6 +109,8 @@ else
 fi
 say "course installed ($(( $(date +%s) - start )) s so far): $("$PYTHON" -c 'import importlib.metadata as md; print(", ".join(f"{p} {md.version(p)}" for p in ("torch", "verl", "ray", "pytest")))')"
 
+compile_bytecode "$PYTHON" verlings
+
 # --- system tools: bubblewrap (chapter 04's code jail), tmux (watch beside your editor) -------
 # The course's own tests also drive watch in tmux and open the class report (grader.py batch) in
 # headless chromium; chromium is big, so it is added only for test runs (CI=true or

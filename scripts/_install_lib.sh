@@ -94,3 +94,22 @@ uv_sources() {
     done < <(pip_config_list)
     return 0
 }
+
+# compile_bytecode PY [PATH...]: write the .pyc files of PY's site-packages (and PATHs).
+# uv installs no .pyc files, and where PYTHONDONTWRITEBYTECODE is set (Docker images, CI,
+# Gradescope) Python never writes them either: every process then compiles torch, verl and
+# transformers from source again — about 7 s of each `import verl` on 2 cores (measured: chapter
+# 03's tests 23.4 s -> 12.4 s). Once here; a second run only compares dates (about 7 s).
+# compileall exits 1 when a file does not compile (packages ship Python-2 templates): not an error.
+compile_bytecode() {
+    local py=$1 site t0 rc=0
+    shift
+    site=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    t0=$(date +%s)
+    "$py" -m compileall -q -j 0 "$site" "$@" >/dev/null 2>&1 || rc=$?
+    if [[ $rc -gt 1 ]]; then
+        say "compiling bytecode in $site failed (exit $rc); imports still work, only slower"
+    else
+        say "bytecode compiled in $(( $(date +%s) - t0 )) s ($site)"
+    fi
+}

@@ -262,6 +262,7 @@ if ! prove; then
     post_install
     prove || die "the engine in $ENGINE_DIR still does not import (see above) — delete $ENGINE_DIR and run this script again"
 fi
+compile_bytecode "$EPY"
 device check --engine-dir "$ENGINE_DIR" >/dev/null || die "the engine does not match this machine (see above)"
 
 say "done in $(( $(date +%s) - start )) s; $ENGINE_DIR takes $(du -sh "$ENGINE_DIR" 2>/dev/null | cut -f1)"

@@ -250,3 +250,21 @@ def test_a_failing_uv_step_names_the_step_and_the_dead_registry(tmp_path):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("[install] ERROR: installing the course (uv pip install -e .[dev]) failed (exit 2)"), last
     assert f"the package registry {dead} is not reachable" in last
+
+
+def test_bytecode_is_compiled_even_where_python_writes_none(tmp_path):
+    """uv installs no .pyc and PYTHONDONTWRITEBYTECODE (Docker, CI, Gradescope) stops Python writing
+    them, so install.sh compiles site-packages once; a file that does not compile is not an error."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    py = tmp_path / "venv" / "bin" / "python"
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(subprocess.check_output([str(py), "-c", where], text=True).strip())
+    (site / "fast.py").write_text("X = 1\n")
+    (site / "py2_template.py").write_text("print 'a Python 2 file some packages ship'\n")
+    result = subprocess.run(
+        [BASH, "-c", f'source scripts/_install_lib.sh && compile_bytecode "{py}"'],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "bytecode compiled in" in result.stdout, result.stdout
+    assert list((site / "__pycache__").glob("fast.cpython-*.pyc")), sorted(p.name for p in site.rglob("*.pyc"))
