@@ -57,6 +57,6 @@ def prewarm() -> None:
 
     install()
     try:
-        verl_config.compose([])
+        verl_config.compose_with_hydra([])  # Hydra itself, not the disk cache: the memo must fill
     finally:
         GlobalHydra.instance().clear()

@@ -5,11 +5,22 @@ would (Hydra compose from ``verl/trainer/config``, unresolved); ``rejection(cfg)
 ``validate_config`` on it and returns the error verl raises, or ``None`` when verl accepts it.
 The same steps chapter 01's ``test_config.py`` takes; composing needs Hydra only, validating imports
 verl (3–5 s), so callers import lazily.
+
+Both are pure functions of verl's installed files and their input, so both are remembered on disk
+(``<cache>/verl_config/``, keyed by verl's version, the size and date of every file they read, and
+the overrides or the composed config): a second ``pytest exercises/03`` composes nothing and never
+imports verl. A learner's new overrides miss the cache and pay once; a cache file that does not
+load is ignored and written again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import importlib.util
+import json
+import os
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,8 +35,60 @@ def config_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "trainer" / "config"
 
 
+def _stamp() -> str:
+    """verl's version and the size and date of every file a composition or a validation reads."""
+    root = config_dir().parent.parent  # site-packages/verl
+    files = sorted(config_dir().rglob("*.yaml")) + sorted((root / "trainer" / "config").rglob("*.py"))
+    files += [root / "utils" / "config.py", *sorted((root / "workers" / "config").rglob("*.py"))]
+    parts = [importlib.metadata.version("verl")]
+    for path in files:
+        st = path.stat()
+        parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def _cache_file(kind: str, *key: str) -> Path:
+    from verlings.fixtures.tokenizer import cache_root
+
+    digest = hashlib.sha256("\0".join((_stamp(), *key)).encode("utf-8")).hexdigest()[:32]
+    return cache_root() / "verl_config" / f"{kind}-{digest}.json"
+
+
+def _remembered(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # absent, half-written by a killed run, or edited: compute again
+
+
+def _remember(path: Path, value: Any) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(value, out)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs the next run the time
+
+
 def compose(overrides: Sequence[str]) -> Any:
     """The composed ``ppo_trainer`` DictConfig; Hydra's ``ConfigCompositionException`` on a bad override."""
+    from omegaconf import OmegaConf
+
+    path = _cache_file("compose", json.dumps(list(overrides)))
+    stored = _remembered(path)
+    if isinstance(stored, dict):
+        cfg = OmegaConf.create(stored)
+        OmegaConf.set_struct(cfg, True)  # as Hydra hands it out
+        return cfg
+    cfg = compose_with_hydra(overrides)
+    _remember(path, OmegaConf.to_container(cfg, resolve=False))
+    return cfg
+
+
+def compose_with_hydra(overrides: Sequence[str]) -> Any:
+    """Hydra's composition itself (no disk cache): the warm worker pre-fills Hydra's file memo with it."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -47,6 +110,18 @@ def uses_critic(cfg: Any) -> bool:
 
 def rejection(cfg: Any) -> str | None:
     """verl's ``validate_config`` on ``cfg``: ``None`` when accepted, else ``"<Error>: <message>"``."""
+    from omegaconf import OmegaConf
+
+    path = _cache_file("verdict", OmegaConf.to_yaml(cfg, resolve=False))
+    stored = _remembered(path)
+    if isinstance(stored, dict) and "verdict" in stored:
+        return stored["verdict"]
+    verdict = validate_with_verl(cfg)
+    _remember(path, {"verdict": verdict})
+    return verdict
+
+
+def validate_with_verl(cfg: Any) -> str | None:
     from verl.utils.config import validate_config
 
     try:
