@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from verlings.capstone import launcher, probe
+from verlings.capstone import launcher, learner_checks, probe, sessions
 from verlings.capstone.launcher import CPU_ENV, RunConfig, choose_device, cpu_overrides, gpu_overrides, plan
 from verlings.paths import ROOT, SOLUTIONS
 
@@ -170,11 +170,14 @@ def test_engine_missing_names_the_install_script(tmp_path):
 
 
 def test_engine_python_prefers_the_engine_venv(tmp_path, monkeypatch):
-    monkeypatch.setenv(launcher.ENGINE_ENV, str(tmp_path))
-    assert launcher.engine_python() == sys.executable
+    from verlings import device
+    from verlings.engine_imports import engine_python
+
+    monkeypatch.setenv(device.ENGINE_DIR_ENV, str(tmp_path))
+    assert engine_python() == sys.executable
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python").write_text("")
-    assert launcher.engine_python() == str(tmp_path / "bin" / "python")
+    assert engine_python() == str(tmp_path / "bin" / "python")
 
 
 def test_cli_without_engine_says_how_to_install(tmp_path, monkeypatch, capsys):
@@ -301,12 +304,12 @@ ZeroDivisionError: division by zero
 
 def test_learner_error_prefers_the_probes_record(tmp_path):
     (tmp_path / probe.ERROR).write_text("your reward raised inside verl:\nValueError: x\n")
-    assert launcher.learner_error(tmp_path, RAY_LOG, []).startswith("your reward raised")
+    assert learner_checks.learner_error(tmp_path, RAY_LOG, []).startswith("your reward raised")
 
 
 def test_learner_error_finds_the_traceback_through_learner_files(tmp_path):
     learner = tmp_path / "06" / "capstone.py"
-    found = launcher.learner_error(tmp_path, RAY_LOG.format(learner=learner), [learner])
+    found = learner_checks.learner_error(tmp_path, RAY_LOG.format(learner=learner), [learner])
     assert found is not None and "grpo_estimator" in found and "ZeroDivisionError" in found
     assert "unrelated" not in found
 
@@ -314,12 +317,12 @@ def test_learner_error_finds_the_traceback_through_learner_files(tmp_path):
 def test_learner_error_explains_a_rejected_override(tmp_path):
     log = ("Could not override 'algorithm.adv_estimatr'.\nTo append to your config use "
            "+algorithm.adv_estimatr=my_grpo\nKey 'adv_estimatr' is not in struct\n")
-    found = launcher.learner_error(tmp_path, log, [])
+    found = learner_checks.learner_error(tmp_path, log, [])
     assert found is not None and found.startswith("verl rejected an override") and "adv_estimatr" in found
 
 
 def test_learner_error_is_none_when_the_learner_is_not_involved(tmp_path):
-    assert launcher.learner_error(tmp_path, "Traceback (most recent call last):\nOSError: disk full\n",
+    assert learner_checks.learner_error(tmp_path, "Traceback (most recent call last):\nOSError: disk full\n",
                                   [tmp_path / "06" / "capstone.py"]) is None
 
 
@@ -473,12 +476,12 @@ def test_preflight_names_the_exercise_to_fix(tmp_path):
 
     from verlings.paths import EXERCISES
 
-    assert launcher.preflight(SOLUTIONS) is None
+    assert learner_checks.preflight(SOLUTIONS) is None
     for chapter in ("03", "04"):
         shutil.copytree(SOLUTIONS / chapter, tmp_path / chapter)
     (tmp_path / "06").mkdir()
     shutil.copy(EXERCISES / "06" / "capstone.py", tmp_path / "06" / "capstone.py")  # the stub
-    message = launcher.preflight(tmp_path)
+    message = learner_checks.preflight(tmp_path)
     assert message is not None and "06.overrides" in message and "NotImplementedError" in message
 
 
@@ -503,7 +506,7 @@ def test_timeout_stops_every_process_of_the_run_even_in_other_process_groups(tmp
     child = f"import os, time; os.setpgid(0, 0); open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
     driver = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(600)"
     p = launcher.Plan(command=[sys.executable, "-c", driver], env=dict(os.environ), cwd=tmp_path, device="cpu")
-    _, timed_out, wall = launcher.execute(p, timeout_s=8)
+    _, timed_out, wall = sessions.execute(p, timeout_s=8)
     assert timed_out and wall < 60
     assert pidfile.is_file(), "the stand-in Ray worker did not start"
     assert not _alive(int(pidfile.read_text())), "a process of the run outlived it"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from verlings.capstone import launcher, probe
+from verlings.capstone import launcher, learner_checks, probe
 from verlings.capstone.data import TASK, make_rows, sft_rows
 from verlings.capstone.sft import DEMO_RECIPE, Recipe, WarmStartError, check_checkpoint
 from verlings.paths import SOLUTIONS
@@ -249,7 +249,7 @@ def test_preflight_stops_a_bad_estimator_before_training(tmp_path, patch, needle
         shutil.copytree(SOLUTIONS / chapter, tmp_path / chapter, ignore=shutil.ignore_patterns("__pycache__"))
     capstone = tmp_path / "06" / "capstone.py"
     capstone.write_text(capstone.read_text() + "\n\n" + patch)
-    message = launcher.preflight(tmp_path)
+    message = learner_checks.preflight(tmp_path)
     assert message is not None and "06.estimator" in message and needle in message, message
 
 

@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 from verlings.capstone.data import TASK
-from verlings.capstone.launcher import RunConfig, choose_device, engine_missing, preflight, run
+from verlings.capstone.launcher import RunConfig, choose_device, engine_missing, run
+from verlings.capstone.learner_checks import preflight
 from verlings.capstone.summary import REWARD, not_finite, plot_reward
 from verlings.paths import STATE_DIR, display
 

@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
-import signal
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from verlings.capstone import probe
-from verlings.paths import ROOT, STATE_DIR
+from verlings.capstone.learner_checks import learner_error
+from verlings.capstone.sessions import execute
+from verlings.engine_imports import engine_python
+from verlings.paths import ROOT
 
-ENGINE_ENV = "VERLINGS_ENGINE_DIR"
 DEVICE_ENV = "VERLINGS_CAPSTONE_DEVICE"
 INSTALL_HINT = "bash scripts/install_rollout_engine.sh"
 
@@ -184,17 +182,6 @@ def choose_device(
     return device_mod.detect(environ, cuda_available=cuda_available, **probes).device
 
 
-def engine_dir() -> Path:
-    env = os.environ.get(ENGINE_ENV)
-    return Path(env).expanduser() if env else STATE_DIR / "engine"
-
-
-def engine_python() -> str:
-    """The engine venv's Python when the install script made one, else this Python."""
-    candidate = engine_dir() / "bin" / "python"
-    return str(candidate) if candidate.is_file() else sys.executable
-
-
 def engine_missing(python: str | None = None, device: str | None = None) -> str | None:
     """``None`` when the engine fits: ``python`` can import vLLM (checked without importing it)
     and, for the course's own engine, its build is the one of ``device``'s path (a CPU vLLM on
@@ -337,69 +324,6 @@ class RunResult:
         return "\n".join(lines)
 
 
-def _session_members(sid: int) -> list[int]:
-    """Processes in session ``sid`` (the run's own session: the driver, Ray, its workers)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == sid:  # after "pid (comm)": state, ppid, pgrp, session
-            pids.append(int(stat.parent.name))
-    return pids
-
-
-def _stop_session(proc: subprocess.Popen, grace_s: float = 15) -> None:
-    """Stop every process the run started. Ray workers get process groups of their own but stay
-    in the session that ``start_new_session`` gave the driver, so the session is what to stop."""
-    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5)):
-        members = _session_members(proc.pid) if Path("/proc").is_dir() else []
-        if not members and proc.poll() is not None:
-            break
-        for pid in members or [proc.pid]:
-            try:
-                os.kill(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and (proc.poll() is None or _session_members(proc.pid)):
-            time.sleep(0.2)
-    proc.wait()
-
-
-def execute(p: Plan, timeout_s: float, on_line: Callable[[str], None] | None = None) -> tuple[int, bool, float]:
-    """Run the plan in its own session, teeing output to ``run.log``; kill the whole group on timeout."""
-    p.cwd.mkdir(parents=True, exist_ok=True)
-    (p.cwd / "command.sh").write_text(p.shell() + "\n", encoding="utf-8")
-    start = time.monotonic()
-    with open(p.cwd / "run.log", "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            p.command, cwd=p.cwd, env=p.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, text=True, errors="replace", start_new_session=True,
-        )
-
-        def pump() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                log.write(line)
-                if on_line is not None:
-                    on_line(line.rstrip("\n"))
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        timed_out = False
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            # On a timeout everything goes; after a normal exit, whatever Ray left behind does too.
-            _stop_session(proc, grace_s=15 if timed_out or proc.returncode is None else 5)
-        reader.join(timeout=10)
-    return proc.returncode, timed_out, time.monotonic() - start
-
-
 def count_calls(out_dir: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     path = Path(out_dir) / probe.CALLS
@@ -411,82 +335,6 @@ def count_calls(out_dir: Path) -> dict[str, int]:
                 continue
             counts[fn] = counts.get(fn, 0) + 1
     return counts
-
-
-_HYDRA_ERROR = r"^(Could not override '.*|Error (?:merging|parsing|in) .*|Key '.*' is not in struct.*)$"
-_TRACEBACK = re.compile(r"^(?:\(\w+ pid=\d+[^)]*\)\s*)?Traceback \(most recent call last\):", re.M)
-
-
-def learner_error(out_dir: Path, log: str, learner_files: list[Path]) -> str | None:
-    """The learner's part of a failure: the probe's record, else a traceback through their files,
-    else Hydra's message about a bad override."""
-    recorded = Path(out_dir) / probe.ERROR
-    if recorded.is_file():
-        return recorded.read_text(encoding="utf-8")
-    names = [str(f) for f in learner_files]
-    starts = [m.start() for m in _TRACEBACK.finditer(log)]
-    for i, s in enumerate(starts):
-        block = log[s : starts[i + 1] if i + 1 < len(starts) else len(log)]
-        if any(n in block for n in names):
-            return "\n".join(block.splitlines()[:60])
-    hydra = re.search(_HYDRA_ERROR, log, re.M)
-    if hydra:
-        following = log[hydra.start() :].splitlines()[:6]
-        return "verl rejected an override:\n" + "\n".join(following)
-    return None
-
-
-def _checked_estimator(learner: Any, rewards: Any, mask: Any) -> None:
-    """The learner's estimator on a 2-group batch (one group of equal rewards: std 0); its output
-    must be what verl can train on (:func:`probe.estimator_problem`)."""
-    import numpy as np
-
-    out = learner.grpo_estimator(token_level_rewards=rewards, response_mask=mask,
-                                 index=np.array(["a", "a", "b", "b"], dtype=object), config=None)
-    problem = probe.estimator_problem(out, rewards)
-    if problem:
-        raise ValueError(problem)
-
-
-def preflight(target: Path | None = None) -> str | None:
-    """Call the learner's functions once in this process (milliseconds) before a run of minutes.
-
-    ``None`` when they all return; else which one raised and how, naming its exercise."""
-    import traceback
-
-    import torch
-
-    from verlings import target as target_mod
-
-    root = Path(target).resolve() if target is not None else target_mod.active()
-    saved = target_mod.active()
-    target_mod.set_active(root)
-    try:
-        learner = target_mod.load_module("06", "capstone", root=root)
-        mask = torch.ones(4, 3)
-        rewards = torch.zeros(4, 3)
-        rewards[:, -1] = torch.tensor([1.0, 0.0, 0.5, 0.5])
-        checks = [
-            ("06.overrides", "plug_in_overrides", lambda: learner.plug_in_overrides(str(root / "06" / "capstone.py"))),
-            ("06.reward", "compute_score",
-             lambda: learner.compute_score(data_source="verlings/arith", solution_str="42", ground_truth="42",
-                                           extra_info={})),
-            ("06.estimator", "grpo_estimator", lambda: _checked_estimator(learner, rewards, mask)),
-        ]
-        for exercise, name, call in checks:
-            try:
-                call()
-            except Exception as exc:
-                here = Path(__file__).resolve()
-                frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() != here]
-                where = "".join([*traceback.format_list(frames[-4:]), *traceback.format_exception_only(type(exc), exc)])
-                return (f"{name} raised before training started — pass {exercise} first "
-                        f"(python -m pytest exercises/06 --exercise {exercise}):\n{where}")
-    except AssertionError as exc:  # LearnerCodeError: missing file or function
-        return str(exc)
-    finally:
-        target_mod.set_active(saved)
-    return None
 
 
 def run(

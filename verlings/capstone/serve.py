@@ -236,7 +236,9 @@ def serve_folder(
     python: str | None = None,
 ) -> Iterator[str]:
     """vLLM's OpenAI-compatible server on a Hugging Face folder, for the ``with`` block."""
-    from verlings.capstone.launcher import _stop_session, choose_device, engine_python
+    from verlings.capstone.launcher import choose_device
+    from verlings.capstone.sessions import stop_session
+    from verlings.engine_imports import engine_python
 
     if not port_free(port):
         raise ServeError(f"port {port} on {HOST} is in use — pick another with --port N")
@@ -256,7 +258,7 @@ def serve_folder(
         _wait_until_up(proc, port, timeout_s, log_path, cmd)
         yield f"http://{HOST}:{port}/v1"
     finally:
-        _stop_session(proc, grace_s=10)
+        stop_session(proc, grace_s=10)
 
 
 def _wait_until_up(proc: subprocess.Popen, port: int, timeout_s: float, log_path: Path, cmd: list[str]) -> None:

@@ -5,11 +5,11 @@
     python benchmarks/results/grading/ab_worker_fork.py 04 04.score_texts,04.rm_reward
     AB_ROOT=/tmp/old python benchmarks/results/grading/ab_worker_fork.py 04 04.score_texts,04.rm_reward
 
-The parent imports verlings.worker's PRELOAD (from AB_ROOT's package when set), then forks one child
-that runs the same pytest command line watch runs for those exercises (only the test files naming
-them) against the reference solutions, and prints the child's wall time and CPU time (user + sys,
-from wait4). Run A and B alternately on the same machine: on a shared machine the CPU time is the
-steadier figure.
+The parent imports verlings.zygote's PRELOAD (verlings.worker's in older checkouts; from AB_ROOT's
+package when set), then forks one child that runs the same pytest command line watch runs for those
+exercises (only the test files naming them) against the reference solutions, and prints the child's
+wall time and CPU time (user + sys, from wait4). Run A and B alternately on the same machine: on a
+shared machine the CPU time is the steadier figure.
 """
 
 import gc
@@ -24,7 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 if os.environ.get("AB_ROOT"):
     sys.path.insert(0, os.environ["AB_ROOT"])
 
-from verlings import worker as W
+try:
+    from verlings import zygote as W
+except ImportError:  # a checkout from before the zygote left verlings/worker.py
+    from verlings import worker as W
 
 os.environ.update({k: os.environ.get(k, v) for k, v in W.THREAD_ENV.items()})
 os.environ[W.ORIGINAL_ENV] = json.dumps({k: None for k in W.THREAD_ENV})
