@@ -20,7 +20,6 @@ import io
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -34,6 +33,7 @@ from rich.text import Text
 from verlings.chapters import Exercise, all_chapters, find_exercise, load_chapter
 from verlings.grading import PASSED, ExerciseResult, grade_chapter
 from verlings.i18n import say
+from verlings.keys import cbreak, read_keys
 from verlings.listing import STALE, chapter_intro, level, passed_line, progress_table
 from verlings.paths import EXERCISES
 from verlings.report import MARKS, render_hints, render_next, words
@@ -104,34 +104,6 @@ def fresh_status(progress: Progress, target: Path, ex: Exercise) -> str | None:
     except OSError:
         return STALE
     return status if progress.graded_at.get(ex.id, 0.0) >= mtime else STALE
-
-
-@contextlib.contextmanager
-def _cbreak():
-    """Single-key input on a terminal; no-op elsewhere."""
-    if not sys.stdin.isatty():
-        yield
-        return
-    import termios
-    import tty
-
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setcbreak(fd)
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
-def _read_keys(keys: queue.Queue) -> None:
-    while True:
-        ch = sys.stdin.read(1)
-        if not ch:
-            keys.put("q")
-            return
-        if ch.strip():
-            keys.put(ch.strip().lower())
 
 
 class WatchSession:
@@ -372,7 +344,7 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
     live_screen = console.is_terminal and not console.is_dumb_terminal
     keys: queue.Queue[str] = queue.Queue()
     try:
-        with _cbreak(), (Live(console=console, auto_refresh=False, redirect_stderr=False) if live_screen
+        with cbreak(), (Live(console=console, auto_refresh=False, redirect_stderr=False) if live_screen
                          else contextlib.nullcontext()) as live:
 
             def refresh() -> None:
@@ -387,7 +359,7 @@ def watch(target: Path, lang: str, console: Console, where: str | None = None, u
             _show(session, live)
             if session.current is None:
                 return 0
-            threading.Thread(target=_read_keys, args=(keys,), daemon=True).start()
+            threading.Thread(target=read_keys, args=(keys,), daemon=True).start()
             shown_state = session.worker_state()
             for changes in watch_files(target, rust_timeout=100, yield_on_timeout=True,
                                        watch_filter=lambda _change, path: path.endswith(".py")):
