@@ -40,20 +40,13 @@ def _compose(overrides):
 
 
 def _verl_rejection(cfg) -> str | None:
-    """verl's own validate_config on cfg: None when accepted, else the error it raises."""
-    from verl.utils.config import validate_config
+    """verl's own validate_config on cfg: None when accepted, else the error it raises.
 
-    # As verl/trainer/ppo/utils.py::need_reference_policy and need_critic decide (importing that
-    # module would cost seconds more).
-    use_ref = bool(cfg.algorithm.get("use_kl_in_reward", False) or cfg.actor_rollout_ref.actor.use_kl_loss)
-    use_critic = bool(cfg.critic.enable) if cfg.critic.enable is not None else cfg.algorithm.adv_estimator == "gae"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            validate_config(config=cfg, use_reference_policy=use_ref, use_critic=use_critic)
-    except Exception as exc:  # verl raises AssertionError and ValueError alike
-        return f"{type(exc).__name__}: {exc}"
-    return None
+    verlings/verl_config.py runs it and remembers the verdict on disk, keyed by the composed
+    config: your changed overrides are always validated again."""
+    from verlings import verl_config
+
+    return verl_config.rejection(cfg)
 
 
 def _select(cfg, key):
@@ -153,9 +146,14 @@ def test_compose_config_struct_mode_and_any_cwd(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- 01.first_run
 
 
-def _first_run(tmp_path, **kw):
-    model = tmp_path / "tiny model"
-    train, val = tmp_path / "train.parquet", tmp_path / "test.parquet"
+# Paths that are the same on every run (nothing is read from them), so that verl's verdict on an
+# unchanged config is remembered between runs; the space checks the quoting.
+FIRST_RUN_DIR = Path("/tmp/verlings-first-run")
+
+
+def _first_run(**kw):
+    model = FIRST_RUN_DIR / "tiny model"
+    train, val = FIRST_RUN_DIR / "train.parquet", FIRST_RUN_DIR / "test.parquet"
     overrides = config.first_run_overrides(model_path=str(model), train_files=str(train), val_files=str(val), **kw)
     assert isinstance(overrides, list) and all(isinstance(o, str) for o in overrides), (
         f"first_run_overrides should return a list of str, got {overrides!r}"
@@ -199,7 +197,7 @@ def _check_values(cfg, expected):
 
 @pytest.mark.exercise("01.first_run")
 def test_first_run_overrides_accepted_by_verl(tmp_path):
-    cfg, *_ = _first_run(tmp_path)
+    cfg, *_ = _first_run()
     assert_equal(
         _verl_rejection(cfg), None, what="verl.utils.config.validate_config on the composed first-run config",
         why="verl's defaults leave the micro batch sizes null and assume 8 GPUs — see the table",
@@ -208,7 +206,7 @@ def test_first_run_overrides_accepted_by_verl(tmp_path):
 
 @pytest.mark.exercise("01.first_run")
 def test_first_run_overrides_default_values(tmp_path):
-    cfg, model, train, val = _first_run(tmp_path)
+    cfg, model, train, val = _first_run()
     _check_values(cfg, {**DEFAULTS, "actor_rollout_ref.model.path": model,
                         "data.train_files": train, "data.val_files": val})
 
@@ -218,7 +216,7 @@ def test_first_run_overrides_custom_sizes(tmp_path):
     kw = dict(train_batch_size=8, rollout_n=4, ppo_mini_batch_size=4, micro_batch_size_per_gpu=4, n_gpus=2,
               max_prompt_length=128, max_response_length=48, total_training_steps=5, rollout_name="sglang",
               project_name="p", experiment_name="e", loggers=("console",))
-    cfg, *_ = _first_run(tmp_path, **kw)
+    cfg, *_ = _first_run(**kw)
     _check_values(cfg, {
         "data.train_batch_size": 8, "actor_rollout_ref.rollout.n": 4,
         "actor_rollout_ref.actor.ppo_mini_batch_size": 4,
@@ -246,7 +244,7 @@ def test_first_run_overrides_quote_paths(tmp_path):
 
 @pytest.mark.exercise("01.first_run")
 def test_first_run_overrides_gae_adds_the_critic(tmp_path):
-    cfg, model, *_ = _first_run(tmp_path, adv_estimator="gae", micro_batch_size_per_gpu=1)
+    cfg, model, *_ = _first_run(adv_estimator="gae", micro_batch_size_per_gpu=1)
     _check_values(cfg, {"algorithm.adv_estimator": "gae", "critic.model.path": model,
                         "critic.ppo_micro_batch_size_per_gpu": 1,
                         "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": 1})
