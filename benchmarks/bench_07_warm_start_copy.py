@@ -19,8 +19,18 @@ betas 0.9/0.999, constant lr, no warm-up, grad clip 1.0; weight decay 0 as the c
 ``--packed`` imitates ``use_remove_padding=True`` with sdpa: one row per batch, no mask between
 conversations (chapter 06 §5.1). ``--fixed-width`` draws 3-digit × 2-digit pairs whose product has
 5 digits (a in 200..999, b in 50..99), so every digit sits at the same offset in every conversation.
-``--hidden/--layers/--heads`` train a bigger Qwen2 than chapter 06's. Each option changes one thing;
-results in ``benchmarks/results/bench_07_warm_start_copy.json`` when ``--record NAME`` is given.
+``--hidden/--layers/--heads`` train a bigger Qwen2 than chapter 06's. ``--drill-share P`` makes a
+share P of the rows short *drills* (:func:`drill_rows`, also ``MultiTurnSFTDataset`` rows:
+``messages`` with an empty system message and ``tools`` empty: the tool schema is not in them);
+``--drill-kind`` picks which (``notools``: the whole conversation; ``pieces``: half the question →
+call, half the tool's answer → answer; ``bare``: the latter without the question);
+``--drill-pairs even`` draws the drills' ``a`` with 2 or 3 digits alike (the task draws it
+uniformly from 10..999: 2-digit ``a`` in 9 % of rows, so a copy by fixed offset passes training but
+fails on them), still never a held-out pair. The rows of one batch are drawn independently (verl
+shuffles one parquet); drills and full rows go through the model as two padded groups but share one
+loss averaged over all their assistant tokens, which is what one padded batch of both computes.
+``train_s`` counts the evaluations too; ``eval_s`` says how much of it they took. Each option
+changes one thing; results in ``benchmarks/results/bench_07_warm_start_copy.json`` when ``--record NAME`` is given.
 """
 
 from __future__ import annotations
@@ -110,6 +120,45 @@ def _assistant_mask(tok, ids: list[int]) -> list[int]:
     return mask
 
 
+DRILL_KINDS = ("notools", "pieces", "bare")
+
+
+def drill_rows(a: int, b: int, kind: str, pick: int = 0) -> dict:
+    """A short SFT row for ``a * b`` (``{"messages": [...], "tools": []}``): an empty system message
+    instead of the tool schema (``tools`` empty, not None: in one parquet with the full rows pandas
+    would store None as NA, which verl's MultiTurnSFTDataset cannot render). ``notools``: the whole
+    conversation; ``pieces``: ``pick`` 0 -> question and call, 1 -> question, tool's answer and the
+    assistant's answer; ``bare``: as ``pieces`` but pick 1 without the question (the tool's answer and
+    the assistant's: nothing else to copy from)."""
+    from verlings.agent_rl import task
+
+    conv = task.conversation(a, b)
+    system = [{"role": "system", "content": ""}]
+    if kind == "notools":
+        return {"messages": system + conv, "tools": []}
+    if kind == "pieces":
+        return {"messages": system + (conv[:2] if pick == 0 else [conv[0], *conv[2:]]), "tools": []}
+    if kind == "bare":
+        return {"messages": system + (conv[:2] if pick == 0 else conv[2:]), "tools": []}
+    raise ValueError(f"unknown drill kind {kind!r} (known: {DRILL_KINDS})")
+
+
+def draw_drill_pair(the_task, how: str, rng: random.Random) -> tuple[int, int]:
+    """A training pair for a drill: ``task`` as :meth:`MulTask.draw_train`; ``even``: ``a`` has 2 or 3
+    digits with equal chance (within the task's range), never a held-out pair."""
+    if how == "task":
+        return the_task.draw_train(1, rng)[0]
+    if how != "even":
+        raise ValueError(f"unknown drill pairs {how!r}")
+    banned = set(the_task.held_out())
+    while True:
+        low, high = (10, 99) if rng.random() < 0.5 else (100, 999)
+        pair = (rng.randint(max(low, the_task.a_low), min(high, the_task.a_high)),
+                rng.randint(the_task.b_low, the_task.b_high))
+        if pair not in banned:
+            return pair
+
+
 def train(args: argparse.Namespace, log=print):
     """Plain-torch SFT of the chapter-06 Qwen2 (or a bigger one) on chapter 07's conversations."""
     import torch
@@ -138,27 +187,43 @@ def train(args: argparse.Namespace, log=print):
     rng = random.Random(f"{args.seed}-sft")
     tools = [task.TOOL_SCHEMA]
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=0.0)
-    curve, start = [], time.monotonic()
+    curve, start, eval_s = [], time.monotonic(), 0.0
     model.train()
     for step in range(1, args.steps + 1):
-        rows = [_ids(tok, task.conversation(a, b), tools) for a, b in the_task.draw_train(args.batch_size, rng)]
-        width = max(map(len, rows))
-        ids = torch.full((len(rows), width), tok.pad_token_id)
-        mask = torch.zeros(len(rows), width)
-        att = torch.zeros(len(rows), width, dtype=torch.long)
-        for k, r in enumerate(rows):
-            ids[k, : len(r)] = torch.tensor(r)
-            mask[k, : len(r)] = torch.tensor(_assistant_mask(tok, r), dtype=torch.float)
-            att[k, : len(r)] = 1
-        if args.packed:
-            keep = att.bool()
-            positions = (att.cumsum(1) - 1)[keep][None]
-            ids, mask = ids[keep][None], mask[keep][None]
-            logits = model(input_ids=ids, position_ids=positions).logits
-        else:
-            logits = model(input_ids=ids, attention_mask=att).logits
-        nll = torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1), ids[:, 1:].flatten(), reduction="none")
-        loss = (nll * mask[:, 1:].flatten()).sum() / mask[:, 1:].sum()
+        groups: dict[bool, list[list[int]]] = {False: [], True: []}
+        for a, b in the_task.draw_train(args.batch_size, rng):
+            if args.drill_share and rng.random() < args.drill_share:
+                if args.drill_pairs != "task":
+                    a, b = draw_drill_pair(the_task, args.drill_pairs, rng)
+                row = drill_rows(a, b, args.drill_kind, rng.randrange(2))
+                groups[True].append(_ids(tok, row["messages"], row["tools"]))
+            else:
+                groups[False].append(_ids(tok, task.conversation(a, b), tools))
+        total, count = 0.0, 0.0
+        for rows in groups.values():
+            if not rows:
+                continue
+            width = max(map(len, rows))
+            ids = torch.full((len(rows), width), tok.pad_token_id)
+            mask = torch.zeros(len(rows), width)
+            att = torch.zeros(len(rows), width, dtype=torch.long)
+            for k, r in enumerate(rows):
+                ids[k, : len(r)] = torch.tensor(r)
+                mask[k, : len(r)] = torch.tensor(_assistant_mask(tok, r), dtype=torch.float)
+                att[k, : len(r)] = 1
+            if args.packed:
+                keep = att.bool()
+                positions = (att.cumsum(1) - 1)[keep][None]
+                ids, mask = ids[keep][None], mask[keep][None]
+                logits = model(input_ids=ids, position_ids=positions).logits
+            else:
+                logits = model(input_ids=ids, attention_mask=att).logits
+            nll = torch.nn.functional.cross_entropy(
+                logits[:, :-1].flatten(0, 1), ids[:, 1:].flatten(), reduction="none"
+            )
+            total = total + (nll * mask[:, 1:].flatten()).sum()
+            count += mask[:, 1:].sum().item()
+        loss = total / count
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -166,10 +231,13 @@ def train(args: argparse.Namespace, log=print):
         if step % 20 == 0:
             log(f"step {step} loss {loss.item():.3f} ({time.monotonic() - start:.0f} s)")
         if args.eval_every and step % args.eval_every == 0 and step != args.steps:
+            t_eval = time.monotonic()
             point = evaluate(model, tok, the_task.held_out()[: args.n])
+            eval_s += time.monotonic() - t_eval
             curve.append(
                 {
                     "step": step,
+                    "s": round(time.monotonic() - start - eval_s, 1),
                     "loss": round(loss.item(), 4),
                     **{k: point[k] for k in ("call_rate", "expr_match", "answer_copy")},
                 }
@@ -183,6 +251,8 @@ def train(args: argparse.Namespace, log=print):
         {
             "final_loss": round(loss.item(), 4),
             "train_s": round(time.monotonic() - start, 1),
+            "eval_s": round(eval_s, 1),
+            "threads": torch.get_num_threads(),
             "params": params,
             "curve": curve,
         },
@@ -204,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--heads", type=int, default=2)
     p.add_argument("--eval-every", type=int, default=0)
+    p.add_argument("--drill-share", type=float, default=0.0, help="share of rows that are short drills (drill_rows)")
+    p.add_argument("--drill-kind", default="notools", choices=DRILL_KINDS, help="which drills (see drill_rows)")
+    p.add_argument("--drill-pairs", default="task", choices=("task", "even"), help="drills' pairs (draw_drill_pair)")
     p.add_argument("--record", default=None, help="store the result under this name in " + str(RESULTS.name))
     return p
 

@@ -95,3 +95,37 @@ def test_the_rates_count_copies_and_misses():
     silent = _Scripted(tok, lambda a, b: str(a * b), lambda a, b: str(a * b))
     got = bench.evaluate(silent, tok, pairs)
     assert (got["call_rate"], got["expr_match"], got["answer_copy"]) == (0.0, 0.0, 1.0), got
+
+
+@pytest.mark.timeout(300)
+def test_the_drills_are_verl_sft_rows(tmp_path):
+    """--drill-share's short rows are rows verl's MultiTurnSFTDataset reads: in one parquet with the full
+    (``tools``) rows, it renders the same ids and loss mask as the plain-torch loop. Their ``tools`` must
+    be an empty list there, not None: pandas stores None as NA and verl then fails in the chat template."""
+    import pandas as pd
+    from omegaconf import OmegaConf
+    from verl.utils.dataset.multiturn_sft_dataset import MultiTurnSFTDataset
+
+    from verlings.agent_rl import task
+    from verlings.agent_rl.warm_start import RECIPE
+    from verlings.fixtures.tokenizer import local_tokenizer
+
+    bench = _bench()
+    full = task.sft_rows(2, seed=1)
+    drills = [bench.drill_rows(347, 29, "notools"), *(bench.drill_rows(72, 16, "pieces", k) for k in (0, 1))]
+    rows = [*full, *drills]
+    path = tmp_path / "sft.parquet"
+    pd.DataFrame(rows).to_parquet(path, index=False)
+    tok = local_tokenizer()
+    cfg = OmegaConf.create(
+        {"messages_key": "messages", "max_length": RECIPE.max_length, "pad_mode": "no_padding", "truncation": "error"}
+    )
+    ds = MultiTurnSFTDataset([str(path)], tok, cfg)
+    for k, row in enumerate(rows):
+        item = ds[k]
+        ids = bench._ids(tok, row["messages"], row["tools"])
+        assert ids == item["input_ids"].tolist(), f"row {k}: the plain-torch ids are not verl's"
+        assert bench._assistant_mask(tok, ids) == item["loss_mask"].tolist(), f"row {k}: loss mask differs"
+        assert ("<tools>" in tok.decode(ids)) == (k < len(full)), "drills carry no tool schema"
+    assert all(d["tools"] == [] for d in drills)
+    assert len(bench._ids(tok, drills[0]["messages"], drills[0]["tools"])) < 100
