@@ -50,6 +50,10 @@ def _chat_ids(tok, messages: list[dict], with_tools: bool, gen: bool = False) ->
     return list(out["input_ids"] if hasattr(out, "keys") else out)
 
 
+def _encode(tok, text: str) -> list[int]:
+    return tok.encode(text, add_special_tokens=False)
+
+
 def example(tok, context: str, rng: random.Random) -> tuple[list[int], list[int], str]:
     """(prompt ids, answer ids ending in ``<|im_end|>``, the answer's text) for one drawn number."""
     from verlings.agent_rl import task
@@ -60,7 +64,7 @@ def example(tok, context: str, rng: random.Random) -> tuple[list[int], list[int]
         if context == "drill":
             head = (f"What is {a} * {b}?<|im_end|>\n<|im_start|>user\n<tool_response>\n{answer}\n"
                     "</tool_response><|im_end|>\n<|im_start|>assistant\n")
-            return tok.encode(head, add_special_tokens=False), tok.encode(f"{answer}<|im_end|>", add_special_tokens=False), answer
+            return _encode(tok, head), _encode(tok, f"{answer}<|im_end|>"), answer
         conv = task.conversation(a, b)
         head = _chat_ids(tok, conv[:3], with_tools=context == "full", gen=True)
         whole = _chat_ids(tok, conv, with_tools=context == "full")
@@ -68,7 +72,7 @@ def example(tok, context: str, rng: random.Random) -> tuple[list[int], list[int]
     answer = str(rng.randint(100, 99999))
     filler = FILLER * FILLER_REPEATS.get(context, 0)
     head = f"{filler}<tool_response>\n{answer}\n</tool_response><|im_end|>\n<|im_start|>assistant\n"
-    return tok.encode(head, add_special_tokens=False), tok.encode(f"{answer}<|im_end|>", add_special_tokens=False), answer
+    return _encode(tok, head), _encode(tok, f"{answer}<|im_end|>"), answer
 
 
 def batch(tok, context: str, rng: random.Random, size: int):
