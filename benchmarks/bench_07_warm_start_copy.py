@@ -296,20 +296,14 @@ def main(argv: list[str] | None = None) -> int:
         hf = Path(args.hf) if args.hf else warm_start.warm_start()
         tok, model = AutoTokenizer.from_pretrained(hf), AutoModelForCausalLM.from_pretrained(hf)
         the_task, info, setting = task.TASK, {}, {"hf": str(hf), "n": args.n}
+    from benchmarks._results import finish
+
     result = {
         "setting": setting,
         **info,
         **evaluate(model, tok, the_task.held_out()[: args.n]),
-        "load_start": round(load0, 1),
-        "load_end": round(os.getloadavg()[0], 1),
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    print(json.dumps(result, indent=1))
-    if args.record:
-        stored = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
-        stored[args.record] = result
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    finish(result, load0, RESULTS, args.record)
     return 0
 
 

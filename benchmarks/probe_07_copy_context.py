@@ -155,19 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     sys.path.insert(0, str(ROOT))
     load0 = os.getloadavg()[0]
+    from benchmarks._results import finish
+
     result = {
         "setting": {k: v for k, v in vars(args).items() if k != "record"},
         **train(args),
-        "load_start": round(load0, 1),
-        "load_end": round(os.getloadavg()[0], 1),
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    print(json.dumps(result, indent=1))
-    if args.record:
-        stored = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
-        stored[args.record] = result
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    finish(result, load0, RESULTS, args.record)
     return 0
 
 

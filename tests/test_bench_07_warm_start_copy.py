@@ -20,25 +20,31 @@ def _bench():
     return module
 
 
-@pytest.mark.timeout(300)  # importing verl's SFT dataset (datasets, pyarrow) is slow on a busy machine
-def test_the_plain_torch_loss_mask_is_verls(tmp_path):
+def _verl_sft_dataset(tmp_path, rows: list[dict]):
+    """The course tokenizer and verl's MultiTurnSFTDataset over ``rows`` (one parquet, as the warm start writes it)."""
     import pandas as pd
     from omegaconf import OmegaConf
     from verl.utils.dataset.multiturn_sft_dataset import MultiTurnSFTDataset
 
-    from verlings.agent_rl import task
     from verlings.agent_rl.warm_start import RECIPE
     from verlings.fixtures.tokenizer import local_tokenizer
 
-    bench = _bench()
-    rows = task.sft_rows(4, seed=1)
     path = tmp_path / "sft.parquet"
     pd.DataFrame(rows).to_parquet(path, index=False)
     tok = local_tokenizer()
     cfg = OmegaConf.create(
         {"messages_key": "messages", "max_length": RECIPE.max_length, "pad_mode": "no_padding", "truncation": "error"}
     )
-    ds = MultiTurnSFTDataset([str(path)], tok, cfg)
+    return tok, MultiTurnSFTDataset([str(path)], tok, cfg)
+
+
+@pytest.mark.timeout(300)  # importing verl's SFT dataset (datasets, pyarrow) is slow on a busy machine
+def test_the_plain_torch_loss_mask_is_verls(tmp_path):
+    from verlings.agent_rl import task
+
+    bench = _bench()
+    rows = task.sft_rows(4, seed=1)
+    tok, ds = _verl_sft_dataset(tmp_path, rows)
     for k, row in enumerate(rows):
         item = ds[k]
         ids = bench._ids(tok, row["messages"], row["tools"])
@@ -102,25 +108,14 @@ def test_the_drills_are_verl_sft_rows(tmp_path):
     """--drill-share's short rows are rows verl's MultiTurnSFTDataset reads: in one parquet with the full
     (``tools``) rows, it renders the same ids and loss mask as the plain-torch loop. Their ``tools`` must
     be an empty list there, not None: pandas stores None as NA and verl then fails in the chat template."""
-    import pandas as pd
-    from omegaconf import OmegaConf
-    from verl.utils.dataset.multiturn_sft_dataset import MultiTurnSFTDataset
 
     from verlings.agent_rl import task
-    from verlings.agent_rl.warm_start import RECIPE
-    from verlings.fixtures.tokenizer import local_tokenizer
 
     bench = _bench()
     full = task.sft_rows(2, seed=1)
     drills = [bench.drill_rows(347, 29, "notools"), *(bench.drill_rows(72, 16, "pieces", k) for k in (0, 1))]
     rows = [*full, *drills]
-    path = tmp_path / "sft.parquet"
-    pd.DataFrame(rows).to_parquet(path, index=False)
-    tok = local_tokenizer()
-    cfg = OmegaConf.create(
-        {"messages_key": "messages", "max_length": RECIPE.max_length, "pad_mode": "no_padding", "truncation": "error"}
-    )
-    ds = MultiTurnSFTDataset([str(path)], tok, cfg)
+    tok, ds = _verl_sft_dataset(tmp_path, rows)
     for k, row in enumerate(rows):
         item = ds[k]
         ids = bench._ids(tok, row["messages"], row["tools"])
