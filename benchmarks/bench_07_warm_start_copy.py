@@ -45,6 +45,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "bench_07_warm_start_copy.json"
+sys.path.insert(0, str(ROOT))
+
+from verlings.agent_rl import task as task_module  # noqa: E402
 
 
 def _ids(tok, messages: list[dict], tools: list[dict], gen: bool = False) -> list[int]:
@@ -120,27 +123,8 @@ def _assistant_mask(tok, ids: list[int]) -> list[int]:
     return mask
 
 
-DRILL_KINDS = ("notools", "pieces", "bare")
-
-
-def drill_rows(a: int, b: int, kind: str, pick: int = 0) -> dict:
-    """A short SFT row for ``a * b`` (``{"messages": [...], "tools": []}``): an empty system message
-    instead of the tool schema (``tools`` empty, not None: in one parquet with the full rows pandas
-    would store None as NA, which verl's MultiTurnSFTDataset cannot render). ``notools``: the whole
-    conversation; ``pieces``: ``pick`` 0 -> question and call, 1 -> question, tool's answer and the
-    assistant's answer; ``bare``: as ``pieces`` but pick 1 without the question (the tool's answer and
-    the assistant's: nothing else to copy from)."""
-    from verlings.agent_rl import task
-
-    conv = task.conversation(a, b)
-    system = [{"role": "system", "content": ""}]
-    if kind == "notools":
-        return {"messages": system + conv, "tools": []}
-    if kind == "pieces":
-        return {"messages": system + (conv[:2] if pick == 0 else [conv[0], *conv[2:]]), "tools": []}
-    if kind == "bare":
-        return {"messages": system + (conv[:2] if pick == 0 else conv[2:]), "tools": []}
-    raise ValueError(f"unknown drill kind {kind!r} (known: {DRILL_KINDS})")
+DRILL_KINDS = task_module.DRILL_KINDS
+drill_rows = task_module.drill_rows
 
 
 def draw_drill_pair(the_task, how: str, rng: random.Random) -> tuple[int, int]:
@@ -294,7 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         from verlings.agent_rl import task, warm_start
 
         hf = Path(args.hf) if args.hf else warm_start.warm_start()
-        tok, model = AutoTokenizer.from_pretrained(hf), AutoModelForCausalLM.from_pretrained(hf)
+        # fp32 as the CPU rollout runs it (capstone.launcher.cpu_overrides); verl saves "dtype": "bfloat16" in
+        # config.json, which transformers 5 would load in by default
+        tok = AutoTokenizer.from_pretrained(hf)
+        model = AutoModelForCausalLM.from_pretrained(hf, dtype="float32")
         the_task, info, setting = task.TASK, {}, {"hf": str(hf), "n": args.n}
     from benchmarks._results import finish
 

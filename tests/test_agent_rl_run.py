@@ -55,6 +55,30 @@ def test_warm_start_rows_train_the_call_and_the_answer_with_verls_sft_dataset(tm
     assert len(item["input_ids"]) <= RECIPE.max_length
 
 
+def test_warm_start_drills_are_a_seeded_share_of_training_pairs():
+    """The warm start's rows (ch07 §5.1): three in four are drills, each half "question -> call" and
+    half "tool's answer -> answer" with no schema; the rest are whole conversations; never a held-out pair."""
+    from verlings.agent_rl.warm_start import DRILLS_TASK, RECIPE
+    from verlings.capstone import sft
+
+    assert RECIPE.task == DRILLS_TASK and RECIPE.fp32 and not RECIPE.remove_padding
+    rows = sft.ROW_MAKERS[DRILLS_TASK](2000, 1)
+    assert rows == task.sft_rows_with_drills(2000, 1, drill_share=0.75)  # seeded: the same rows every time
+    drills = [r for r in rows if r["tools"] == []]
+    full = [r for r in rows if r["tools"] == [task.TOOL_SCHEMA]]
+    assert len(drills) + len(full) == 2000 and abs(len(drills) / 2000 - 0.75) < 0.03
+    calls = [r for r in drills if r["messages"][-1].get("tool_calls")]
+    answers = [r for r in drills if r["messages"][1]["role"] == "tool"]
+    assert len(calls) + len(answers) == len(drills) and abs(len(calls) / len(drills) - 0.5) < 0.05
+    assert all(r["messages"][0] == {"role": "system", "content": ""} for r in drills)
+    assert all(r["messages"][1]["content"] == r["messages"][2]["content"] for r in answers)  # the copy to learn
+    held = {task.question(a, b) for a, b in task.TASK.held_out()}
+    asked = {m["content"] for r in rows for m in r["messages"] if m["role"] == "user"}
+    assert asked and not asked & held  # the answer drills carry no question: their pairs are drawn alike
+    with pytest.raises(ValueError, match="unknown drill kind"):
+        task.drill_rows(3, 4, "other")
+
+
 def test_prompt_with_the_tool_schema_fits_the_graded_prompt_length():
     from verlings.fixtures.tokenizer import local_tokenizer
 

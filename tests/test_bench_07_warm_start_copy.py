@@ -113,7 +113,8 @@ def test_the_drills_are_verl_sft_rows(tmp_path):
 
     bench = _bench()
     full = task.sft_rows(2, seed=1)
-    drills = [bench.drill_rows(347, 29, "notools"), *(bench.drill_rows(72, 16, "pieces", k) for k in (0, 1))]
+    drills = [bench.drill_rows(347, 29, "notools"), *(bench.drill_rows(72, 16, "pieces", k) for k in (0, 1)),
+              *(bench.drill_rows(94, 75, "bare", k) for k in (0, 1))]
     rows = [*full, *drills]
     tok, ds = _verl_sft_dataset(tmp_path, rows)
     for k, row in enumerate(rows):

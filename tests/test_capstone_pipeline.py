@@ -99,7 +99,7 @@ def test_recipe_key_changes_with_every_setting():
     base = Recipe()
     assert base.key() == Recipe().key()
     for change in ({"steps": 1}, {"lr": 1e-4}, {"seed": 9}, {"n_rows": 8}, {"task": "other"}, {"model": "v0"},
-                   {"remove_padding": False}):
+                   {"remove_padding": False}, {"fp32": True}):
         assert Recipe(**{**asdict(base), **change}).key() != base.key(), change
 
 
@@ -107,6 +107,7 @@ def test_recipes_made_before_the_packing_field_keep_their_key():
     # verl's default (packed rows) is left out of the record, so warm starts cached before the
     # field existed (chapter 07's, the recorded sick runs') are still found and still match
     assert "remove_padding" not in Recipe().record() and DEMO_RECIPE.record()["remove_padding"] is False
+    assert "fp32" not in Recipe().record() and Recipe(fp32=True).record()["fp32"] is True
     assert DEMO_RECIPE.key() != Recipe().key()
 
 
@@ -202,13 +203,17 @@ def test_capstone_sft_seed_picks_the_demo_recipe_with_that_seed(tmp_path, monkey
     assert cli._warm_start(args) == sft.cache_dir(recipe) / "hf"
 
 
-def test_sft_command_composes_with_verls_sft_config(tmp_path):
+@pytest.mark.parametrize("which", ["capstone", "agent"])
+def test_sft_command_composes_with_verls_sft_config(tmp_path, which):
     import importlib.util
 
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    cmd, env = __import__("verlings.capstone.sft", fromlist=["command"]).command(DEMO_RECIPE, tmp_path)
+    from verlings.agent_rl.warm_start import RECIPE as AGENT_RECIPE
+
+    recipe = DEMO_RECIPE if which == "capstone" else AGENT_RECIPE
+    cmd, env = __import__("verlings.capstone.sft", fromlist=["command"]).command(recipe, tmp_path)
     assert cmd[1:3] == ["-m", "torch.distributed.run"] and "verl.trainer.sft_trainer" in cmd
     assert env["VERL_PLATFORM"] == "cpu" and "verlings.capstone.cpu_platform" in env["VERL_USE_EXTERNAL_MODULES"]
     overrides = cmd[cmd.index("verl.trainer.sft_trainer") + 1 :]
@@ -219,8 +224,12 @@ def test_sft_command_composes_with_verls_sft_config(tmp_path):
             cfg = compose(config_name="sft_trainer_engine", overrides=overrides)
     finally:
         GlobalHydra.instance().clear()
-    assert cfg.trainer.total_training_steps == DEMO_RECIPE.steps and "hf_model" in cfg.checkpoint.save_contents
+    assert cfg.trainer.total_training_steps == recipe.steps and "hf_model" in cfg.checkpoint.save_contents
     assert cfg.model.use_remove_padding is False  # padded rows: sdpa keeps the conversations apart
+    # chapter 07's warm start computes in fp32 (verl's engine casts to bf16 unless told otherwise)
+    precision = cfg.engine.get("mixed_precision")
+    assert (precision is not None and dict(precision) == dict.fromkeys(
+        ("param_dtype", "reduce_dtype", "buffer_dtype"), "fp32")) == (which == "agent")
     assert cfg.data.pad_mode == "no_padding" and cfg.model.override_config.attn_implementation == "sdpa"
 
 

@@ -125,6 +125,45 @@ def sft_rows(n: int, seed: int, task: MulTask = TASK) -> list[dict]:
     return [{"messages": conversation(a, b), "tools": [TOOL_SCHEMA]} for a, b in pairs]
 
 
+DRILL_KINDS = ("notools", "pieces", "bare")
+
+
+def drill_rows(a: int, b: int, kind: str = "bare", pick: int = 0) -> dict:
+    """A short SFT row for ``a * b`` (``{"messages": [...], "tools": []}``): an empty system message
+    instead of the tool schema (``tools`` empty, not None: in one parquet with the full rows pandas
+    would store None as NA, which verl's MultiTurnSFTDataset cannot render). ``notools``: the whole
+    conversation; ``pieces``: ``pick`` 0 -> question and call, 1 -> question, tool's answer and the
+    assistant's answer; ``bare``: as ``pieces`` but pick 1 without the question (the tool's answer and
+    the assistant's: nothing else to copy from).
+
+    Why drills exist (ch07 §5.1, benchmarks/probe_07_copy_context.py): the 2-layer model learns to
+    copy digits in a 35-token context but not 230 tokens after the tool schema; trained on both, it
+    copies in the long one too."""
+    conv = conversation(a, b)
+    system = [{"role": "system", "content": ""}]
+    if kind == "notools":
+        return {"messages": system + conv, "tools": []}
+    if kind == "pieces":
+        return {"messages": system + (conv[:2] if pick == 0 else [conv[0], *conv[2:]]), "tools": []}
+    if kind == "bare":
+        return {"messages": system + (conv[:2] if pick == 0 else conv[2:]), "tools": []}
+    raise ValueError(f"unknown drill kind {kind!r} (known: {DRILL_KINDS})")
+
+
+def sft_rows_with_drills(n: int, seed: int, drill_share: float, kind: str = "bare",
+                         task: MulTask = TASK) -> list[dict]:
+    """``n`` SFT rows over training pairs only, a share ``drill_share`` of them :func:`drill_rows`
+    (each drill is the call or the answer half, with equal chance), the rest :func:`sft_rows`' rows."""
+    rng = random.Random(f"{seed}-sft-drills")
+    rows = []
+    for a, b in task.draw_train(n, rng):
+        if rng.random() < drill_share:
+            rows.append(drill_rows(a, b, kind, rng.randrange(2)))
+        else:
+            rows.append({"messages": conversation(a, b), "tools": [TOOL_SCHEMA]})
+    return rows
+
+
 def write_task(folder: str | Path, n_train: int = 256, n_val: int = 16, seed: int = 0) -> tuple[Path, Path]:
     """Write ``train.parquet`` and ``val.parquet`` (held-out pairs) into ``folder``; returns both paths."""
     from verlings.capstone.data import write_splits

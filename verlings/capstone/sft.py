@@ -35,6 +35,8 @@ from verlings.capstone.model import model_path
 from verlings.fixtures.tokenizer import cache_root
 
 REBUILD_HINT = "python grader.py capstone --rebuild-warm-start"
+# verl's FSDP mixed-precision policy with every dtype fp32 (the engine then skips autocast)
+FP32_PRECISION = "{param_dtype:fp32,reduce_dtype:fp32,buffer_dtype:fp32}"
 
 
 class WarmStartError(RuntimeError):
@@ -59,13 +61,19 @@ class Recipe:
     # packed before it, and the model learns in a context it never has at generation time
     # (measured: tests/test_capstone_pipeline.py). False: padded rows with an attention mask.
     remove_padding: bool = True
+    # verl's FSDP engine computes in bf16 by default (``engine.mixed_precision`` unset: param_dtype
+    # bf16). True: fp32 throughout. Chapter 07's model learns to copy digits in fp32 and hardly at all
+    # in bf16 (ch07 §5.1: expression copied 0.88 vs 0.03 of 32 after 500 steps, seed 1).
+    fp32: bool = False
 
     def record(self) -> dict:
-        """The fields that name the weights; ``remove_padding`` only when it is not verl's default,
-        so warm starts cached before the field existed keep their key and ``recipe.json``."""
+        """The fields that name the weights; ``remove_padding`` and ``fp32`` only when they are not
+        verl's default, so warm starts cached before the fields existed keep their key and ``recipe.json``."""
         fields = asdict(self)
         if fields["remove_padding"]:
             del fields["remove_padding"]
+        if not fields["fp32"]:
+            del fields["fp32"]
         return fields
 
     def key(self) -> str:
@@ -104,6 +112,7 @@ class Recipe:
             "trainer.resume_mode=disable",
             "trainer.device=cpu",
             "checkpoint.save_contents=[model,hf_model]",
+            *([f"+engine.mixed_precision={FP32_PRECISION}"] if self.fp32 else []),
         ]
 
 
