@@ -3,6 +3,7 @@
     python benchmarks/bench_07_warm_start_copy.py                       # the course's warm start (cached)
     python benchmarks/bench_07_warm_start_copy.py --hf PATH             # any Hugging Face folder
     python benchmarks/bench_07_warm_start_copy.py --train --steps 240   # a recipe, trained here in plain torch
+    python benchmarks/bench_07_warm_start_copy.py --verl --steps 1000 --save-every 250  # verl's SFT trainer
 
 Three numbers on the held-out pairs (:meth:`MulTask.held_out`, never trained on), prompts rendered
 as the agent loop renders them (chat template with the tool schema):
@@ -31,6 +32,13 @@ shuffles one parquet); drills and full rows go through the model as two padded g
 loss averaged over all their assistant tokens, which is what one padded batch of both computes.
 ``train_s`` counts the evaluations too; ``eval_s`` says how much of it they took. Each option
 changes one thing; results in ``benchmarks/results/bench_07_warm_start_copy.json`` when ``--record NAME`` is given.
+
+``--verl`` runs verl's SFT trainer itself (``verlings.capstone.sft.command``) on the course's
+recipe (:data:`verlings.agent_rl.warm_start.RECIPE`) with ``--steps`` and ``--seed`` changed, keeps
+a Hugging Face checkpoint every ``--save-every`` steps (``trainer.save_freq``) and evaluates each;
+``--bf16`` leaves verl's default mixed precision on (the recipe computes in fp32). The rows of a
+checkpoint's steps are those of the recipe's own run, so the recipe's warm start is the checkpoint
+at its step count.
 """
 
 from __future__ import annotations
@@ -243,6 +251,49 @@ def train(args: argparse.Namespace, log=print):
     )
 
 
+def train_verl(args: argparse.Namespace, log=print) -> tuple[dict, list[dict]]:
+    """verl's SFT trainer on the course's recipe (steps, seed and precision from ``args``); the held-out
+    evaluation of every saved checkpoint."""
+    import shutil
+    import subprocess
+    import tempfile
+    from dataclasses import asdict, replace
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from verlings.agent_rl import task
+    from verlings.agent_rl.warm_start import RECIPE
+    from verlings.capstone import sft
+
+    recipe = replace(RECIPE, steps=args.steps, seed=args.seed, fp32=not args.bf16)
+    every = args.save_every or args.steps
+    work = Path(tempfile.mkdtemp(prefix="verlings-bench07-sft-"))
+    try:
+        sft.write_data(recipe, work / "data")
+        cmd, env = sft.command(recipe, work)
+        start = time.monotonic()
+        with open(work / "sft.log", "w", encoding="utf-8") as out:
+            code = subprocess.run([*cmd, f"trainer.save_freq={every}"], env=env, cwd=work, stdout=out,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
+        train_s = round(time.monotonic() - start, 1)
+        if code != 0:
+            raise SystemExit(f"verl's SFT trainer failed (exit {code}); log: {work / 'sft.log'}")
+        curve = []
+        for step in range(every, args.steps + 1, every):
+            hf = work / "checkpoints" / f"global_step_{step}" / "huggingface"
+            tok = AutoTokenizer.from_pretrained(hf)
+            model = AutoModelForCausalLM.from_pretrained(hf, dtype="float32")
+            point = evaluate(model, tok, task.TASK.held_out()[: args.n])
+            curve.append({"step": step, **{k: point[k] for k in ("call_rate", "expr_match", "answer_copy")}})
+            log(json.dumps(curve[-1]))
+        shutil.rmtree(work)
+    except BaseException:
+        log(f"(kept {work})")
+        raise
+    setting = {"verl": True, "recipe": asdict(recipe), "save_every": every, "n": args.n}
+    return {"setting": setting, "train_s": train_s, "curve": curve}, curve
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hf", default=None, help="a Hugging Face folder (default: the course's warm start)")
@@ -261,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drill-share", type=float, default=0.0, help="share of rows that are short drills (drill_rows)")
     p.add_argument("--drill-kind", default="notools", choices=DRILL_KINDS, help="which drills (see drill_rows)")
     p.add_argument("--drill-pairs", default="task", choices=("task", "even"), help="drills' pairs (draw_drill_pair)")
+    p.add_argument("--verl", action="store_true", help="train with verl's SFT trainer (the course's recipe)")
+    p.add_argument("--save-every", type=int, default=0, help="--verl: evaluate a checkpoint every this many steps")
+    p.add_argument("--bf16", action="store_true", help="--verl: verl's default bf16 compute instead of fp32")
     p.add_argument("--record", default=None, help="store the result under this name in " + str(RESULTS.name))
     return p
 
@@ -269,6 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     sys.path.insert(0, str(ROOT))
     load0 = os.getloadavg()[0]
+    from benchmarks._results import finish
+
+    if args.verl:
+        info, curve = train_verl(args)
+        finish({**info, **curve[-1]}, load0, RESULTS, args.record)
+        return 0
     if args.train:
         model, tok, the_task, info = train(args)
         setting = {k: v for k, v in vars(args).items() if k not in ("hf", "record", "train")}
@@ -283,8 +343,6 @@ def main(argv: list[str] | None = None) -> int:
         tok = AutoTokenizer.from_pretrained(hf)
         model = AutoModelForCausalLM.from_pretrained(hf, dtype="float32")
         the_task, info, setting = task.TASK, {}, {"hf": str(hf), "n": args.n}
-    from benchmarks._results import finish
-
     result = {
         "setting": setting,
         **info,

@@ -125,3 +125,20 @@ def test_the_drills_are_verl_sft_rows(tmp_path):
         assert ("<tools>" in tok.decode(ids)) == (k < len(full)), "drills carry no tool schema"
     assert all(d["tools"] == [] for d in drills)
     assert len(bench._ids(tok, drills[0]["messages"], drills[0]["tools"])) < 100
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_verl_mode_trains_with_verls_sft_trainer_and_evaluates_each_checkpoint(capsys):
+    """``--verl``: the course's recipe (fp32 unless ``--bf16``) in verl's SFT trainer, one evaluation per
+    saved checkpoint, the last one the result (ch07 §5.1's bf16/fp32 comparison is made this way)."""
+    import json
+
+    bench = _bench()
+    args = bench.build_parser().parse_args(["--verl", "--steps", "2", "--save-every", "1", "--n", "2"])
+    info, curve = bench.train_verl(args, log=lambda line: None)
+    assert [p["step"] for p in curve] == [1, 2]
+    assert all(0.0 <= p[k] <= 1.0 for p in curve for k in ("call_rate", "expr_match", "answer_copy"))
+    recipe = info["setting"]["recipe"]
+    assert recipe["steps"] == 2 and recipe["fp32"] is True and info["train_s"] > 0
+    json.dumps(info)  # what --record stores
