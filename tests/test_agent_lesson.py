@@ -14,13 +14,13 @@ The lesson's ``python -m verl.trainer.main_ppo`` lines are composed with verl's 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shlex
 from pathlib import Path
 
 import pytest
 
+from verlings.dev.scripts import load_script
 from verlings.paths import EXERCISES, ROOT, SOLUTIONS
 
 LESSONS = [EXERCISES / "07" / "README.md", EXERCISES / "07" / "README.zh-CN.md"]
@@ -161,10 +161,7 @@ def _lines(program: str) -> list[tuple[str, list[str]]]:
 
 
 def _script_parser(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.build_parser()
+    return load_script(path).build_parser()
 
 
 SCRIPT_LINES = [
@@ -209,9 +206,7 @@ def test_the_failure_table_is_the_recorded_runs(lesson):
     import json
 
     script = ROOT / "scripts" / "record_agent_failures.py"
-    spec = importlib.util.spec_from_file_location("record_agent_failures", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(script)
     text = lesson.read_text(encoding="utf-8")
     marker = "<!-- agent_failures table -->"
     assert marker in text, f"{lesson.name}: §6's table marker is gone"

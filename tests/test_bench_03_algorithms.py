@@ -4,7 +4,6 @@ each arm's verl command is accepted by verl 0.9.1's config, and the plug-in's es
 A real run of every arm takes about 10 minutes each on 2 cores (the script, not a test, does that).
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -15,16 +14,14 @@ import sys
 import pytest
 
 from verlings import verl_config
+from verlings.dev.scripts import load_script
 from verlings.paths import EXERCISES, ROOT, SOLUTIONS
 
 SCRIPT = ROOT / "benchmarks" / "bench_03_algorithms.py"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_03_algorithms", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def _lesson_command(readme: str) -> list[str]:

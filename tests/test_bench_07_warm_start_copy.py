@@ -4,20 +4,17 @@ writes the wrong digits scores 0)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from verlings.dev.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _bench():
-    path = ROOT / "benchmarks" / "bench_07_warm_start_copy.py"
-    spec = importlib.util.spec_from_file_location("bench_07_warm_start_copy", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "benchmarks" / "bench_07_warm_start_copy.py")
 
 
 def _verl_sft_dataset(tmp_path, rows: list[dict]):

@@ -12,6 +12,7 @@ import pytest
 
 from verlings import target as target_mod
 from verlings.chapters import find_exercise, load_chapter
+from verlings.dev.scripts import load_script
 from verlings.grading import CRASHED, FAILED, PASSED, TIMEOUT, grade_chapter
 from verlings.paths import EXERCISES, ROOT, SOLUTIONS
 from verlings.stubs import pristine, replace_definitions, reset
@@ -261,13 +262,10 @@ def test_grader_table_on_stubs_points_at_hints_without_revealing_one(tmp_path):
 
 def test_grader_shows_the_lines_that_say_why(tmp_path):
     # population std in GRPO: the line that names the bug must reach the table, not only the first line
-    import importlib.util
 
     from verlings.dev.mutants import build_target
 
-    spec = importlib.util.spec_from_file_location("m03adv", ROOT / "tests" / "test_mutants_03_advantages.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(ROOT / "tests" / "test_mutants_03_advantages.py", "m03adv")
     target = build_target(next(m for m in module.MUTANTS if m.name == "grpo_population_std"), tmp_path / "t")
     proc = grader("03.grpo", "--target", str(target), env={"VERLINGS_STATE_DIR": str(tmp_path / "s")})
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -3,22 +3,19 @@ copied answer only, the contexts hold what the lesson says they hold, and a mode
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 from pathlib import Path
 
 import pytest
 
+from verlings.dev.scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _probe():
-    path = ROOT / "benchmarks" / "probe_07_copy_context.py"
-    spec = importlib.util.spec_from_file_location("probe_07_copy_context", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "benchmarks" / "probe_07_copy_context.py")
 
 
 @pytest.fixture(scope="module")
