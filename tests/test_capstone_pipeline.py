@@ -189,6 +189,40 @@ def test_warm_start_uses_the_cache_and_never_retrains_silently(tmp_path, monkeyp
         sft.warm_start(recipe)
 
 
+def test_two_processes_needing_one_warm_start_make_it_once(tmp_path, monkeypatch):
+    """Two pytest-xdist workers (here two threads: flock locks are per open file) asking for the same
+    recipe at once: one trains, the other waits on the lock, says so, and takes the cached result."""
+    import threading
+    import time
+
+    from verlings.capstone import sft
+
+    monkeypatch.setenv("VERLINGS_CACHE", str(tmp_path / "cache"))
+    recipe = Recipe(steps=2, n_rows=8)
+    trained = []
+
+    def fake_trainer(cmd, cwd, **kwargs):
+        trained.append(cwd)
+        time.sleep(1.0)  # long enough for the other thread to reach the lock
+        _fake_warm_start(Path(cwd) / "checkpoints" / f"global_step_{recipe.steps}", recipe)
+        hf = Path(cwd) / "checkpoints" / f"global_step_{recipe.steps}" / "hf"
+        hf.rename(hf.with_name("huggingface"))
+        return __import__("subprocess").CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(sft.subprocess, "run", fake_trainer)
+    results, lines = [], []
+    threads = [threading.Thread(target=lambda: results.append(sft.warm_start(recipe, log=lines.append)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+        time.sleep(0.2)
+    for t in threads:
+        t.join(timeout=60)
+    assert len(trained) == 1, f"the warm start was trained {len(trained)} times"
+    assert results == [sft.cache_dir(recipe) / "hf"] * 2
+    assert any("another process is making it" in line for line in lines), lines
+
+
 @pytest.mark.parametrize(("flag", "seed"), [([], 1), (["--sft-seed", "2"], 2)])
 def test_capstone_sft_seed_picks_the_demo_recipe_with_that_seed(tmp_path, monkeypatch, flag, seed):
     from dataclasses import replace
