@@ -251,6 +251,15 @@ def train(args: argparse.Namespace, log=print):
     )
 
 
+def load_hf(hf: Path):
+    """A Hugging Face folder's model and tokenizer, the model in fp32 as the CPU rollout runs it
+    (capstone.launcher.cpu_overrides): verl saves ``"dtype": "bfloat16"`` in config.json, which
+    transformers 5 would load it in by default."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(hf, dtype="float32"), AutoTokenizer.from_pretrained(hf)
+
+
 def train_verl(args: argparse.Namespace, log=print) -> tuple[dict, list[dict]]:
     """verl's SFT trainer on the course's recipe (steps, seed and precision from ``args``); the held-out
     evaluation of every saved checkpoint."""
@@ -258,8 +267,6 @@ def train_verl(args: argparse.Namespace, log=print) -> tuple[dict, list[dict]]:
     import subprocess
     import tempfile
     from dataclasses import asdict, replace
-
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from verlings.agent_rl import task
     from verlings.agent_rl.warm_start import RECIPE
@@ -280,9 +287,7 @@ def train_verl(args: argparse.Namespace, log=print) -> tuple[dict, list[dict]]:
             raise SystemExit(f"verl's SFT trainer failed (exit {code}); log: {work / 'sft.log'}")
         curve = []
         for step in range(every, args.steps + 1, every):
-            hf = work / "checkpoints" / f"global_step_{step}" / "huggingface"
-            tok = AutoTokenizer.from_pretrained(hf)
-            model = AutoModelForCausalLM.from_pretrained(hf, dtype="float32")
+            model, tok = load_hf(work / "checkpoints" / f"global_step_{step}" / "huggingface")
             point = evaluate(model, tok, task.TASK.held_out()[: args.n])
             curve.append({"step": step, **{k: point[k] for k in ("call_rate", "expr_match", "answer_copy")}})
             log(json.dumps(curve[-1]))
@@ -333,15 +338,10 @@ def main(argv: list[str] | None = None) -> int:
         model, tok, the_task, info = train(args)
         setting = {k: v for k, v in vars(args).items() if k not in ("hf", "record", "train")}
     else:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
         from verlings.agent_rl import task, warm_start
 
         hf = Path(args.hf) if args.hf else warm_start.warm_start()
-        # fp32 as the CPU rollout runs it (capstone.launcher.cpu_overrides); verl saves "dtype": "bfloat16" in
-        # config.json, which transformers 5 would load in by default
-        tok = AutoTokenizer.from_pretrained(hf)
-        model = AutoModelForCausalLM.from_pretrained(hf, dtype="float32")
+        model, tok = load_hf(hf)
         the_task, info, setting = task.TASK, {}, {"hf": str(hf), "n": args.n}
     result = {
         "setting": setting,
