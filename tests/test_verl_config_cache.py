@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import pickle
 
 import pytest
 from omegaconf import OmegaConf
@@ -24,7 +24,7 @@ def cache(tmp_path, monkeypatch):
 def test_a_remembered_composition_is_hydras(cache):
     fresh = verl_config.compose_with_hydra(GOOD)
     first, second = verl_config.compose(GOOD), verl_config.compose(GOOD)
-    assert len(list(cache.glob("compose-*.json"))) == 1
+    assert len(list(cache.glob("compose-*.pkl"))) == 1
     for cfg in (first, second):
         assert OmegaConf.to_container(cfg, resolve=False) == OmegaConf.to_container(fresh, resolve=False)
         assert OmegaConf.is_struct(cfg), "Hydra hands out a struct config: a misspelt key must still raise"
@@ -36,7 +36,7 @@ def test_other_overrides_are_composed_again(cache):
     a = verl_config.compose(GOOD)
     b = verl_config.compose([*GOOD, "actor_rollout_ref.rollout.n=3"])
     assert (a.actor_rollout_ref.rollout.n, b.actor_rollout_ref.rollout.n) == (1, 3)
-    assert len(list(cache.glob("compose-*.json"))) == 2
+    assert len(list(cache.glob("compose-*.pkl"))) == 2
 
 
 def test_remembered_verdicts_are_verls(cache):
@@ -51,8 +51,8 @@ def test_remembered_verdicts_are_verls(cache):
 
 def test_a_corrupt_cache_file_is_computed_again(cache):
     verl_config.compose(GOOD)
-    (stored,) = cache.glob("compose-*.json")
-    stored.write_text('{"algorithm": ', encoding="utf-8")  # a run killed mid-write (before os.replace existed)
+    (stored,) = cache.glob("compose-*.pkl")
+    stored.write_bytes(stored.read_bytes()[:100])  # a run killed mid-write (before os.replace existed)
     cfg = verl_config.compose(GOOD)
     assert cfg.algorithm.adv_estimator == "grpo"
-    assert json.loads(stored.read_text(encoding="utf-8"))["algorithm"]["adv_estimator"] == "grpo", "written again"
+    assert pickle.loads(stored.read_bytes()).algorithm.adv_estimator == "grpo", "written again"

@@ -33,9 +33,14 @@ PASSED, FAILED, CRASHED, TIMEOUT, SKIPPED = "passed", "failed", "crashed", "time
 # What every child pytest run needs, spelled out so the ini's addopts can be replaced: importlib
 # mode, the course plug-in, and no plug-ins that other packages register but the course never
 # uses (loading them costs seconds per run). Keep in step with pyproject's addopts.
+# Two of pytest's own are off too: `logging` attaches its handler to each of torch's ~40
+# non-propagating loggers around every test phase (no graded test reads logs), and
+# `unraisableexception` runs gc.collect() five times at the end of a run (~0.15 s with torch
+# loaded, on every watch save).
 PYTEST_FLAGS = (
     "--import-mode=importlib", "-p", "verlings.pytest_plugin", "-p", "no:cacheprovider",
     "-p", "no:hydra_pytest", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:platformdirs",
+    "-p", "no:logging", "-p", "no:unraisableexception",
 )
 
 

@@ -258,9 +258,10 @@ def _apply_budgets(config: pytest.Config, items: list[pytest.Item]) -> None:
     _state(config).reaches.update(budgets.reaches(ids, _state(config).target))
     if config.getoption("timeout", None) is not None:
         return  # --timeout on the command line (grader --test-timeout) wins over the budgets
+    seconds_of = {ex: budgets.budget(ex) for ex in ids}  # a lookup per exercise, not per test
     for item in items:
         ex = exercise_of(item)
-        seconds = budgets.budget(ex) if ex else None
+        seconds = seconds_of.get(ex) if ex else None
         if seconds is not None and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(seconds))
 

@@ -10,7 +10,9 @@ Both are pure functions of verl's installed files and their input, so both are r
 (``<cache>/verl_config/``, keyed by verl's version, the size and date of every file they read, and
 the overrides or the composed config): a second ``pytest exercises/03`` composes nothing and never
 imports verl. A learner's new overrides miss the cache and pay once; a cache file that does not
-load is ignored and written again.
+load is ignored and written again. A composition is stored pickled (with OmegaConf's version in its
+key): unpickling verl's ~5000-node config takes 0.016 s, building it again from JSON with
+``OmegaConf.create`` 0.08 s, and chapter 01's tests compose eleven times a run.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import pickle
 import tempfile
 import warnings
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +39,12 @@ def config_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "trainer" / "config"
 
 
+@cache
 def _stamp() -> str:
-    """verl's version and the size and date of every file a composition or a validation reads."""
+    """verl's version and the size and date of every file a composition or a validation reads.
+
+    Once per process (0.01 s each, eleven compositions a chapter 01 run): every grading run is a
+    process of its own, so a verl reinstalled between two runs is still seen."""
     root = config_dir().parent.parent  # site-packages/verl
     files = sorted(config_dir().rglob("*.yaml")) + sorted((root / "trainer" / "config").rglob("*.py"))
     files += [root / "utils" / "config.py", *sorted((root / "workers" / "config").rglob("*.py"))]
@@ -47,26 +55,28 @@ def _stamp() -> str:
     return "\n".join(parts)
 
 
-def _cache_file(kind: str, *key: str) -> Path:
+def _cache_file(kind: str, *key: str, suffix: str = ".json") -> Path:
     from verlings.fixtures.tokenizer import cache_root
 
     digest = hashlib.sha256("\0".join((_stamp(), *key)).encode("utf-8")).hexdigest()[:32]
-    return cache_root() / "verl_config" / f"{kind}-{digest}.json"
+    return cache_root() / "verl_config" / f"{kind}-{digest}{suffix}"
 
 
 def _remembered(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # absent, half-written by a killed run, or edited: compute again
+        data = path.read_bytes()
+        return pickle.loads(data) if path.suffix == ".pkl" else json.loads(data)
+    except Exception:
+        return None
 
 
 def _remember(path: Path, value: Any) -> None:
+    data = pickle.dumps(value) if path.suffix == ".pkl" else json.dumps(value).encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(value, out)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only cache only costs the next run the time
@@ -74,16 +84,14 @@ def _remember(path: Path, value: Any) -> None:
 
 def compose(overrides: Sequence[str]) -> Any:
     """The composed ``ppo_trainer`` DictConfig; Hydra's ``ConfigCompositionException`` on a bad override."""
-    from omegaconf import OmegaConf
+    from omegaconf import DictConfig, OmegaConf
 
-    path = _cache_file("compose", json.dumps(list(overrides)))
+    path = _cache_file("compose", json.dumps(list(overrides)), importlib.metadata.version("omegaconf"), suffix=".pkl")
     stored = _remembered(path)
-    if isinstance(stored, dict):
-        cfg = OmegaConf.create(stored)
-        OmegaConf.set_struct(cfg, True)  # as Hydra hands it out
-        return cfg
+    if isinstance(stored, DictConfig) and OmegaConf.is_struct(stored):
+        return stored
     cfg = compose_with_hydra(overrides)
-    _remember(path, OmegaConf.to_container(cfg, resolve=False))
+    _remember(path, cfg)
     return cfg
 
 
@@ -112,7 +120,8 @@ def rejection(cfg: Any) -> str | None:
     """verl's ``validate_config`` on ``cfg``: ``None`` when accepted, else ``"<Error>: <message>"``."""
     from omegaconf import OmegaConf
 
-    path = _cache_file("verdict", OmegaConf.to_yaml(cfg, resolve=False))
+    # JSON of the unresolved container: the same content as its YAML, in a tenth of the time
+    path = _cache_file("verdict", json.dumps(OmegaConf.to_container(cfg, resolve=False), sort_keys=True))
     stored = _remembered(path)
     if isinstance(stored, dict) and "verdict" in stored:
         return stored["verdict"]

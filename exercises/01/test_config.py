@@ -7,6 +7,7 @@ that verl accepts a config import verl (lazily, 3–5 s).
 
 import importlib.util
 import warnings
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ def _verl_config_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "trainer" / "config"
 
 
+@cache  # read-only here: verl's file, parsed once a run
 def _verl_defaults() -> dict:
     from omegaconf import OmegaConf
 
@@ -30,13 +32,13 @@ def _verl_defaults() -> dict:
 
 
 def _compose(overrides):
-    """The tests' own Hydra composition (independent of the learner's compose_config)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    """The tests' own Hydra composition (independent of the learner's compose_config).
 
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(_verl_config_dir()), version_base=None):
-        return compose(config_name="ppo_trainer", overrides=list(overrides))
+    verlings/verl_config.py composes as verl does and remembers the result on disk, keyed by the
+    overrides: a second run with unchanged overrides composes nothing."""
+    from verlings import verl_config
+
+    return verl_config.compose(list(overrides))
 
 
 def _verl_rejection(cfg) -> str | None:
@@ -232,8 +234,8 @@ def test_first_run_overrides_custom_sizes(tmp_path):
 
 
 @pytest.mark.exercise("01.first_run")
-def test_first_run_overrides_quote_paths(tmp_path):
-    odd = tmp_path / "my data, v=1 [it's]"
+def test_first_run_overrides_quote_paths():
+    odd = FIRST_RUN_DIR / "my data, v=1 [it's]"  # the same every run (the composition is remembered)
     files = [str(odd / "a.parquet"), str(odd / "b.parquet")]
     overrides = config.first_run_overrides(model_path=str(odd / "model"), train_files=files,
                                            val_files=str(odd / "test.parquet"))

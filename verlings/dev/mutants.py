@@ -176,9 +176,6 @@ def graded_failures(
                 *PYTEST_FLAGS,
                 "-p",
                 "no:benchmark",
-                # its cleanup runs gc.collect() five times, seconds per run with torch loaded
-                "-p",
-                "no:unraisableexception",
                 *extra_args,
             ],
             plugins=[outcomes],

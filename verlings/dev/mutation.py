@@ -212,7 +212,7 @@ def run_mutant(mutation: Mutation) -> str:
             with contextlib.redirect_stdout(io.StringIO()):
                 pytest.main(
                     [*map(str, _test_files(mutation.module)), "--target", tmp, "-x", "-q", "--no-header",
-                     "-o", "addopts=", *PYTEST_FLAGS, "-p", "no:benchmark", "-p", "no:unraisableexception"],
+                     "-o", "addopts=", *PYTEST_FLAGS, "-p", "no:benchmark"],
                     plugins=[kinds],
                 )
     finally:
