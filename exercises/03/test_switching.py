@@ -44,8 +44,6 @@ def _composed(algorithm: str, micro_batch_size_per_gpu: int | None = 1):
 
 @cache
 def _composed_with(switch_overrides, algorithm: str, micro_batch_size_per_gpu: int | None):
-    from hydra.errors import ConfigCompositionException
-
     from verlings import verl_config
 
     micro = {} if micro_batch_size_per_gpu is None else {"micro_batch_size_per_gpu": micro_batch_size_per_gpu}
@@ -57,7 +55,12 @@ def _composed_with(switch_overrides, algorithm: str, micro_batch_size_per_gpu: i
     )
     try:
         return verl_config.compose(_base() + overrides)
-    except ConfigCompositionException as exc:
+    except Exception as exc:
+        # Hydra is imported only here: a remembered composition needs none of it (60 ms a run)
+        from hydra.errors import ConfigCompositionException
+
+        if not isinstance(exc, ConfigCompositionException):
+            raise
         raise AssertionError(
             f"Hydra cannot compose verl's config with your {algorithm!r} overrides: {exc}\n"
             "  a key that verl's config does not have needs '+key=value'\n"
