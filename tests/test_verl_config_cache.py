@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import pytest
@@ -56,3 +57,15 @@ def test_a_corrupt_cache_file_is_computed_again(cache):
     cfg = verl_config.compose(GOOD)
     assert cfg.algorithm.adv_estimator == "grpo"
     assert pickle.loads(stored.read_bytes()).algorithm.adv_estimator == "grpo", "written again"
+
+
+def test_the_cache_keeps_only_the_newest_files(cache, monkeypatch):
+    monkeypatch.setattr(verl_config, "KEEP_FILES", 2)
+    cache.mkdir(parents=True)
+    for i, name in enumerate(("compose-old.pkl", "verdict-old.json")):
+        (cache / name).write_text("{}", encoding="utf-8")
+        os.utime(cache / name, ns=(i, i))  # long ago
+    verl_config.compose(GOOD)
+    verl_config.rejection(verl_config.compose(GOOD))
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["compose", "verdict"]
+    assert not (cache / "compose-old.pkl").exists() and not (cache / "verdict-old.json").exists()

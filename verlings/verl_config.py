@@ -78,8 +78,27 @@ def _remember(path: Path, value: Any) -> None:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(tmp, path)
+        _prune(path.parent)
     except OSError:
         pass  # a read-only cache only costs the next run the time
+
+
+# Each config a learner tries is a new file (~95 kB composed, <1 kB a verdict): the oldest go first.
+KEEP_FILES = 400
+
+
+def _prune(folder: Path) -> None:
+    entries = []
+    for entry in os.scandir(folder):
+        try:
+            entries.append((entry.stat().st_mtime_ns, entry.path))
+        except OSError:
+            continue  # removed by another run meanwhile
+    for _, old in sorted(entries, reverse=True)[KEEP_FILES:]:
+        try:
+            os.unlink(old)
+        except OSError:
+            pass
 
 
 def compose(overrides: Sequence[str]) -> Any:
