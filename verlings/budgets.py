@@ -58,12 +58,22 @@ def _names_used(node: ast.AST) -> set[str]:
     return used
 
 
-@cache
-def _call_graph(path: Path, mtime: float) -> dict[str, set[str]]:
+def _call_graph(path: Path) -> dict[str, set[str]]:
     """Top-level function/class name -> names its body uses, for one module file."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
+        source = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return {}
+    return _call_graph_of(source)
+
+
+# Keyed by the source, not the path: the course's mutant runner grades hundreds of copied targets
+# in one process, each a new folder whose modules are, all but one, the same text.
+@cache
+def _call_graph_of(source: str) -> dict[str, set[str]]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
         return {}
     return {
         node.name: _names_used(node)
@@ -84,7 +94,7 @@ def reaches(exercise_ids: set[str], target: Path) -> dict[str, set[str]]:
         for module in sorted({e.module for e in chapter.exercises}):
             path = target / chapter_id / f"{module}.py"
             if path.is_file():
-                for name, used in _call_graph(path, path.stat().st_mtime).items():
+                for name, used in _call_graph(path).items():
                     graph.setdefault(name, set()).update(used)
         graded = {f for e in chapter.exercises for f in e.functions}
         for ex in chapter.exercises:
