@@ -330,6 +330,8 @@ def _short_failure(excinfo: pytest.ExceptionInfo) -> str | None:
     """A one-screen message for stubs and unusable learner code, instead of a traceback."""
     if excinfo.errisinstance(target_mod.LearnerCodeError):
         return f"{type(excinfo.value).__name__}: {excinfo.value}"
+    if excinfo.errisinstance(target_mod.StubsNeeded):
+        return f"NotImplementedError: {excinfo.value}"
     if excinfo.errisinstance(NotImplementedError):
         entry = excinfo.traceback[-1]
         where = f"{display(Path(str(entry.path)))}:{entry.lineno + 1}"

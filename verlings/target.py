@@ -45,6 +45,11 @@ class LearnerCodeError(AssertionError):
     """The learner's module or function cannot be used as it is (not a harness bug)."""
 
 
+class StubsNeeded(NotImplementedError):
+    """A run needs learner functions of other chapters that are still stubs; the message names
+    each one (file, function, exercise, lesson section), so no "raised at" line is added."""
+
+
 def resolve(solutions: bool = False, target: str | os.PathLike | None = None, ini: str | None = None) -> Path:
     """The target folder for these settings: CLI flags > environment > ini > exercises/."""
     if solutions and target:

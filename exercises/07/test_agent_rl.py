@@ -227,6 +227,17 @@ def _call_each_function_once(tmp: Path) -> None:
     agent.compute_score(data_source="verlings/mul", solution_str="1", ground_truth="1", extra_info={})
 
 
+def _no_stub_in_what_the_run_uses() -> None:
+    """The run also trains with chapter 05's parser, tool and loop and chapter 03's estimator:
+    a stub there is named now, not after minutes of warm start and a failed verl run."""
+    from verlings import target
+    from verlings.agent_rl.preflight import stubs_the_run_needs
+
+    problem = stubs_the_run_needs(target.active())
+    if problem:
+        raise target.StubsNeeded(problem)
+
+
 @pytest.fixture(scope="module")
 def agent_run(tmp_path_factory):
     """One real run (warm start cached under .verlings/cache) for all training checks."""
@@ -236,6 +247,7 @@ def agent_run(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("agent-run")
     _call_each_function_once(tmp)
+    _no_stub_in_what_the_run_uses()
     missing = engine_missing()
     if missing:
         pytest.skip(missing)

@@ -72,6 +72,7 @@ def _print_rates(summary: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     from verlings import target as target_mod
     from verlings.agent_rl import launcher, metrics
+    from verlings.agent_rl.preflight import stubs_the_run_needs
     from verlings.agent_rl.warm_start import warm_start
     from verlings.capstone.cli import activate_target
     from verlings.capstone.launcher import choose_device, engine_missing
@@ -86,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --steps and --max-turns must be at least 1")
         return 2
     out = Path(args.out) if args.out else STATE_DIR / "agent" / ("demo" if args.plot else "run")
+    problem = stubs_the_run_needs(root)  # milliseconds, before minutes of warm start and start-up
+    if problem:
+        print(problem)
+        return 1
     device = args.device or choose_device()
     missing = engine_missing(device=device)
     if missing:
