@@ -109,6 +109,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         name = item.path.name
         if name not in SERIAL_FILES:
+            if _uses_a_module_fixture(item):
+                # one xdist worker runs the file, so its module fixture (a grading worker, a
+                # composed config, a server) is made once, not once on every worker that gets a test
+                item.add_marker(pytest.mark.xdist_group(f"module-{name}"))
             continue
         group = SERIAL_FILES[name]
         if group is None:  # test_course: the tests of one chapter (or one unit, "06.training") share its grading
@@ -117,6 +121,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group = f"chapter-{getattr(chapter, 'id', chapter)}" if chapter else None
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _uses_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(getattr(d, "scope", None) == "module" for chain in defs for d in chain)
 
 
 @pytest.hookimpl(optionalhook=True)
