@@ -145,6 +145,10 @@ def _preload() -> None:
         from verlings import hydra_cache
 
         hydra_cache.prewarm()
+    with contextlib.suppress(Exception):  # test files rewritten once, not in every forked run
+        from verlings import rewrite_cache
+
+        rewrite_cache.prewarm(rewrite_cache.course_test_files())
     with contextlib.suppress(Exception):  # imports must not leave Hydra initialised
         from hydra.core.global_hydra import GlobalHydra
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from verlings import rewrite_cache
 from verlings.grading import PYTEST_FLAGS
 from verlings.paths import EXERCISES, SOLUTIONS
 
@@ -158,6 +159,7 @@ def graded_failures(
     # the course test that runs this mutant (pytest sets it; the run below overwrites it)
     caller = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     preload()
+    rewrite_cache.install()  # each mutant's run imports the same test files again
     # torch/transformers/verl are already loaded: freezing them out of the collector keeps pytest's
     # end-of-run gc sweeps from costing seconds per mutant.
     gc.freeze()
