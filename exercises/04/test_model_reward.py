@@ -74,7 +74,7 @@ async def test_score_texts_empty_list_sends_nothing(reward_server):
 
 @pytest.mark.exercise("04.score_texts")
 async def test_score_texts_bounds_concurrency(reward_server):
-    reward_server.configure(delay_s=0.3)  # every request takes 0.3 s, so requests overlap
+    reward_server.configure(delay_s=0.15)  # every request takes 0.15 s, so requests overlap
     texts = TEXTS[:12]  # batch_size 2 → 6 requests, at most 3 at a time
     seen = await _score(url=reward_server.url, texts=texts, batch_size=2, max_concurrency=3)
     assert_close(seen, reward_server.expected(texts), what="scores with a slow server")
@@ -99,7 +99,7 @@ async def test_score_texts_concurrency_one_is_sequential(reward_server):
 @pytest.mark.exercise("04.score_texts")
 async def test_score_texts_keeps_order_when_replies_are_shuffled(reward_server):
     # Each batch waits a different, seeded extra time: replies arrive in a shuffled order.
-    reward_server.configure(jitter_s=0.3, seed=1)
+    reward_server.configure(jitter_s=0.15, seed=1)
     texts = TEXTS[:10]
     seen = await _score(url=reward_server.url, texts=texts, batch_size=1, max_concurrency=10)
     assert_close(seen, reward_server.expected(texts), what="scores when replies come back out of order",
