@@ -94,6 +94,14 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.dist = "loadgroup"
 
 
+def pytest_configure_node(node) -> None:  # xdist, controller: what each worker is told
+    # A worker parses only the command line, never the options set above: without this it would
+    # not know the run is --dist loadgroup, leave the tests' xdist_group marks unread, and the
+    # controller would deal every test out singly (a module fixture made on every worker, the
+    # "heavy" training runs side by side).
+    node.workerinput["verlings_loadgroup"] = node.config.getvalue("dist") == "loadgroup"
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     global _slow_left_out
@@ -121,6 +129,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group = f"chapter-{getattr(chapter, 'id', chapter)}" if chapter else None
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+    if getattr(config, "workerinput", {}).get("verlings_loadgroup"):
+        _suffix_groups(items)
+
+
+def _suffix_groups(items: list[pytest.Item]) -> None:
+    """What xdist's worker does for --dist loadgroup: ``<nodeid>@<group>``, which tells the
+    controller's scheduler to keep a group on one worker. xdist 3.8 writes ``item._nodeid``,
+    which pytest 9.2 no longer reads (its node ids are ``item._id``), so here it is done for both."""
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks}
+        if not names or "@" in item.nodeid:
+            continue
+        nodeid = f"{item.nodeid}@{'_'.join(sorted(names))}"
+        if hasattr(item, "_id"):
+            from _pytest.nodeid import coerce_node_id
+
+            item._id = coerce_node_id(nodeid)
+        else:
+            item._nodeid = nodeid
 
 
 def _uses_a_module_fixture(item: pytest.Item) -> bool:

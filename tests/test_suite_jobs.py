@@ -1,9 +1,14 @@
-"""How many xdist workers ``python -m pytest tests`` starts when VERLINGS_TEST_JOBS is unset."""
+"""How ``python -m pytest tests`` spreads over xdist workers: how many when VERLINGS_TEST_JOBS is
+unset, and that a file's module fixture and an ``xdist_group`` keep their tests on one worker."""
+
+import shutil
 
 import pytest
 
 from verlings.dev.scripts import load_script
 from verlings.paths import ROOT
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
@@ -35,3 +40,35 @@ def test_the_slow_tests_run_one_worker_a_core(conftest, monkeypatch):
 def test_available_memory_is_read_from_proc_meminfo(conftest):
     memory = conftest._available_memory_gb()
     assert memory is None or 0 < memory < 2**20
+
+
+MODULE_FIXTURE_FILE = """
+import os
+import pytest
+
+@pytest.fixture(scope="module")
+def made():
+    with open(os.environ["MADE_LOG"], "a") as log:
+        log.write(os.environ.get("PYTEST_XDIST_WORKER", "main") + "\\n")
+
+@pytest.mark.parametrize("i", range(8))
+def test_uses_it(made, i):
+    pass
+"""
+
+
+@pytest.mark.timeout(300)
+def test_a_module_fixture_is_made_once_under_xdist(pytester, tmp_path, monkeypatch):
+    # pytest 9.2 reads node ids from item._id, xdist 3.8 writes its @group suffix to item._nodeid:
+    # without the course conftest's own suffix the 8 tests are dealt out to both workers.
+    (pytester.path / "tests").mkdir()
+    shutil.copy2(ROOT / "tests" / "conftest.py", pytester.path / "tests" / "conftest.py")
+    (pytester.path / "tests" / "test_module_fixture.py").write_text(MODULE_FIXTURE_FILE)
+    (pytester.path / "tests" / "test_other.py").write_text("def test_a():\n    pass\n\ndef test_b():\n    pass\n")
+    log = tmp_path / "made.log"
+    monkeypatch.setenv("MADE_LOG", str(log))
+    monkeypatch.setenv("VERLINGS_TEST_JOBS", "2")
+    result = pytester.runpytest_subprocess("tests", "-p", "no:cacheprovider", "-p", "no:randomly")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*2 workers*", "*10 passed*"])
+    assert len(log.read_text().split()) == 1, f"made on {log.read_text().split()}"
