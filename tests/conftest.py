@@ -94,6 +94,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.dist = "loadgroup"
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown where xdist is absent or -p no:xdist
 def pytest_configure_node(node) -> None:  # xdist, controller: what each worker is told
     # A worker parses only the command line, never the options set above: without this it would
     # not know the run is --dist loadgroup, leave the tests' xdist_group marks unread, and the
