@@ -66,7 +66,7 @@ def _remembered(path: Path) -> Any:
     try:
         data = path.read_bytes()
         return pickle.loads(data) if path.suffix == ".pkl" else json.loads(data)
-    except Exception:
+    except Exception:  # absent, half-written by a killed run, edited, or an unpicklable old file: compute again
         return None
 
 
