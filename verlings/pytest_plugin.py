@@ -9,6 +9,7 @@ teacher's extra tests outside the course folder get it too.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,28 @@ def _cuda_available() -> bool:
     except ImportError:
         return False
     return torch.cuda.is_available()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session):
+    """Collect with the cyclic garbage collector off, then freeze what collection made.
+
+    Collecting imports torch and the test modules: about a million long-lived objects. Each full
+    collection walks all of them (0.07 s with torch loaded), and a chapter 03 run paid five, 0.35 s
+    of its 3 s; Hypothesis forces one more on its first test. Frozen, they are never walked again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if gc.get_freeze_count():
+            # pytest ran before in this process (the mutant runner, a warm worker's child): collect
+            # first, or the earlier runs' garbage would be frozen for good. Only unfrozen objects are walked.
+            gc.collect()
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
