@@ -5,7 +5,6 @@ is the flattened ``ppo_trainer`` config that verl generates and ships. Only the 
 that verl accepts a config import verl (lazily, 3–5 s).
 """
 
-import importlib.util
 import warnings
 from functools import cache
 from pathlib import Path
@@ -18,17 +17,13 @@ from verlings.testing import assert_equal, hint_line
 config = learner_module("01", "config")
 
 
-def _verl_config_dir() -> Path:
-    spec = importlib.util.find_spec("verl")
-    assert spec is not None, "verl is not installed — run `python grader.py doctor`"
-    return Path(next(iter(spec.submodule_search_locations))) / "trainer" / "config"
-
-
 @cache  # read-only here: verl's file, parsed once a run
 def _verl_defaults() -> dict:
     from omegaconf import OmegaConf
 
-    return OmegaConf.to_container(OmegaConf.load(_verl_config_dir() / "_generated_ppo_trainer.yaml"))
+    from verlings import verl_config
+
+    return OmegaConf.to_container(OmegaConf.load(verl_config.config_dir() / "_generated_ppo_trainer.yaml"))
 
 
 def _compose(overrides):
