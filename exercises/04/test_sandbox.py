@@ -32,6 +32,7 @@ from verlings.testing import assert_equal
 sandbox = learner_module("04", "sandbox")
 
 SLACK_S = 2.5  # start-up and clean-up allowance on a busy machine
+GRANDCHILD_TIMEOUTS_S = (1.0, 3.0, 6.0)  # tried in turn until the program is seen to start
 
 
 def _run(code: str, **kw):
@@ -393,7 +394,7 @@ def test_run_code_keeps_unicode():
     "program", ["while True:\n    pass\n", "import time\ntime.sleep(60)\n"], ids=["busy_loop", "sleep"]
 )
 def test_run_code_times_out(program):
-    result, wall = _run(program, timeout_s=1.0)
+    result, wall = _run(program, timeout_s=0.5)
     assert_equal(
         result.timed_out,
         True,
@@ -402,7 +403,7 @@ def test_run_code_times_out(program):
         + (" — sleeping uses no CPU, so only a wall-clock timeout catches it" if "sleep" in program else ""),
     )
     assert result.exit_code != 0, f"a killed program has a non-zero (negative) exit code, got {result.exit_code}"
-    assert wall < 1.0 + SLACK_S, f"run_code took {wall:.1f}s for timeout_s=1.0 — is the wall-clock timeout applied?"
+    assert wall < 0.5 + SLACK_S, f"run_code took {wall:.1f}s for timeout_s=0.5 — is the wall-clock timeout applied?"
 
 
 @pytest.mark.exercise("04.run_code")
@@ -639,8 +640,16 @@ def test_grandchild_is_killed_on_timeout(weaker_guard_only):
     marker = f"verlings-grandchild-{uuid.uuid4().hex}"
     program = _native_spawn_code(marker) + "import time\nprint('spawned', flush=True)\ntime.sleep(60)\n"
     try:
-        result, _ = _run(program, timeout_s=3.0, jail=False)
-        assert "spawned" in result.stdout, f"the test's grandchild did not start: {result.stderr[-300:]!r}"
+        # The program must be seen to start its grandchild before the timeout. 1 s is plenty on an
+        # idle machine; a crowded one gets longer tries rather than a 3 s wait for everyone.
+        for timeout_s in GRANDCHILD_TIMEOUTS_S:
+            result, _ = _run(program, timeout_s=timeout_s, jail=False)
+            if "spawned" in result.stdout:
+                break
+            _kill_all(_processes_with(marker))
+        assert "spawned" in result.stdout, (
+            f"the test's grandchild did not start within {timeout_s} s: {result.stderr[-300:]!r}"
+        )
         alive = _survivors(marker)
         assert not alive, (
             f"a grandchild (pid {alive}) outlived the timeout — kill the whole process group "
@@ -813,7 +822,9 @@ def test_code_reward_accepts_json_test_cases():
 @pytest.mark.exercise("04.code_reward")
 def test_code_reward_hostile_program_scores_zero():
     start = time.monotonic()
-    seen = sandbox.code_reward(solution_str=_response("while True:\n    pass\n"), test_cases=ADD_ONE[:2], timeout_s=0.5)
+    seen = sandbox.code_reward(
+        solution_str=_response("while True:\n    pass\n"), test_cases=ADD_ONE[:2], timeout_s=0.25
+    )
     wall = time.monotonic() - start
     assert_equal(
         seen,
@@ -821,7 +832,7 @@ def test_code_reward_hostile_program_scores_zero():
         what="code_reward of an infinite loop",
         why="a timed-out run passes nothing",
     )
-    assert wall < 2 * 0.5 + 2 * SLACK_S, f"took {wall:.1f}s — is timeout_s passed on to run_code?"
+    assert wall < 2 * 0.25 + 2 * SLACK_S, f"took {wall:.1f}s — is timeout_s passed on to run_code?"
 
 
 @pytest.mark.exercise("04.code_reward")
