@@ -106,3 +106,57 @@ def test_watch_names_a_missing_chapter_and_suggests_the_nearest_exercise():
     with pytest.raises(KeyError, match=r"did you mean 03\.gae"):
         _check_where("03.gea")
     assert _check_where("3") == "03"
+
+
+class _AliveWorker:
+    def alive(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_module_whose_tests_mostly_wait_is_graded_one_run_per_exercise_at_once(target, monkeypatch):
+    import threading
+
+    from verlings import watch as watch_mod
+    from verlings.grading import ExerciseResult, TestResult
+
+    ids = _ids("03", "masks")
+    runs: list[set[str]] = []
+    test_s = {"value": 0.01}  # what each exercise's one test took, as the next verdicts will say
+    two_at_once = threading.Barrier(2, timeout=10)
+    waiting = []
+
+    def fake_grade_chapter(chapter, target, *, only, worker, narrow):
+        runs.append(set(only))
+        if len(only) == 1 and len(waiting) < 2:
+            waiting.append(only)
+            two_at_once.wait()  # BrokenBarrierError unless the first two runs are under way together
+        results = [
+            ExerciseResult(e, PASSED, [TestResult(f"t::{e.id}", e.id, PASSED, test_s["value"])])
+            for e in chapter.exercises if e.id in only
+        ]
+        return type("R", (), {"exercises": results})()
+
+    monkeypatch.setattr(watch_mod, "grade_chapter", fake_grade_chapter)
+    session = WatchSession(target, "en", Console(file=io.StringIO(), width=120), Progress())
+    session.worker = _AliveWorker()
+    exercises = [find_exercise(i) for i in ids]
+
+    session.grade(exercises)  # nothing known yet: one run
+    assert runs == [set(ids)]
+    session.grade(exercises)  # 0.01 s of test time each: still one run (forks would cost more)
+    assert runs[1:] == [set(ids)]
+
+    test_s["value"] = 1.0  # the sandbox's kind of module: its tests wait
+    session.grade(exercises)  # recorded above at 0.01 s: one run, which records 1.0 s each
+    runs.clear()
+    session.grade(exercises)
+    assert sorted(map(sorted, runs)) == sorted([[i] for i in ids]), runs
+    assert all(session.status[i] == PASSED for i in ids)
+
+    session.worker = None  # fresh interpreters: never split
+    runs.clear()
+    session.grade(exercises)
+    assert runs == [set(ids)]
