@@ -32,7 +32,7 @@ from verlings.testing import assert_equal
 sandbox = learner_module("04", "sandbox")
 
 SLACK_S = 2.5  # start-up and clean-up allowance on a busy machine
-GRANDCHILD_TIMEOUTS_S = (1.0, 3.0, 6.0)  # tried in turn until the program is seen to start
+GRANDCHILD_TIMEOUTS_S = (0.5, 2.0, 6.0)  # tried in turn until the program is seen to start
 
 
 def _run(code: str, **kw):
@@ -640,8 +640,8 @@ def test_grandchild_is_killed_on_timeout(weaker_guard_only):
     marker = f"verlings-grandchild-{uuid.uuid4().hex}"
     program = _native_spawn_code(marker) + "import time\nprint('spawned', flush=True)\ntime.sleep(60)\n"
     try:
-        # The program must be seen to start its grandchild before the timeout. 1 s is plenty on an
-        # idle machine; a crowded one gets longer tries rather than a 3 s wait for everyone.
+        # The program must be seen to start its grandchild before the timeout. Half a second is plenty
+        # on an idle machine (it starts in ~0.05 s); a crowded one gets longer tries, not a 3 s wait for everyone.
         for timeout_s in GRANDCHILD_TIMEOUTS_S:
             result, _ = _run(program, timeout_s=timeout_s, jail=False)
             if "spawned" in result.stdout:
@@ -704,10 +704,10 @@ def test_fork_storm_is_contained():
     program = "for _ in range(20):\n" + "".join(f"    {line}\n" for line in spawn)
     program += "import time\ntime.sleep(60)\n"
     try:
-        _, wall = _run(program, timeout_s=1.0)
+        _, wall = _run(program, timeout_s=0.5)
         alive = _survivors(marker)
         assert not alive, f"{len(alive)} forked processes survived the sandbox — kill the process group"
-        assert wall < 1.0 + SLACK_S, f"took {wall:.1f}s"
+        assert wall < 0.5 + SLACK_S, f"took {wall:.1f}s"
     finally:
         _kill_all(_processes_with(marker))
 
