@@ -42,6 +42,7 @@ from pathlib import Path
 
 import pytest
 
+from verlings.dev.mutants import MUTANT_RUN_FLAGS, without_shrinking
 from verlings.grading import PYTEST_FLAGS
 from verlings.paths import EXERCISES, ROOT, SOLUTIONS
 
@@ -209,10 +210,10 @@ def run_mutant(mutation: Mutation) -> str:
             shutil.copytree(SOLUTIONS / chapter, Path(tmp) / chapter, ignore=shutil.ignore_patterns("__pycache__"))
             (Path(tmp) / chapter / f"{name}.py").write_text(mutation.source, encoding="utf-8")
             # pytest's own output is noise here: the outcome is read from the typed kinds
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), without_shrinking():
                 pytest.main(
                     [*map(str, _test_files(mutation.module)), "--target", tmp, "-x", "-q", "--no-header",
-                     "-o", "addopts=", *PYTEST_FLAGS, "-p", "no:benchmark"],
+                     "-o", "addopts=", *PYTEST_FLAGS, *MUTANT_RUN_FLAGS, "-p", "no:benchmark"],
                     plugins=[kinds],
                 )
     finally:
