@@ -158,7 +158,8 @@ def test_tests_not_run_after_a_timeout_leave_the_next_module_clean(tmp_path):
     adv = tmp_path / "03" / "advantages.py"
     adv.write_text(adv.read_text() + "\n\ndef compute_gae_advantage_return(*args, **kwargs):\n    while True:\n"
                    "        pass\n")
-    result = grade_chapter(load_chapter("03"), tmp_path, only={"03.gae", "03.tis"})
+    # 2 s a test (not chapter.toml's budget, which test_after_one_timeout_... uses): the loop busy-waits it out
+    result = grade_chapter(load_chapter("03"), tmp_path, only={"03.gae", "03.tis"}, test_timeout=2)
     by_id = {r.exercise.id: r for r in result.exercises}
     assert by_id["03.gae"].status == TIMEOUT
     assert by_id["03.tis"].status == PASSED, by_id["03.tis"].message
@@ -183,7 +184,7 @@ def test_a_hang_inside_a_called_function_stops_its_other_callers(tmp_path):
         def compute_reinforce_plus_plus_outcome_advantage(*args, **kwargs):
             return masked_mean(None, None)
     """))
-    result = grade_chapter(load_chapter("03"), tmp_path, only={"03.gae", "03.reinforce_pp"})
+    result = grade_chapter(load_chapter("03"), tmp_path, only={"03.gae", "03.reinforce_pp"}, test_timeout=2)
     tests = [t for r in result.exercises for t in r.tests]
     assert len([t for t in tests if t.headline.startswith("Timeout:")]) == 1, [t.headline for t in tests]
     rpp = {r.exercise.id: r for r in result.exercises}["03.reinforce_pp"]

@@ -272,11 +272,13 @@ def run_code(code, stdin="", timeout_s=2.0, memory_mb=256, jail=True):
         ["test_code_reward_edge_inputs"],
     ),
     (
+        # its own time-out instead of timeout_s: 4 s a case is past what the test allows two cases
+        # (2 x 0.25 s + slack), and the hostile busy loop burns 8 s of CPU, not 20
         Mutant(
             "code_reward_own_timeout",
             "04.code_reward",
             "sandbox",
-            replace={'stdin=case["input"], timeout_s=timeout_s,': 'stdin=case["input"], timeout_s=10.0,'},
+            replace={'stdin=case["input"], timeout_s=timeout_s,': 'stdin=case["input"], timeout_s=4.0,'},
         ),
         ["test_code_reward_hostile_program_scores_zero"],
     ),
