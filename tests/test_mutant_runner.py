@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from verlings.dev.mutants import Mutant, caught
@@ -67,3 +69,34 @@ def test_lazy_imports_are_done_before_the_graded_tests_run():
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "[]", f"not imported by preload(): {proc.stdout}"
+
+
+def _first_failing_example(shrink: bool) -> int:
+    """The x that a property failing for every x >= 1000 reports (derandomized: the same every run)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from verlings.dev.mutants import without_shrinking
+
+    seen: list[int] = []
+
+    @settings(derandomize=True, database=None, deadline=None, max_examples=200)
+    @given(st.integers(0, 10**9))
+    def prop(x):
+        seen.append(x)
+        assert x < 1000
+
+    with without_shrinking() if not shrink else contextlib.nullcontext():
+        with pytest.raises(AssertionError):
+            prop()
+    return seen[-1]  # the example replayed for the report
+
+
+def test_mutant_runs_keep_the_first_failing_example_and_shrinking_comes_back_after():
+    from hypothesis.internal.conjecture.engine import ConjectureRunner
+
+    before = ConjectureRunner.shrink_interesting_test_cases
+    unshrunk = _first_failing_example(shrink=False)
+    assert ConjectureRunner.shrink_interesting_test_cases is before, "the runner's shrink step is restored"
+    assert unshrunk > 1000, f"{unshrunk}: shrunk all the same"
+    assert _first_failing_example(shrink=True) == 1000, "outside the block a failure is shrunk to the smallest"
