@@ -4,7 +4,7 @@
 the slow tests one per core) when it is given folders; a single file or test runs in one process,
 as does ``-n 0``. ``VERLINGS_TEST_JOBS=N`` sets the number.
 Tests that must not share the machine with each other (the capstone's training runs, Ray) run
-in one group, one after the other; tests that grade a chapter share that chapter's grading.
+in one group, one after the other; the tests that grade chapters run in one group (one warm worker grades them all).
 
 Tests marked ``slow`` (a real verl training run, Ray, a vLLM server) are left out unless ``-m`` is
 given: ``python -m pytest tests`` is the quick suite, ``python -m pytest tests -m slow`` the rest,
@@ -124,10 +124,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.xdist_group(f"module-{name}"))
             continue
         group = SERIAL_FILES[name]
-        if group is None:  # test_course: the tests of one chapter (or one unit, "06.training") share its grading
+        if group is None:
+            # test_course: one group, so that one warm worker grades every chapter (a zygote on each
+            # of 4 xdist workers was 20 s of CPU); a real training run (unit "06.training", slow) is
+            # a group of its own, so the two of them still run side by side in the slow suite
             params = item.callspec.params if hasattr(item, "callspec") else {}
-            chapter = params.get("chapter") or params.get("unit")
-            group = f"chapter-{getattr(chapter, 'id', chapter)}" if chapter else None
+            unit = str(params.get("unit", ""))
+            group = f"course-{unit}" if "." in unit else "course"
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
     if getattr(config, "workerinput", {}).get("verlings_loadgroup"):
