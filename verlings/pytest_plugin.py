@@ -35,6 +35,7 @@ class _State:
 
 
 STATE = pytest.StashKey[_State]()
+_froze_before = False  # this process's GC state, not one run's: see pytest_collection
 
 
 def _state(config: pytest.Config) -> _State:
@@ -140,16 +141,19 @@ def pytest_collection(session: pytest.Session):
     collection walks all of them (0.07 s with torch loaded), and a chapter 03 run paid five, 0.35 s
     of its 3 s; Hypothesis forces one more on its first test. Frozen, they are never walked again.
     """
+    global _froze_before
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         return (yield)
     finally:
-        if gc.get_freeze_count():
-            # pytest ran before in this process (the mutant runner, a warm worker's child): collect
-            # first, or the earlier runs' garbage would be frozen for good. Only unfrozen objects are walked.
+        if _froze_before:
+            # pytest ran before in this process (the mutant runner): collect first, or the earlier
+            # runs' garbage would be frozen for good. Only unfrozen objects are walked. (Not
+            # gc.get_freeze_count(): it counts the frozen objects one by one, 0.06 s with torch.)
             gc.collect()
         gc.freeze()
+        _froze_before = True
         if was_enabled:
             gc.enable()
 
