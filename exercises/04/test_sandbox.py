@@ -32,7 +32,7 @@ from verlings.testing import assert_equal
 sandbox = learner_module("04", "sandbox")
 
 SLACK_S = 2.5  # start-up and clean-up allowance on a busy machine
-GRANDCHILD_TIMEOUTS_S = (0.5, 2.0, 6.0)  # tried in turn until the program is seen to start
+GRANDCHILD_TIMEOUTS_S = (0.3, 2.0, 6.0)  # tried in turn until the program is seen to start
 
 
 def _run(code: str, **kw):
@@ -394,7 +394,7 @@ def test_run_code_keeps_unicode():
     "program", ["while True:\n    pass\n", "import time\ntime.sleep(60)\n"], ids=["busy_loop", "sleep"]
 )
 def test_run_code_times_out(program):
-    result, wall = _run(program, timeout_s=0.5)
+    result, wall = _run(program, timeout_s=0.3)
     assert_equal(
         result.timed_out,
         True,
@@ -403,7 +403,7 @@ def test_run_code_times_out(program):
         + (" — sleeping uses no CPU, so only a wall-clock timeout catches it" if "sleep" in program else ""),
     )
     assert result.exit_code != 0, f"a killed program has a non-zero (negative) exit code, got {result.exit_code}"
-    assert wall < 0.5 + SLACK_S, f"run_code took {wall:.1f}s for timeout_s=0.5 — is the wall-clock timeout applied?"
+    assert wall < 0.3 + SLACK_S, f"run_code took {wall:.1f}s for timeout_s=0.3 — is the wall-clock timeout applied?"
 
 
 @pytest.mark.exercise("04.run_code")
@@ -640,7 +640,7 @@ def test_grandchild_is_killed_on_timeout(weaker_guard_only):
     marker = f"verlings-grandchild-{uuid.uuid4().hex}"
     program = _native_spawn_code(marker) + "import time\nprint('spawned', flush=True)\ntime.sleep(60)\n"
     try:
-        # The program must be seen to start its grandchild before the timeout. Half a second is plenty
+        # The program must be seen to start its grandchild before the timeout. 0.3 s is plenty
         # on an idle machine (it starts in ~0.05 s); a crowded one gets longer tries, not a 3 s wait for everyone.
         for timeout_s in GRANDCHILD_TIMEOUTS_S:
             result, _ = _run(program, timeout_s=timeout_s, jail=False)
@@ -704,10 +704,10 @@ def test_fork_storm_is_contained():
     program = "for _ in range(20):\n" + "".join(f"    {line}\n" for line in spawn)
     program += "import time\ntime.sleep(60)\n"
     try:
-        _, wall = _run(program, timeout_s=0.5)
+        _, wall = _run(program, timeout_s=0.3)
         alive = _survivors(marker)
         assert not alive, f"{len(alive)} forked processes survived the sandbox — kill the process group"
-        assert wall < 0.5 + SLACK_S, f"took {wall:.1f}s"
+        assert wall < 0.3 + SLACK_S, f"took {wall:.1f}s"
     finally:
         _kill_all(_processes_with(marker))
 
