@@ -160,3 +160,27 @@ def test_a_module_whose_tests_mostly_wait_is_graded_one_run_per_exercise_at_once
     runs.clear()
     session.grade(exercises)
     assert runs == [set(ids)]
+
+
+def test_before_any_verdict_chapter_toml_decides_the_split(target, monkeypatch):
+    from verlings import watch as watch_mod
+    from verlings.grading import ExerciseResult
+
+    runs: list[set[str]] = []
+
+    def fake_grade_chapter(chapter, target, *, only, worker, narrow):
+        runs.append(set(only))
+        results = [ExerciseResult(e, PASSED) for e in chapter.exercises if e.id in only]
+        return type("R", (), {"exercises": results})()
+
+    monkeypatch.setattr(watch_mod, "grade_chapter", fake_grade_chapter)
+    session = WatchSession(target, "en", Console(file=io.StringIO(), width=120), Progress())
+    session.worker = _AliveWorker()
+    sandbox = [find_exercise(i) for i in _ids("04", "sandbox")]
+    chapter_s = load_chapter("04").test_timeout_s
+    assert sum(1 for e in sandbox if (e.timeout_s or 0) > chapter_s) >= 2, "chapter.toml: the sandbox takes longer"
+    session.grade(sandbox)  # its first save: one run per exercise
+    assert sorted(map(sorted, runs)) == sorted([[e.id] for e in sandbox])
+    runs.clear()
+    session.grade([find_exercise(i) for i in _ids("03", "masks")])  # chapter 03's budgets: one run
+    assert runs == [set(_ids("03", "masks"))]

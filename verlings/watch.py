@@ -9,7 +9,8 @@
 * Grading runs in children forked from a warm worker (:mod:`verlings.worker`), so a save is
   answered in about a second; if the worker dies it is restarted, and the screen says so.
 * A saved module whose tests took over a second at their last verdicts (they wait: the sandbox's
-  time-outs, the reward server's delays) is graded as one forked run per exercise, all at once.
+  time-outs, the reward server's delays) is graded as one forked run per exercise, all at once
+  (before its first verdict: when chapter.toml gives two or more of them a longer time budget).
 
 Keys: ``h`` next hint (the only thing that counts a hint as used), ``n`` next unfinished exercise,
 ``l`` list, ``q`` quit. Keys are read in cbreak mode on a terminal, or as lines (``h⏎``) otherwise.
@@ -218,15 +219,21 @@ class WatchSession:
         self.verdicts += 1
 
     def _mostly_waits(self, exs: list[Exercise]) -> bool:
-        """Whether these exercises' tests took over SPLIT_ABOVE_S at their last verdicts (each known).
+        """Whether these exercises' tests took over SPLIT_ABOVE_S at their last verdicts.
 
         A run costs about 0.2 s of CPU before its first test, so splitting a module of quick tensor
         tests into one run per exercise is slower on two cores (chapter 03's masks.py: 0.56 s as one
         run, 1.47 s as seven), while the sandbox's tests, which wait out time-outs, gain seconds.
+        Before every verdict is known (the first save of a session), chapter.toml decides: two or
+        more of them have a time budget of their own, above the chapter's, because their reference
+        takes longer (the sandbox, the reward server, Hydra compositions).
         """
-        last = [self.results.get(e.id) for e in exs]
-        if len(exs) < 2 or any(r is None for r in last):
+        if len(exs) < 2:
             return False
+        last = [self.results.get(e.id) for e in exs]
+        if any(r is None for r in last):
+            chapter_s = load_chapter(exs[0].chapter).test_timeout_s or 0
+            return sum(1 for e in exs if e.timeout_s is not None and e.timeout_s > chapter_s) >= 2
         return sum(t.duration for r in last for t in r.tests) > SPLIT_ABOVE_S
 
     def advance(self, start: int) -> Exercise | None:
