@@ -1,4 +1,4 @@
-"""The plug-in collects with the cyclic GC off and freezes what collection made (pytest_collection)."""
+"""The plug-in collects with the cyclic GC off and freezes what collection made (verlings.collection_gc)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import gc
 
 import pytest
 
-from verlings import pytest_plugin
+from verlings import collection_gc
 
 
 def _collect_through_the_hook(made: list) -> None:
-    hook = pytest_plugin.pytest_collection(None)
+    hook = collection_gc.pytest_collection(None)
     next(hook)  # collection runs here
     assert not gc.isenabled(), "no full collections over torch's objects while test modules are imported"
     made.append([object()])  # something collection made
@@ -19,13 +19,13 @@ def _collect_through_the_hook(made: list) -> None:
 
 
 def test_collection_freezes_what_it_made_and_puts_the_gc_back(monkeypatch):
-    monkeypatch.setattr(pytest_plugin, "_froze_before", False)
+    monkeypatch.setattr(collection_gc, "_froze_before", False)
     was_enabled = gc.isenabled()
     made: list = []
     try:
         _collect_through_the_hook(made)
         assert gc.isenabled() == was_enabled
-        assert gc.get_freeze_count() > 0 and pytest_plugin._froze_before
+        assert gc.get_freeze_count() > 0 and collection_gc._froze_before
         # a second run in this process collects the first run's garbage before freezing again
         collected = []
         monkeypatch.setattr(gc, "collect", lambda *a: collected.append(a) or 0)
@@ -38,7 +38,7 @@ def test_collection_freezes_what_it_made_and_puts_the_gc_back(monkeypatch):
 
 
 def test_a_gc_that_was_off_stays_off(monkeypatch):
-    monkeypatch.setattr(pytest_plugin, "_froze_before", True)
+    monkeypatch.setattr(collection_gc, "_froze_before", True)
     monkeypatch.setattr(gc, "collect", lambda *a: 0)
     gc.disable()
     try:

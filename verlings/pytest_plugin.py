@@ -9,7 +9,6 @@ teacher's extra tests outside the course folder get it too.
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from verlings import target as target_mod
+from verlings.collection_gc import pytest_collection as pytest_collection  # a hook of this plug-in
 from verlings.events import EventStream
 from verlings.paths import ROOT, display
 
@@ -35,7 +35,6 @@ class _State:
 
 
 STATE = pytest.StashKey[_State]()
-_froze_before = False  # this process's GC state, not one run's: see pytest_collection
 
 
 def _state(config: pytest.Config) -> _State:
@@ -131,31 +130,6 @@ def _cuda_available() -> bool:
     except ImportError:
         return False
     return torch.cuda.is_available()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_collection(session: pytest.Session):
-    """Collect with the cyclic garbage collector off, then freeze what collection made.
-
-    Collecting imports torch and the test modules: about a million long-lived objects. Each full
-    collection walks all of them (0.07 s with torch loaded), and a chapter 03 run paid five, 0.35 s
-    of its 3 s; Hypothesis forces one more on its first test. Frozen, they are never walked again.
-    """
-    global _froze_before
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return (yield)
-    finally:
-        if _froze_before:
-            # pytest ran before in this process (the mutant runner): collect first, or the earlier
-            # runs' garbage would be frozen for good. Only unfrozen objects are walked. (Not
-            # gc.get_freeze_count(): it counts the frozen objects one by one, 0.06 s with torch.)
-            gc.collect()
-        gc.freeze()
-        _froze_before = True
-        if was_enabled:
-            gc.enable()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -8,9 +8,8 @@
   list are shown. Without a terminal each screen is printed in turn (tests, logs).
 * Grading runs in children forked from a warm worker (:mod:`verlings.worker`), so a save is
   answered in about a second; if the worker dies it is restarted, and the screen says so.
-* A saved module whose tests took over a second at their last verdicts (they wait: the sandbox's
-  time-outs, the reward server's delays) is graded as one forked run per exercise, all at once
-  (before its first verdict: when chapter.toml gives two or more of them a longer time budget).
+* A saved module whose tests mostly wait is graded as one run per exercise, all at once
+  (:mod:`verlings.parallel_runs`).
 
 Keys: ``h`` next hint (the only thing that counts a hint as used), ``n`` next unfinished exercise,
 ``l`` list, ``q`` quit. Keys are read in cbreak mode on a terminal, or as lines (``h⏎``) otherwise.
@@ -38,6 +37,7 @@ from verlings.grading import PASSED, ExerciseResult, grade_chapter
 from verlings.i18n import say
 from verlings.keys import cbreak, read_keys
 from verlings.listing import STALE, chapter_intro, level, passed_line, progress_table
+from verlings.parallel_runs import in_parallel, mostly_waits
 from verlings.paths import EXERCISES
 from verlings.report import MARKS, render_hints, render_next, words
 from verlings.state import Progress
@@ -50,7 +50,6 @@ NEXT_HELP = {"en": "press n for the next exercise", "zh": "按 n 进入下一个
 PASSED_MSG = {"en": "passed! Compare with the reference:", "zh": "通过！参考答案"}
 ALL_DONE = {"en": "All exercises pass. 🎉", "zh": "所有练习都已通过。🎉"}
 GRADING = {"en": "grading ", "zh": "评分中 "}
-SPLIT_ABOVE_S = 1.0  # a saved module's exercises are graded as parallel runs above this much test time
 ALSO_REGRADED = {"en": "also re-graded: ", "zh": "同时重新评分："}
 WORKER_LINE = {
     "ready": {"en": "warm grading worker ready", "zh": "评分进程已就绪"},
@@ -59,10 +58,7 @@ WORKER_LINE = {
     "none": {"en": "no warm grading worker: each run starts a fresh interpreter",
              "zh": "没有常驻评分进程：每次评分启动新解释器"},
 }
-RESTARTED = {
-    "en": "the grading worker had stopped; started a new one",
-    "zh": "评分进程已退出，已重新启动",
-}
+RESTARTED = {"en": "the grading worker had stopped; started a new one", "zh": "评分进程已退出，已重新启动"}
 
 
 def _exercises() -> list[Exercise]:
@@ -191,22 +187,17 @@ class WatchSession:
     # --- grading --------------------------------------------------------------------------------
 
     def grade(self, exercises: list[Exercise]) -> None:
-        """Grade these exercises (one run per chapter) and record what the files on disk give."""
+        """Grade these exercises (a run per chapter or, see parallel_runs, per exercise); record the results."""
         by_chapter: dict[str, list[Exercise]] = {}
         for ex in exercises:
             by_chapter.setdefault(ex.chapter, []).append(ex)
         for chapter_id, exs in by_chapter.items():
             self.busy = say(GRADING, self.lang) + ", ".join(e.id for e in exs) + " …"
             self.refresh()
-            worker = self._ready_worker()
-            chapter = load_chapter(chapter_id)
-            units = [{e.id} for e in exs] if worker is not None and self._mostly_waits(exs) else [{e.id for e in exs}]
-            results = _in_parallel(
-                lambda ids, chapter=chapter, worker=worker: grade_chapter(
-                    chapter, self.target, only=ids, worker=worker, narrow=True
-                ).exercises,
-                units,
-            )
+            worker, chapter = self._ready_worker(), load_chapter(chapter_id)
+            units = [{e.id} for e in exs] if worker and mostly_waits(exs, self.results) else [{e.id for e in exs}]
+            results = in_parallel(lambda ids, c=chapter, w=worker: grade_chapter(
+                c, self.target, only=ids, worker=w, narrow=True).exercises, units)
             if worker is not None:
                 self._ready_worker()  # died during the run? (the run was redone in a fresh interpreter)
             for r in (r for part in results for r in part):
@@ -217,24 +208,6 @@ class WatchSession:
         if self.target == EXERCISES.resolve():
             self.progress.save()
         self.verdicts += 1
-
-    def _mostly_waits(self, exs: list[Exercise]) -> bool:
-        """Whether these exercises' tests took over SPLIT_ABOVE_S at their last verdicts.
-
-        A run costs about 0.2 s of CPU before its first test, so splitting a module of quick tensor
-        tests into one run per exercise is slower on two cores (chapter 03's masks.py: 0.56 s as one
-        run, 1.47 s as seven), while the sandbox's tests, which wait out time-outs, gain seconds.
-        Before every verdict is known (the first save of a session), chapter.toml decides: two or
-        more of them have a time budget of their own, above the chapter's, because their reference
-        takes longer (the sandbox, the reward server, Hydra compositions).
-        """
-        if len(exs) < 2:
-            return False
-        last = [self.results.get(e.id) for e in exs]
-        if any(r is None for r in last):
-            chapter_s = load_chapter(exs[0].chapter).test_timeout_s or 0
-            return sum(1 for e in exs if e.timeout_s is not None and e.timeout_s > chapter_s) >= 2
-        return sum(t.duration for r in last for t in r.tests) > SPLIT_ABOVE_S
 
     def advance(self, start: int) -> Exercise | None:
         """From index ``start`` on (course order), the first exercise that does not pass on disk."""
@@ -336,23 +309,6 @@ class WatchSession:
         parts.append(Text(say(WORKER_LINE[self.worker_state()], self.lang), style="dim"))
         parts.append(Text(say(KEYS_HELP, self.lang), style="dim"))
         return Group(*parts)
-
-
-def _in_parallel(grade_one: Callable[[set[str]], list[ExerciseResult]], units: list[set[str]]) -> list:
-    """``grade_one`` of each unit, all at once (results in the units' order).
-
-    With the warm worker each exercise of a saved module is its own forked run, so a module whose
-    tests mostly wait (the sandbox's deliberate time-outs, a reward server's delays) answers in
-    the time of its slowest exercise, not their sum. Up to two runs a core: most of that time is
-    spent waiting, and a run of CPU-bound tensor tests takes a fraction of a second.
-    """
-    if len(units) == 1:
-        return [grade_one(units[0])]
-    from concurrent.futures import ThreadPoolExecutor
-
-    lanes = min(len(units), 2 * (os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="verlings-watch-grade") as pool:
-        return list(pool.map(grade_one, units))
 
 
 def _check_where(where: str) -> str:
