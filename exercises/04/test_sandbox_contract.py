@@ -157,7 +157,6 @@ def test_isolation_layers_unjailed_names_the_namespaces():
 def _spy_on_helpers(monkeypatch) -> list[tuple[str, dict]]:
     """Record every call run_code makes to the provided hand_over, processes_of, prlimit_args and
     bwrap_args (arguments by name, and processes_of's count), still calling the real helpers."""
-
     calls: list[tuple[str, dict]] = []
     module = load_module("04", "sandbox")  # the module itself: run_code looks its helpers up there
     for name in ("hand_over", "processes_of", "prlimit_args", "bwrap_args"):
@@ -237,7 +236,6 @@ def test_extract_code_takes_every_python_tag(tag):
 def test_code_reward_passes_run_codes_defaults_on(monkeypatch):
     # The signature: timeout_s=2.0, memory_mb=256, jail=True, passed to run_code for every case.
     # run_code is replaced by a recorder that answers as a passing run would.
-
     signature = inspect.signature(sandbox.run_code)
     seen: list[dict] = []
 
