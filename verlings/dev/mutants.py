@@ -120,14 +120,6 @@ class _Outcomes:
             self.passed.append(report.nodeid)
 
 
-# A mutant only has to fail. Two costs of a failing test are for the learner's eyes alone, and
-# were half the CPU of a mutant run (03 losses' 39 mutants: 7.4 s shrinking and 8.7 s formatting
-# tracebacks, of 32 s): pytest's long traceback (it parses each frame's file to find statement
-# ranges) and Hypothesis shrinking a counterexample to the smallest one. A native traceback keeps
-# the failure's message, which is what wrong_causes reads.
-MUTANT_RUN_FLAGS = ("--tb=native",)
-
-
 @contextlib.contextmanager
 def without_shrinking():
     """Hypothesis keeps the first failing example it finds instead of shrinking it, for this block.
@@ -151,6 +143,27 @@ def without_shrinking():
         yield
     finally:
         ConjectureRunner.shrink_interesting_test_cases = original
+
+
+def run_in_process(args: list[str], plugins: list) -> None:
+    """``pytest.main(args)`` for a known-wrong variant, in this process (both mutant runners).
+
+    The course's flags replace the ini's addopts. torch/transformers/verl are already loaded:
+    freezing them out of the collector keeps pytest's end-of-run gc sweeps from costing seconds
+    per mutant. A mutant only has to fail, and two costs of a failing test are for the learner's
+    eyes alone (03 losses' 39 mutants: 7.4 s shrinking and 8.7 s formatting tracebacks, of 32 s):
+    pytest's long traceback (it parses each frame's file for statement ranges), so tracebacks are
+    native (the message, which wrong_causes reads, is kept), and Hypothesis shrinking.
+    """
+    gc.freeze()
+    try:
+        with without_shrinking():
+            pytest.main(
+                [*args, "-q", "--no-header", "-o", "addopts=", *PYTEST_FLAGS, "--tb=native", "-p", "no:benchmark"],
+                plugins=plugins,
+            )
+    finally:
+        gc.unfreeze()
 
 
 # Heavy imports that graded tests reach lazily (transformers loads its tokenizer classes on first
@@ -194,32 +207,7 @@ def graded_failures(
     caller = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     preload()
     rewrite_cache.install()  # each mutant's run imports the same test files again
-    # torch/transformers/verl are already loaded: freezing them out of the collector keeps pytest's
-    # end-of-run gc sweeps from costing seconds per mutant.
-    gc.freeze()
-    try:
-        with without_shrinking():
-            pytest.main(
-                [
-                    *map(str, where),
-                    "--target",
-                    str(target),
-                    "--exercise",
-                    exercise,
-                    "-q",
-                    "--no-header",
-                    "-o",
-                    "addopts=",
-                    *PYTEST_FLAGS,
-                    *MUTANT_RUN_FLAGS,
-                    "-p",
-                    "no:benchmark",
-                    *extra_args,
-                ],
-                plugins=[outcomes],
-            )
-    finally:
-        gc.unfreeze()
+    run_in_process([*map(str, where), "--target", str(target), "--exercise", exercise, *extra_args], [outcomes])
     _log_outcomes(caller, exercise, outcomes)
     if outcomes.broken:
         raise RuntimeError("the mutant itself is broken:\n" + "\n".join(outcomes.broken))

@@ -31,7 +31,6 @@ import ast
 import contextlib
 import copy
 import difflib
-import gc
 import io
 import sys
 import tempfile
@@ -42,8 +41,7 @@ from pathlib import Path
 
 import pytest
 
-from verlings.dev.mutants import MUTANT_RUN_FLAGS, without_shrinking
-from verlings.grading import PYTEST_FLAGS
+from verlings.dev.mutants import run_in_process
 from verlings.paths import EXERCISES, ROOT, SOLUTIONS
 
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")
@@ -204,20 +202,12 @@ def run_mutant(mutation: Mutation) -> str:
     chapter, name = mutation.module.split("/")
     kinds = _Kinds()
     _forget_test_modules()
-    gc.freeze()
-    try:
-        with tempfile.TemporaryDirectory(prefix="verlings-mutation-") as tmp:
-            shutil.copytree(SOLUTIONS / chapter, Path(tmp) / chapter, ignore=shutil.ignore_patterns("__pycache__"))
-            (Path(tmp) / chapter / f"{name}.py").write_text(mutation.source, encoding="utf-8")
-            # pytest's own output is noise here: the outcome is read from the typed kinds
-            with contextlib.redirect_stdout(io.StringIO()), without_shrinking():
-                pytest.main(
-                    [*map(str, _test_files(mutation.module)), "--target", tmp, "-x", "-q", "--no-header",
-                     "-o", "addopts=", *PYTEST_FLAGS, *MUTANT_RUN_FLAGS, "-p", "no:benchmark"],
-                    plugins=[kinds],
-                )
-    finally:
-        gc.unfreeze()
+    with tempfile.TemporaryDirectory(prefix="verlings-mutation-") as tmp:
+        shutil.copytree(SOLUTIONS / chapter, Path(tmp) / chapter, ignore=shutil.ignore_patterns("__pycache__"))
+        (Path(tmp) / chapter / f"{name}.py").write_text(mutation.source, encoding="utf-8")
+        # pytest's own output is noise here: the outcome is read from the typed kinds
+        with contextlib.redirect_stdout(io.StringIO()):
+            run_in_process([*map(str, _test_files(mutation.module)), "--target", tmp, "-x"], [kinds])
     if not kinds.kinds:
         return "survived"
     return "timed out" if "timeout" in kinds.kinds else "killed"
